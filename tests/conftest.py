@@ -1,0 +1,39 @@
+"""Shared test set-up: offline hub flags, the shared data folder, private temp dirs."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Tests never reach a hub: a hub name would otherwise hang ~23 s before failing.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Keep Ray on loopback (see DESIGN.md section 10).
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The offline dataset copies, from $HYBRIDAL_DATA_DIR (CI points it at ../shared/data)."""
+    value = os.environ.get("HYBRIDAL_DATA_DIR")
+    if not value:
+        pytest.fail(
+            "HYBRIDAL_DATA_DIR is not set: point it at the shared offline datasets "
+            "(e.g. export HYBRIDAL_DATA_DIR=../shared/data)."
+        )
+    path = Path(value)
+    if not (path / "agnews" / "train.csv").is_file():
+        pytest.fail(f"HYBRIDAL_DATA_DIR={value} has no agnews/train.csv: point it at ../shared/data.")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _private_token_cache(tmp_path_factory, monkeypatch):
+    """One tokenization cache per test session, never the user's ~/.cache."""
+    cache = tmp_path_factory.getbasetemp() / "hybridal-cache"
+    cache.mkdir(exist_ok=True)
+    monkeypatch.setenv("HYBRIDAL_CACHE_DIR", str(cache))
