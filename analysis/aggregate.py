@@ -1,0 +1,259 @@
+"""Per-trial metrics, seed aggregation with t-intervals, mean learning curves, config labels.
+
+Conventions:
+- F1 and accuracy are fractions in [0, 1] as recorded; "points" elsewhere are 100 x F1.
+- AULC: area under test macro-F1 against the number of labels, by the trapezoid rule over the
+  rounds where test F1 was evaluated, divided by the label range (so it lies in [0, 1]); one
+  evaluated point gives that point's F1.
+- Wall time of a trial is the sum of its per-round ``wall_seconds``.
+- A switch round is averaged over the trials that switched; ``switched`` counts them.
+- 95% CI: half-width t(0.975, n-1) * std / sqrt(n) with the sample std (ddof=1); n = 1 gives
+  NaN std and CI (a single seed is a smoke test, not a finding).
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+from analysis.load import CONFIG_COLUMNS, GROUP_COLUMNS
+from analysis.problems import ProblemLog
+
+# metric column -> human name (used by tables and the report)
+METRICS: dict[str, str] = {
+    "final_test_f1": "final test macro-F1",
+    "final_test_accuracy": "final test accuracy",
+    "final_val_f1": "final validation macro-F1",
+    "aulc": "AULC (test F1 vs labels)",
+    "total_train_flops": "total training FLOPs",
+    "total_flops": "total FLOPs",
+    "wall_seconds": "wall time (s)",
+    "switch_round": "switch round",
+}
+
+# Which knobs matter to each strategy (DESIGN.md section 3); used for labels and matching.
+RELEVANT_KNOBS: dict[str, tuple[str, ...]] = {
+    "retrain": ("model", "sampler", "epochs"),
+    "finetune": ("model", "sampler", "epochs", "finetune_epochs"),
+    "new_only": ("model", "sampler", "epochs", "replay"),
+}
+
+# t(0.975, df) for df = 1..30, used when scipy is not installed.
+_T975 = (
+    12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
+    2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
+    2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
+)
+
+
+def t975(df: int) -> float:
+    """The 0.975 quantile of Student's t with `df` degrees of freedom (NaN for df < 1)."""
+    if df < 1:
+        return math.nan
+    try:
+        from scipy.stats import t
+
+        return float(t.ppf(0.975, df))
+    except ImportError:
+        pass
+    if df <= len(_T975):
+        return _T975[df - 1]
+    z = 1.959963984540054  # Cornish-Fisher expansion, accurate to 1e-4 beyond df = 30
+    return (z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+            + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3))
+
+
+def mean_std_ci(values: Sequence[float]) -> tuple[float, float, float, int]:
+    """Mean, sample std, 95% t-interval half-width and n of the non-NaN values."""
+    x = np.asarray([v for v in values if v is not None and not pd.isna(v)], dtype=float)
+    n = int(x.size)
+    if n == 0:
+        return math.nan, math.nan, math.nan, 0
+    mean = float(x.mean())
+    if n == 1:
+        return mean, math.nan, math.nan, 1
+    std = float(x.std(ddof=1))
+    return mean, std, t975(n - 1) * std / math.sqrt(n), n
+
+
+def aulc(labels: Sequence[float], f1: Sequence[float]) -> float:
+    """Normalised area under the F1-vs-labels curve (trapezoid rule); NaN points are skipped.
+
+    Points are sorted by labels (a repeated label count keeps its last F1). One point, or
+    all points at one label count, gives the (last) F1 itself.
+    """
+    x = np.asarray(labels, dtype=float)
+    y = np.asarray(f1, dtype=float)
+    ok = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[ok], y[ok]
+    if x.size == 0:
+        return math.nan
+    # keep the last F1 for each label count, in label order
+    order = np.argsort(x, kind="stable")
+    x, y = x[order], y[order]
+    last = np.r_[x[1:] != x[:-1], True]
+    x, y = x[last], y[last]
+    if x.size == 1:
+        return float(y[0])
+    return float(np.trapezoid(y, x) / (x[-1] - x[0]))
+
+
+def trial_metrics(rounds: pd.DataFrame, trials: pd.DataFrame, problems: Optional[ProblemLog] = None) -> pd.DataFrame:
+    """One row per trial: config, status and its final/total metrics (see module docstring)."""
+    problems = problems if problems is not None else ProblemLog()
+    by_trial = {t: g.sort_values("round") for t, g in rounds.groupby("trial", sort=False)} if len(rounds) else {}
+    rows = []
+    for _, t in trials.iterrows():
+        g = by_trial.get(t["trial"])
+        row = {c: t[c] for c in ("trial", "status", "source", *CONFIG_COLUMNS, "config_id")}
+        row |= {m: math.nan for m in METRICS} | {"n_rounds": 0, "final_round": math.nan, "final_n_labeled": math.nan}
+        if g is not None and len(g):
+            last = g.iloc[-1]
+            row["n_rounds"] = len(g)
+            row["final_round"] = float(last["round"])
+            row["final_n_labeled"] = _num(last["n_labeled"])
+            row["final_val_f1"] = _num(last["val_f1"])
+            tested = g[g["test_f1"].notna()]
+            if not pd.isna(t["summary_test_f1"]):
+                row["final_test_f1"] = float(t["summary_test_f1"])
+                row["final_test_accuracy"] = _num(t["summary_test_accuracy"])
+            elif len(tested):
+                lt = tested.iloc[-1]
+                row["final_test_f1"] = _num(lt["test_f1"])
+                row["final_test_accuracy"] = _num(lt["test_accuracy"])
+                if lt["round"] != last["round"] and t["status"] == "finished":
+                    problems.add(f"the last round has no test F1: final test metrics taken from round {int(lt['round'])}", t["trial"])
+            row["aulc"] = aulc(tested["n_labeled"].astype(float), tested["test_f1"].astype(float))
+            row["total_train_flops"] = _last_valid(g["cum_train_flops"])
+            row["total_flops"] = _last_valid(g["cum_total_flops"])
+            wall = g["wall_seconds"].astype(float)
+            row["wall_seconds"] = float(wall.sum()) if wall.notna().any() else math.nan
+            if bool(t["summary_has_switch_round"]):
+                row["switch_round"] = _num(t["summary_switch_round"])
+            else:
+                sw = g.loc[g["switched"].fillna(False).astype(bool), "round"]
+                row["switch_round"] = float(sw.min()) if len(sw) else math.nan
+        rows.append(row)
+    cols = ["trial", "status", "source", *CONFIG_COLUMNS, "config_id", "n_rounds", "final_round",
+            "final_n_labeled", *METRICS]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _num(v) -> float:
+    return math.nan if v is None or pd.isna(v) else float(v)
+
+
+def _last_valid(s: pd.Series) -> float:
+    s = s.astype(float).dropna()
+    return float(s.iloc[-1]) if len(s) else math.nan
+
+
+def finished_unique(metrics: pd.DataFrame, problems: Optional[ProblemLog] = None) -> pd.DataFrame:
+    """Finished trials with rounds, one per (config, seed): a repeated seed keeps its first trial."""
+    problems = problems if problems is not None else ProblemLog()
+    fin = metrics[(metrics["status"] == "finished") & (metrics["n_rounds"] > 0)].sort_values("trial", kind="stable")
+    seed_key = fin["seed"].astype(object).where(fin["seed"].notna(), None).map(str)
+    dup = fin.assign(_s=seed_key).duplicated(["dataset", "config_id", "_s"], keep="first")
+    for trial in fin.loc[dup, "trial"]:
+        problems.add("repeats the configuration and seed of an earlier trial: left out of the aggregates", trial)
+    return fin[~dup.to_numpy()]
+
+
+def seed_summary(metrics: pd.DataFrame, problems: Optional[ProblemLog] = None) -> pd.DataFrame:
+    """Per dataset x configuration, over seeds of finished trials: mean, std, ci95, n per metric."""
+    fin = finished_unique(metrics, problems)
+    rows = []
+    for (_, _), g in fin.groupby(["dataset", "config_id"], sort=True, dropna=False):
+        first = g.iloc[0]
+        row = {c: first[c] for c in GROUP_COLUMNS} | {"config_id": first["config_id"]}
+        seeds = sorted(int(s) if float(s).is_integer() else s for s in g["seed"].dropna())
+        row["n_seeds"] = len(g)
+        row["seeds"] = ",".join(str(s) for s in seeds)
+        for m in METRICS:
+            mean, std, ci, n = mean_std_ci(g[m].tolist())
+            row |= {f"{m}_mean": mean, f"{m}_std": std, f"{m}_ci95": ci, f"{m}_n": n}
+        row["switched"] = int(g["switch_round"].notna().sum())
+        row["trials"] = ";".join(g["trial"])
+        rows.append(row)
+    metric_cols = [f"{m}_{s}" for m in METRICS for s in ("mean", "std", "ci95", "n")]
+    cols = ["dataset", *[c for c in GROUP_COLUMNS if c != "dataset"], "config_id", "n_seeds", "seeds",
+            *metric_cols, "switched", "trials"]
+    out = pd.DataFrame(rows, columns=cols)
+    for c in metric_cols:
+        out[c] = out[c].astype("int64" if c.endswith("_n") else "float64")
+    out.insert(1, "config", config_labels(out) if len(out) else pd.Series(dtype=object))
+    return out.reset_index(drop=True)
+
+
+def mean_curves(rounds: pd.DataFrame, keep_trials: Sequence[str]) -> pd.DataFrame:
+    """Per dataset x configuration x round, over the given trials: mean labels, F1 and FLOPs."""
+    r = rounds[rounds["trial"].isin(set(keep_trials))]
+    cols = ["dataset", "config_id", "strategy", "round", "n_trials", "n_labeled", "test_f1_mean",
+            "test_f1_std", "test_f1_n", "val_f1_mean", "cum_train_flops"]
+    if not len(r):
+        return pd.DataFrame(columns=cols)
+    from analysis.load import config_key  # local: avoid a cycle at import time
+
+    r = r.assign(config_id=[config_key(row) for _, row in r[list(GROUP_COLUMNS)].iterrows()])
+    g = r.groupby(["dataset", "config_id", "round"], sort=True, dropna=False)
+    out = pd.DataFrame({
+        "strategy": g["strategy"].first(),
+        "n_trials": g["trial"].nunique(),
+        "n_labeled": g["n_labeled"].mean().astype(float),
+        "test_f1_mean": g["test_f1"].mean(),
+        "test_f1_std": g["test_f1"].std(ddof=1),
+        "test_f1_n": g["test_f1"].count(),
+        "val_f1_mean": g["val_f1"].mean(),
+        "cum_train_flops": g["cum_train_flops"].mean(),
+    }).reset_index()
+    return out[cols]
+
+
+def _fmt_value(v) -> str:
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def config_labels(summary: pd.DataFrame) -> pd.Series:
+    """Short unique names: the strategy, deltaf1's switch knobs, and knobs that vary in a dataset.
+
+    e.g. ``retrain``, ``deltaf1→finetune ε=0.01 k=2``, ``new_only replay=32``.
+    """
+    labels = pd.Series("", index=summary.index, dtype=object)
+    for _, g in summary.groupby("dataset", dropna=False, sort=False):
+        varying = [c for c in GROUP_COLUMNS if c not in ("dataset", "strategy")
+                   and g[c].astype(object).map(_fmt_value).nunique(dropna=False) > 1]
+        for i, row in g.iterrows():
+            labels[i] = _label(row, varying)
+        dup = labels[g.index].duplicated(keep=False)
+        for i in g.index[dup.to_numpy()]:  # same short label: spell out every varying knob
+            labels[i] = _label(summary.loc[i], varying, everything=True)
+    return labels
+
+
+def _label(row: pd.Series, varying: list[str], everything: bool = False) -> str:
+    strategy = "?" if pd.isna(row["strategy"]) else str(row["strategy"])
+    parts = [strategy]
+    relevant = RELEVANT_KNOBS.get(strategy)
+    if strategy == "deltaf1":
+        if not pd.isna(row["after"]):
+            parts[0] += f"→{row['after']}"
+        for knob, sym in (("epsilon", "ε"), ("k", "k"), ("c", "c")):
+            if not pd.isna(row[knob]) and (knob != "c" or "c" in varying):
+                parts.append(f"{sym}={_fmt_value(row[knob])}")
+    for c in varying:
+        if c in ("after", "epsilon", "k", "c") and not everything:
+            continue
+        if strategy == "deltaf1" and c in ("after", "epsilon", "k", "c"):
+            continue
+        if not everything and relevant is not None and c not in relevant:
+            continue
+        if pd.isna(row[c]):
+            if everything:
+                parts.append(f"{c}=–")
+            continue
+        parts.append(f"{c}={_fmt_value(row[c])}")
+    return " ".join(parts)

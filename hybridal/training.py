@@ -1,0 +1,186 @@
+"""The hot path: one round's training, an evaluation pass and a scoring pass, in plain PyTorch.
+
+Every pass pads batches dynamically (to the longest row) unless fixed padding was asked for,
+and counts its FLOPs from the real batch shapes.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.metrics import accuracy_score, f1_score
+from torch import nn
+
+from .flops import FlopsModel
+from .hardware import autocast
+from .models import classifier_layer
+from .samplers.base import EMBEDDINGS, LABELED_EMBEDDINGS, LOG_PROBS, MC_PROBS, PROBS, PoolScores
+from .tokenization import TokenizedTexts, length_sorted_batches, pad_batch
+
+
+@dataclass
+class Batching:
+    """How batches are formed and run (shared by training, evaluation and scoring)."""
+    device: torch.device
+    precision: str            # fp32 | bf16
+    pad_id: int
+    pad_to: int | None        # None = dynamic padding
+    flops: FlopsModel
+
+    def batch(self, tokens: TokenizedTexts, rows: np.ndarray):
+        ids, mask = pad_batch(tokens, rows, self.pad_id, self.pad_to)
+        non_blocking = self.device.type == "cuda"
+        return ids.to(self.device, non_blocking=non_blocking), mask.to(self.device, non_blocking=non_blocking)
+
+
+@dataclass
+class TrainStats:
+    samples: int = 0
+    tokens: int = 0
+    flops: int = 0
+    seconds: float = 0.0
+    mean_loss: float = float("nan")
+
+
+def train_epochs(model: nn.Module, tokens: TokenizedTexts, rows: np.ndarray, labels: torch.Tensor,
+                 epochs: int, batch_size: int, optimizer, scheduler, scheduler_interval: str,
+                 criterion: nn.Module, run: Batching, generator: torch.Generator,
+                 max_grad_norm: float | None) -> TrainStats:
+    """Train on `rows` (pool positions) for `epochs`, shuffling with `generator`; dropout on."""
+    stats, start, losses = TrainStats(), time.perf_counter(), []
+    model.train()
+    rows = np.asarray(rows)
+    for _ in range(epochs):
+        order = rows[torch.randperm(len(rows), generator=generator).numpy()]
+        for i in range(0, len(order), batch_size):
+            batch_rows = order[i:i + batch_size]
+            ids, mask = run.batch(tokens, batch_rows)
+            targets = labels[batch_rows].to(run.device)
+            with autocast(run.device, run.precision):
+                logits = model(input_ids=ids, attention_mask=mask).logits
+            loss = criterion(logits.float(), targets)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if max_grad_norm is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+            optimizer.step()
+            if scheduler is not None and scheduler_interval == "step":
+                scheduler.step()
+            losses.append(loss.detach())
+            stats.samples += ids.shape[0]
+            stats.tokens += ids.numel()
+            stats.flops += run.flops.train_step(ids.shape[0], ids.shape[1])
+        if scheduler is not None and scheduler_interval == "epoch":
+            scheduler.step()
+    if losses:
+        stats.mean_loss = float(torch.stack(losses).mean())
+    stats.seconds = time.perf_counter() - start
+    return stats
+
+
+@dataclass
+class EvalResult:
+    f1: float
+    accuracy: float
+    loss: float
+    per_class_f1: list[float]
+    flops: int
+    seconds: float
+    n: int = 0
+    predictions: np.ndarray = field(default=None, repr=False)
+
+
+def evaluate(model: nn.Module, tokens: TokenizedTexts, rows: np.ndarray, labels: np.ndarray,
+             num_labels: int, batch_size: int, run: Batching) -> EvalResult:
+    """Macro-F1, accuracy and mean cross-entropy on `rows`, with model.eval()."""
+    start = time.perf_counter()
+    rows = np.asarray(rows)
+    if len(rows) == 0:
+        return EvalResult(float("nan"), float("nan"), float("nan"), [], 0, 0.0, 0)
+    log_probs, flops = _forward_log_probs(model, tokens, rows, batch_size, run)
+    y = np.asarray(labels)[rows]
+    pred = log_probs.argmax(axis=1)
+    loss = float(-log_probs[np.arange(len(rows)), y].mean())
+    per_class = f1_score(y, pred, labels=list(range(num_labels)), average=None, zero_division=0)
+    return EvalResult(
+        f1=float(f1_score(y, pred, labels=list(range(num_labels)), average="macro", zero_division=0)),
+        accuracy=float(accuracy_score(y, pred)), loss=loss, per_class_f1=[float(v) for v in per_class],
+        flops=flops, seconds=time.perf_counter() - start, n=len(rows), predictions=pred,
+    )
+
+
+@torch.inference_mode()
+def _forward_log_probs(model, tokens, rows, batch_size, run: Batching, capture_embeddings=False):
+    model.eval()
+    out = np.empty((len(rows), model.config.num_labels), dtype=np.float32)
+    embeddings = None
+    position = {int(r): i for i, r in enumerate(rows)}
+    captured = []
+    hook = None
+    if capture_embeddings:
+        hook = classifier_layer(model).register_forward_hook(lambda m, inp, o: captured.append(inp[0]))
+    flops = 0
+    try:
+        for batch_rows in length_sorted_batches(tokens, rows, batch_size):
+            ids, mask = run.batch(tokens, batch_rows)
+            with autocast(run.device, run.precision):
+                logits = model(input_ids=ids, attention_mask=mask).logits
+            where = np.fromiter((position[int(r)] for r in batch_rows), dtype=np.int64, count=len(batch_rows))
+            out[where] = F.log_softmax(logits.float(), dim=-1).cpu().numpy()
+            if capture_embeddings:
+                emb = captured.pop().float().cpu().numpy()
+                if embeddings is None:
+                    embeddings = np.empty((len(rows), emb.shape[1]), dtype=np.float32)
+                embeddings[where] = emb
+            flops += run.flops.forward(ids.shape[0], ids.shape[1])
+    finally:
+        if hook is not None:
+            hook.remove()
+    return (out, flops, embeddings) if capture_embeddings else (out, flops)
+
+
+@torch.inference_mode()
+def _mc_probs(model, tokens, rows, batch_size, passes: int, run: Batching):
+    """T stochastic passes with dropout on (MC dropout), in the candidates' order."""
+    model.train()
+    out = np.empty((passes, len(rows), model.config.num_labels), dtype=np.float32)
+    position = {int(r): i for i, r in enumerate(rows)}
+    flops = 0
+    for batch_rows in length_sorted_batches(tokens, rows, batch_size):
+        ids, mask = run.batch(tokens, batch_rows)
+        where = np.fromiter((position[int(r)] for r in batch_rows), dtype=np.int64, count=len(batch_rows))
+        for t in range(passes):
+            with autocast(run.device, run.precision):
+                logits = model(input_ids=ids, attention_mask=mask).logits
+            out[t, where] = F.softmax(logits.float(), dim=-1).cpu().numpy()
+            flops += run.flops.forward(ids.shape[0], ids.shape[1])
+    model.eval()
+    return out, flops
+
+
+def score_pool(model: nn.Module, tokens: TokenizedTexts, candidates: np.ndarray, labeled: np.ndarray,
+               requires: frozenset, mc_passes: int, batch_size: int, run: Batching) -> tuple[PoolScores, int]:
+    """One scoring pass producing what a sampler declared it needs; returns (scores, FLOPs)."""
+    scores = PoolScores(candidates=np.asarray(candidates))
+    flops = 0
+    needs_forward = bool(requires & {PROBS, LOG_PROBS, EMBEDDINGS})
+    if needs_forward and len(candidates):
+        want_emb = EMBEDDINGS in requires
+        result = _forward_log_probs(model, tokens, scores.candidates, batch_size, run, capture_embeddings=want_emb)
+        log_probs, f = result[0], result[1]
+        flops += f
+        scores.log_probs = log_probs
+        scores.probs = np.exp(log_probs)
+        if want_emb:
+            scores.embeddings = result[2]
+    if LABELED_EMBEDDINGS in requires and len(labeled):
+        _, f, emb = _forward_log_probs(model, tokens, np.asarray(labeled), batch_size, run, capture_embeddings=True)
+        flops += f
+        scores.labeled_embeddings = emb
+    if MC_PROBS in requires and len(candidates):
+        scores.mc_probs, f = _mc_probs(model, tokens, scores.candidates, batch_size, mc_passes, run)
+        flops += f
+    return scores, flops

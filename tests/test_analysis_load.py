@@ -1,0 +1,214 @@
+"""Reading experiment folders: plain run folders, Ray Tune trial folders, damaged input, fsspec URLs."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_analysis_fixtures import (config, simulate, switch_round_of, write_ray_state, write_ray_trial,
+                                    write_run)
+
+from analysis import aggregate
+from analysis.load import CONFIG_COLUMNS, load_experiment, rounds_table, trials_table
+from analysis.problems import AnalysisError
+from analysis.schema import RECORD_FIELDS
+
+
+def _by_trial(exp):
+    return {t.trial: t for t in exp.trials}
+
+
+def _problems(exp) -> str:
+    return "\n".join(exp.problems.lines(max_trials=50))
+
+
+def test_plain_run_folders_are_read_with_their_summary(tmp_path):
+    cfg = config("agnews", "deltaf1", 1, epsilon=0.02, k=1)
+    recs = simulate(cfg, 6)
+    write_run(tmp_path / "runs" / "a", cfg, recs)
+    write_run(tmp_path / "runs" / "b", config("agnews", "retrain", 1), simulate(config("agnews", "retrain", 1), 6),
+              finished=False)
+    exp = load_experiment(str(tmp_path))
+    t = _by_trial(exp)
+    assert set(t) == {"runs/a", "runs/b"}
+    assert t["runs/a"].status == "finished" and t["runs/a"].source == "run"
+    assert t["runs/a"].config == {c: cfg[c] for c in CONFIG_COLUMNS}
+    assert len(t["runs/a"].rounds) == 6
+    # no summary.json: unfinished; its config comes from config.yaml
+    assert t["runs/b"].status == "incomplete" and t["runs/b"].config["strategy"] == "retrain"
+    assert "incomplete" in _problems(exp)
+
+    trials = trials_table(exp)
+    m = aggregate.trial_metrics(rounds_table(exp, trials), trials).set_index("trial")
+    assert m.loc["runs/a", "final_test_f1"] == recs[-1]["test_f1"]
+    assert m.loc["runs/a", "switch_round"] == switch_round_of(recs)
+    assert m.loc["runs/a", "total_train_flops"] == recs[-1]["cum_train_flops"]
+    assert m.loc["runs/a", "wall_seconds"] == pytest.approx(sum(r["wall_seconds"] for r in recs))
+
+
+def test_ray_trials_finish_by_total_rounds_error_or_state(tmp_path):
+    exp_dir = tmp_path / "exp"
+    c = [config("imdb", "retrain", s) for s in (1, 2, 3, 4, 5)]
+    write_ray_trial(exp_dir, "trainable_x_00000_0", c[0], simulate(c[0], 5), total_rounds=5)          # finished
+    write_ray_trial(exp_dir, "trainable_x_00001_1", c[1], simulate(c[1], 5)[:2], total_rounds=5,
+                    error="RuntimeError: CUDA out of memory")                                        # errored
+    write_ray_trial(exp_dir, "trainable_x_00002_2", c[2], simulate(c[2], 5)[:3], total_rounds=5)       # running
+    write_ray_trial(exp_dir, "trainable_x_00003_3", c[3], simulate(c[3], 4), total_rounds=None)        # by Ray state
+    write_ray_trial(exp_dir, "trainable_x_00004_4", c[4], simulate(c[4], 5), total_rounds=5,
+                    error="RuntimeError: preempted")                                                 # retried, done
+    write_ray_state(exp_dir, [("x_00003", "TERMINATED", "trainable_x_00003_3"),
+                              ("x_00002", "RUNNING", "trainable_x_00002_2"),
+                              ("x_00009", "PENDING", "trainable_x_00009_9")])
+    exp = load_experiment(str(exp_dir))
+    t = _by_trial(exp)
+    assert {k: v.status for k, v in t.items()} == {
+        "trainable_x_00000_0": "finished", "trainable_x_00001_1": "errored", "trainable_x_00002_2": "incomplete",
+        "trainable_x_00003_3": "finished", "trainable_x_00004_4": "finished",
+    }
+    assert all(v.source == "ray" for v in t.values())
+    assert t["trainable_x_00000_0"].trial_id == "x_00000"  # from result.json when Ray's state does not list it
+    assert t["trainable_x_00003_3"].trial_id == "x_00003"
+    p = _problems(exp)
+    assert "errored: RuntimeError: CUDA out of memory" in p
+    assert "still running" in p
+    assert "1 trial(s) listed in Ray's experiment state have no result folder" in p
+    assert "retried" in p
+
+
+def test_ray_trial_done_flag_and_progress_csv_fallback(tmp_path):
+    cfg = config("agnews", "new_only", 1)
+    d = write_ray_trial(tmp_path, "t1", cfg, simulate(cfg, 4), total_rounds=None)
+    lines = (d / "result.json").read_text().splitlines()
+    last = json.loads(lines[-1]) | {"done": True}
+    (d / "result.json").write_text("\n".join(lines[:-1] + [json.dumps(last)]) + "\n")
+    cfg2 = config("agnews", "new_only", 2)
+    d2 = write_ray_trial(tmp_path, "t2", cfg2, simulate(cfg2, 4), total_rounds=4)
+    (d2 / "result.json").unlink()  # only progress.csv left
+    exp = load_experiment(str(tmp_path))
+    t = _by_trial(exp)
+    assert t["t1"].status == "finished"
+    assert t["t2"].status == "finished" and len(t["t2"].rounds) == 4
+    r = rounds_table(exp)
+    r2 = r[r["trial"] == "t2"]
+    assert r2["switched"].tolist() == [False] * 4 and r2["test_f1"].notna().all()
+
+
+def test_rounds_jsonl_in_a_ray_trial_folder_is_preferred_and_checkpoints_ignored(tmp_path):
+    cfg = config("agnews", "retrain", 1)
+    recs = simulate(cfg, 4)
+    d = write_ray_trial(tmp_path, "trial", cfg, recs[:2], total_rounds=4)   # result.json lags behind
+    write_run(d / "run", cfg, recs)                                          # the trainable's own output
+    write_run(d / "checkpoint_000001", cfg, recs[:1])                        # a checkpoint copy: ignored
+    exp = load_experiment(str(tmp_path))
+    assert [t.trial for t in exp.trials] == ["trial"]
+    assert exp.trials[0].status == "finished" and len(exp.trials[0].rounds) == 4
+
+
+def test_half_written_line_is_skipped_and_reported(tmp_path):
+    cfg = config("agnews", "retrain", 1)
+    run = write_run(tmp_path / "r", cfg, simulate(cfg, 4))
+    with open(run / "rounds.jsonl", "a") as f:
+        f.write('{"round": 4, "n_labeled": 3')  # the writer was killed mid-line
+    exp = load_experiment(str(tmp_path))
+    assert len(exp.trials[0].rounds) == 4
+    assert "rounds.jsonl: its last line is not valid JSON (half-written?)" in _problems(exp)
+
+
+def test_half_written_summary_makes_the_run_incomplete(tmp_path):
+    cfg = config("agnews", "retrain", 1)
+    run = write_run(tmp_path / "r", cfg, simulate(cfg, 3))
+    (run / "summary.json").write_text('{"trial": {"dataset": "agn')
+    exp = load_experiment(str(tmp_path))
+    assert exp.trials[0].status == "incomplete"
+    assert exp.trials[0].config["dataset"] == "agnews"  # from config.yaml
+    assert "summary.json is not valid JSON" in _problems(exp)
+
+
+def test_missing_record_fields_and_config_columns_from_older_runs(tmp_path):
+    cfg = config("agnews", "retrain", 1)
+    old_cfg = {k: v for k, v in cfg.items() if k not in ("replay", "finetune_epochs")}
+    recs = [{k: v for k, v in r.items() if k not in ("test_accuracy", "monitor_f1", "short_batch", "cum_train_flops")}
+            for r in simulate(cfg, 3)]
+    write_run(tmp_path / "old", old_cfg, recs)
+    exp = load_experiment(str(tmp_path))
+    p = _problems(exp)
+    assert "records lack fields test_accuracy" in p
+    assert "config lacks finetune_epochs, replay" in p
+    r = rounds_table(exp)
+    assert list(r.columns[-len(RECORD_FIELDS):]) == list(RECORD_FIELDS)
+    assert r["test_accuracy"].isna().all() and r["monitor_f1"].isna().all()
+    # the cumulative counter is rebuilt from the per-round one
+    assert r["cum_train_flops"].tolist() == pytest.approx(pd.Series([x["train_flops"] for x in recs]).cumsum().tolist())
+
+
+def test_duplicate_rounds_from_a_resumed_trial_keep_the_last_report(tmp_path):
+    cfg = config("agnews", "retrain", 1)
+    recs = simulate(cfg, 3)
+    again = dict(recs[1]) | {"val_f1": 0.123}
+    write_run(tmp_path / "r", cfg, recs[:2] + [again] + recs[2:])
+    exp = load_experiment(str(tmp_path))
+    rounds = exp.trials[0].rounds
+    assert [r["round"] for r in rounds] == [0, 1, 2] and rounds[1]["val_f1"] == 0.123
+    assert "reports some rounds twice" in _problems(exp)
+
+
+def test_rounds_table_is_tidy_and_survives_parquet(tmp_path):
+    for s in (1, 2):
+        cfg = config("agnews", "deltaf1", s, epsilon=0.01, k=2)
+        write_run(tmp_path / f"r{s}", cfg, simulate(cfg, 3))
+    r = rounds_table(load_experiment(str(tmp_path)))
+    assert len(r) == 6
+    assert list(r.columns) == ["trial", "status", "source", *CONFIG_COLUMNS, *RECORD_FIELDS]
+    r.to_parquet(tmp_path / "x.parquet")
+    back = pd.read_parquet(tmp_path / "x.parquet")
+    assert back.shape == r.shape and back["cum_train_flops"].equals(r["cum_train_flops"])
+    assert back["delta_f1"].isna().sum() == 2  # undefined at round 0 of each trial
+
+
+def test_fsspec_urls_are_read_like_local_folders(tmp_path):
+    fsspec = pytest.importorskip("fsspec")
+    mem = fsspec.filesystem("memory")
+    cfg = config("agnews", "retrain", 1)
+    local = write_run(tmp_path / "run1", cfg, simulate(cfg, 3))
+    for f in local.iterdir():
+        mem.pipe(f"/bucket/exp/run1/{f.name}", f.read_bytes())
+    try:
+        exp = load_experiment("memory://bucket/exp")
+        assert [(t.trial, t.status, len(t.rounds)) for t in exp.trials] == [("run1", "finished", 3)]
+    finally:
+        mem.rm("/bucket", recursive=True)
+
+
+def test_missing_folder_is_an_analysis_error(tmp_path):
+    with pytest.raises(AnalysisError, match="does not exist"):
+        load_experiment(str(tmp_path / "nope"))
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(AnalysisError, match="not a folder"):
+        load_experiment(str(tmp_path / "file"))
+
+
+def test_metrics_fall_back_to_records_without_summary(tmp_path):
+    cfg = config("agnews", "deltaf1", 1, epsilon=0.02, k=1)
+    recs = simulate(cfg, 6)
+    write_ray_trial(tmp_path, "t", cfg, recs, total_rounds=6)
+    exp = load_experiment(str(tmp_path))
+    trials = trials_table(exp)
+    m = aggregate.trial_metrics(rounds_table(exp, trials), trials).iloc[0]
+    assert m["final_test_f1"] == recs[-1]["test_f1"]
+    assert m["switch_round"] == switch_round_of(recs)
+    assert m["final_val_f1"] == recs[-1]["val_f1"]
+    assert not math.isnan(m["aulc"])
+
+
+def test_schema_is_hybridal_records_without_importing_the_package():
+    import subprocess
+    import sys
+
+    code = ("import sys, analysis.load; from analysis.schema import RECORD_FIELDS; "
+            "assert 'hybridal' not in sys.modules and 'torch' not in sys.modules; "
+            "import hybridal.records as r; assert RECORD_FIELDS == r.RECORD_FIELDS; print('ok')")
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300)
+    assert proc.stdout.strip() == "ok", proc.stderr[-2000:]
