@@ -154,8 +154,9 @@ def finished_unique(metrics: pd.DataFrame, problems: Optional[ProblemLog] = None
     """Finished trials with rounds, one per (config, seed): a repeated seed keeps its first trial."""
     problems = problems if problems is not None else ProblemLog()
     fin = metrics[(metrics["status"] == "finished") & (metrics["n_rounds"] > 0)].sort_values("trial", kind="stable")
-    seed_key = fin["seed"].astype(object).where(fin["seed"].notna(), None).map(str)
-    dup = fin.assign(_s=seed_key).duplicated(["dataset", "config_id", "_s"], keep="first")
+    # an unknown seed cannot be told apart from another: such trials are all kept
+    dup = fin.assign(_s=fin["seed"].astype(object).map(str)).duplicated(["dataset", "config_id", "_s"], keep="first")
+    dup &= fin["seed"].notna()
     for trial in fin.loc[dup, "trial"]:
         problems.add("repeats the configuration and seed of an earlier trial: left out of the aggregates", trial)
     return fin[~dup.to_numpy()]
@@ -187,16 +188,19 @@ def seed_summary(metrics: pd.DataFrame, problems: Optional[ProblemLog] = None) -
     return out.reset_index(drop=True)
 
 
-def mean_curves(rounds: pd.DataFrame, keep_trials: Sequence[str]) -> pd.DataFrame:
-    """Per dataset x configuration x round, over the given trials: mean labels, F1 and FLOPs."""
-    r = rounds[rounds["trial"].isin(set(keep_trials))]
+def mean_curves(rounds: pd.DataFrame, used: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset x configuration x round, over the `used` trials: mean labels, F1 and FLOPs.
+
+    Seeds are aligned by round index (every seed of a configuration follows the same label
+    schedule); a round some seeds did not test is averaged over those that did.
+    """
     cols = ["dataset", "config_id", "strategy", "round", "n_trials", "n_labeled", "test_f1_mean",
             "test_f1_std", "test_f1_n", "val_f1_mean", "cum_train_flops"]
+    ids = dict(zip(used["trial"], used["config_id"]))
+    r = rounds[rounds["trial"].isin(ids.keys())]
     if not len(r):
         return pd.DataFrame(columns=cols)
-    from analysis.load import config_key  # local: avoid a cycle at import time
-
-    r = r.assign(config_id=[config_key(row) for _, row in r[list(GROUP_COLUMNS)].iterrows()])
+    r = r.assign(config_id=r["trial"].map(ids))
     g = r.groupby(["dataset", "config_id", "round"], sort=True, dropna=False)
     out = pd.DataFrame({
         "strategy": g["strategy"].first(),

@@ -188,7 +188,8 @@ def method_notes(a: Analysis) -> list[str]:
         f"Hypervolume: area dominated by a family's front in (log10 training FLOPs, test F1) space, bounded by the "
         f"reference point (log10({HV_REF_FLOPS_FACTOR:g} × the largest training FLOPs in the dataset), F1 = 0), divided "
         "by the box from the dataset's smallest training FLOPs to the reference and F1 0 to 1. Shared by all families "
-        "of a dataset; in [0, 1].",
+        "of a dataset; in [0, 1]. With the F1 reference at 0 the cost axis weighs heavily: a family of cheap but "
+        "clearly less accurate configurations can score highest, so read it next to the F1 gaps.",
         "Savings: each configuration against the retrain configuration of the same dataset, model, sampler and epochs "
         "(retrain's own knobs); F1 gaps are in points (100 × macro-F1).",
         "Wall time is the sum of per-round `wall_seconds`; a switch round is averaged over the trials that switched.",
@@ -233,6 +234,8 @@ def report_blocks(a: Analysis, plots: dict[str, dict[str, str]], files: list[str
         ]
         for kind, path in plots.get(ds, {}).items():
             blocks.append(Image(path, f"{ds}: {kind.replace('_', ' ')}"))
+        if "switch_rounds" not in plots.get(ds, {}):
+            blocks.append(Para("No finished deltaf1 trials in this dataset, so no switch-round plot."))
     blocks += [Heading(2, "Method"), Bullets(method_notes(a)),
                Heading(2, "Files"), Bullets([f"`{f}`" for f in files])]
     return blocks
@@ -257,15 +260,12 @@ def cli_summary(a: Analysis, out_dir: str) -> str:
             if ch["config"] != ch["baseline"] and ch["flops_ratio"] < 1:
                 lines.append(f"    cheapest within {a.tolerance_points:g} pts of {ch['baseline']}: {ch['config']} "
                              f"({ch['flops_saved_pct']:.0f}% fewer training FLOPs, test {points(ch['test_gap_points'])} pts)")
-    unknown = int(a.trials["dataset"].isna().sum())
-    if unknown:
-        lines.append(f"  (no dataset recorded): {unknown} trials")
     note = single_seed_note(a)
     if note:
         lines.append(note.replace("**", ""))
     if len(a.problems):
         lines.append(f"Data problems ({len(a.problems)}):")
-        lines += [f"  - {p}" for p in a.problems.lines(max_trials=3)[:10]]
+        lines += [f"  - {p}" for p in a.problems.lines(max_trials=2)[:10]]
         if len(a.problems) > 10:
             lines.append(f"  ... and {len(a.problems) - 10} more in the report")
     lines.append(f"Report: {out_dir}/report.html (also report.md, summary.csv, rounds.parquet)")

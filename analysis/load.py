@@ -25,6 +25,7 @@ import json
 import math
 import os
 import posixpath
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
@@ -234,7 +235,8 @@ def _run_config(cfg: Optional[dict]) -> Optional[dict]:
     if not cfg:
         return None
     flat = _flatten(cfg)
-    return {_RUN_CONFIG_ALIASES.get(k, k): v for k, v in flat.items() if k not in _RUN_CONFIG_ALIASES.values()}
+    out = {_RUN_CONFIG_ALIASES.get(k, k): v for k, v in flat.items() if k not in _RUN_CONFIG_ALIASES.values()}
+    return out | {k: v for k, v in flat.items() if k in _RUN_CONFIG_ALIASES.values()}  # canonical names win
 
 
 def _canonical_config(sources: Iterable[Optional[dict]]) -> tuple[dict, dict]:
@@ -416,6 +418,9 @@ def _read_trial(
     if absent:
         problems.add(f"config lacks {', '.join(absent)} (filled as unknown)", display)
     config = {c: config.get(c) for c in CONFIG_COLUMNS}
+    for c in ("dataset", "strategy"):  # every trial belongs to some dataset and strategy in the report
+        if config[c] is None:
+            config[c] = "unknown"
 
     # Status: the run's own summary, then Ray's state, then error.txt, then the rounds reached.
     status = _status_from_summary(summary)
@@ -440,7 +445,7 @@ def _read_trial(
             problems.add("has error.txt but reported every round (retried after a failure?): counted as finished", display)
         else:
             status = "errored"
-    if status is None and (reached or last_done):
+    if status is None and is_ray and (reached or last_done):  # a plain run is finished only by its summary
         status = "finished"
     if status is None:
         if is_ray:
@@ -521,11 +526,11 @@ def load_experiment(uri: str) -> Experiment:
             attached[owner] = d
 
     root_name = posixpath.basename(reader.root.rstrip("/")) or reader.root
-    trials: list[Trial] = []
-    for d in trial_dirs + plain_dirs:
+
+    def read(d: str) -> tuple[Optional[Trial], ProblemLog]:
         names = by_dir[d]
         if d in ray_dirs and names & set(RUN_FILES):
-            run_dir = (d, names)
+            run_dir: Optional[tuple[str, set[str]]] = (d, names)
         elif d in attached:
             run_dir = (attached[d], by_dir[attached[d]])
         elif d in run_dirs:
@@ -533,10 +538,24 @@ def load_experiment(uri: str) -> Experiment:
         else:
             run_dir = None
         display = d or root_name
+        log = ProblemLog()
         try:
-            trials.append(_read_trial(reader, d, names, run_dir, states.get(d), problems, display))
-        except OSError as exc:
-            problems.add(f"could not be read ({exc}) and was skipped", display)
+            return _read_trial(reader, d, names, run_dir, states.get(d), log, display), log
+        except OSError as exc:  # e.g. deleted between listing and reading
+            log.add(f"could not be read ({exc}) and was skipped", display)
+            return None, log
+
+    dirs = trial_dirs + plain_dirs
+    if isinstance(reader.fs, pafs.LocalFileSystem) or len(dirs) < 4:
+        results = [read(d) for d in dirs]
+    else:  # object stores: one round trip per file, so read trials concurrently
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            results = list(pool.map(read, dirs))
+    trials: list[Trial] = []
+    for trial, log in results:  # merged in folder order, so reports are deterministic
+        problems.extend(log)
+        if trial is not None:
+            trials.append(trial)
 
     found = set(trial_dirs)
     unseen = [k for k in states if k not in found]

@@ -54,7 +54,7 @@ def analyse(uri: str, tolerance_points: float = 0.5) -> Analysis:
         )
     summary = aggregate.seed_summary(metrics)  # duplicates already noted by finished_unique
     _note_pooled_params(trials, used, summary, problems)
-    curves = aggregate.mean_curves(rounds, used["trial"].tolist())
+    curves = aggregate.mean_curves(rounds, used)
     curves["on_front"] = frontier.round_front(curves).to_numpy() if len(curves) else pd.Series(dtype=bool)
     summary["pareto"] = frontier.final_front(summary).to_numpy()
     sav = frontier.savings(summary, tolerance_points)
@@ -75,15 +75,17 @@ def _note_pooled_params(trials: pd.DataFrame, used: pd.DataFrame, summary: pd.Da
     for (ds, cid), g in t.groupby(["dataset", "config_id"], dropna=False):
         params = [json.loads(p) for p in g["extra_params"]]
         keys = set().union(*params) if params else set()
+        differing = []
         for key in sorted(keys):
             if any(h in key.lower() for h in _NOISY_PARAM_HINTS):
                 continue
-            values = {json.dumps(p.get(key), sort_keys=True) for p in params}
+            # a parameter one source records and another does not is not a difference
+            values = {json.dumps(p[key], sort_keys=True) for p in params if p.get(key) is not None}
             if len(values) > 1:
-                problems.add(
-                    f"{ds} / {label.get((ds, cid), cid)}: parameter '{key}' differs between pooled trials "
-                    f"({', '.join(sorted(values)[:4])}); they are aggregated as one configuration"
-                )
+                differing.append(f"'{key}' ({', '.join(sorted(values)[:4])})")
+        if differing:
+            problems.add(f"{ds} / {label.get((ds, cid), cid)}: the pooled trials differ in {', '.join(differing)}; "
+                         "they are aggregated as one configuration")
 
 
 def status_counts(trials: pd.DataFrame, dataset: Optional[str] = None) -> dict[str, int]:

@@ -101,7 +101,7 @@ def learning_curves(dataset: str, summary: pd.DataFrame, curves: pd.DataFrame, p
                                   label=f"{n_other} other {strategy} config{'s' if n_other != 1 else ''}"))
     _style(ax, f"{dataset}: test macro-F1 vs labels (mean ± 1 std over seeds)",
            "labeled examples (count)", "test macro-F1")
-    _legend(ax, handles, loc="lower right", title="bold: best per strategy by validation F1", title_fontsize=8)
+    _legend(ax, handles, loc="best", title="bold: best per strategy by validation F1", title_fontsize=8)
     return _save(fig, path)
 
 
@@ -125,6 +125,7 @@ def f1_vs_flops(dataset: str, summary: pd.DataFrame, curves: pd.DataFrame, path:
         ax.scatter(fx, fy, s=40, facecolors="none", edgecolors="black", lw=1.3, zorder=4)
         handles.append(Line2D([], [], color="black", lw=1.6, marker="o", mfc="none", label="Pareto front (all rounds)"))
     ax.set_xscale("log")
+    _pad_log_x(ax, pts["cum_train_flops"])
     _style(ax, f"{dataset}: test macro-F1 vs cumulative training FLOPs (per round, seed means)",
            "cumulative training FLOPs (log scale)", "test macro-F1")
     _legend(ax, handles, loc="lower right")
@@ -167,11 +168,26 @@ def final_scatter(dataset: str, summary: pd.DataFrame, pareto: pd.Series, path: 
 
 
 def _pad_log_x(ax, x: pd.Series) -> None:
+    """A log x-axis spanning at least 1.2 decades, so it always shows a labelled power of ten,
+    with a margin around the data; under two decades the 2x and 5x ticks are named too."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
     x = x[x > 0]
-    if len(x):
-        lo, hi = float(x.min()), float(x.max())
-        span = max(math.log10(hi) - math.log10(lo), 0.3)
-        ax.set_xlim(10 ** (math.log10(lo) - 0.1 * span), 10 ** (math.log10(hi) + 0.1 * span))
+    if not len(x):
+        return
+    lo, hi = math.log10(float(x.min())), math.log10(float(x.max()))
+    pad = max(0.08 * (hi - lo), (1.2 - (hi - lo)) / 2)
+    ax.set_xlim(10 ** (lo - pad), 10 ** (hi + pad))
+    if hi - lo + 2 * pad >= 2:
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        return
+
+    def minor(v: float, _pos) -> str:
+        e = math.floor(math.log10(v) + 1e-9)
+        m = v / 10 ** e
+        return f"${round(m)}\\times10^{{{e}}}$" if abs(m - round(m)) < 1e-6 and round(m) in (2, 5) else ""
+
+    ax.xaxis.set_minor_formatter(FuncFormatter(minor))
 
 
 def switch_rounds(dataset: str, summary: pd.DataFrame, trials: pd.DataFrame, path: Path) -> Optional[Path]:

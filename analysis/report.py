@@ -20,8 +20,8 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-if __package__ in (None, ""):  # run as `python analysis/report.py`: make the repo importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if __package__ in (None, ""):  # run as `python analysis/report.py`: import from the repo root, not
+    sys.path[0] = str(Path(__file__).resolve().parents[1])  # from analysis/ (its module names are generic)
 
 from analysis import plots  # noqa: E402
 from analysis.content import cli_summary, plot_name, report_blocks  # noqa: E402

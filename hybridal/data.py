@@ -208,6 +208,8 @@ def _assemble(name, frames, text_column, label_column, label_names, declared, nu
     labels_all = pd.concat([p[1] for p in parts.values()], ignore_index=True)
     if labels_all.isna().any():
         raise DataError(f"{name} column {label_column!r} has {int(labels_all.isna().sum())} missing (NaN) label(s); allowed: integers in [0, num_labels).")
+    if declared is not None and num_labels is not None and num_labels != declared:
+        raise DataError(f"num_labels={num_labels} disagrees with {name}, which has {declared} classes; allowed: {declared}.")
     if pd.api.types.is_numeric_dtype(labels_all):
         as_float = labels_all.astype("float64").to_numpy()
         if not np.all(as_float == np.round(as_float)):
@@ -216,6 +218,9 @@ def _assemble(name, frames, text_column, label_column, label_names, declared, nu
         bad = (as_float < 0) | (as_float >= expected)
         if bad.any():
             raise DataError(f"{name} column {label_column!r} has label {int(as_float[bad][0])} outside [0, {expected}); allowed: integers in [0, num_labels={expected}).")
+        present = len(np.unique(as_float))
+        if num_labels is not None and present < num_labels:
+            raise DataError(f"num_labels={num_labels} disagrees with {name} column {label_column!r}, which holds only {present} distinct labels; allowed: {present} (or add the missing classes).")
         mapping = None
         n_labels = expected
     else:  # string labels: a stable, sorted mapping
@@ -225,8 +230,6 @@ def _assemble(name, frames, text_column, label_column, label_names, declared, nu
         n_labels = len(classes)
         if num_labels is not None and num_labels != n_labels:
             raise DataError(f"num_labels={num_labels} disagrees with the {n_labels} classes in {name} column {label_column!r} ({', '.join(classes[:6])}); allowed: {n_labels}.")
-    if declared is not None and num_labels is not None and num_labels != declared:
-        raise DataError(f"num_labels={num_labels} disagrees with {name}, which has {declared} classes; allowed: {declared}.")
     if n_labels < 2:
         raise DataError(f"{name} has {n_labels} class; allowed: at least 2 classes.")
     if label_names is None or len(label_names) != n_labels:

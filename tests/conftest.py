@@ -37,3 +37,27 @@ def _private_token_cache(tmp_path_factory, monkeypatch):
     cache = tmp_path_factory.getbasetemp() / "hybridal-cache"
     cache.mkdir(exist_ok=True)
     monkeypatch.setenv("HYBRIDAL_CACHE_DIR", str(cache))
+
+
+def tiny_config(save_dir, **overrides):
+    """A seconds-fast run: random-init tiny BERT on a stratified slice of AG News."""
+    from hybridal import ExperimentConfig
+
+    values = dict(
+        seed=3, experiment_name="tiny", save_dir=str(save_dir), data="agnews",
+        max_train_size=400, max_test_size=120, val_size=60,
+        model_name_or_path="tiny-bert", tokenizer_kwargs={"max_length": 32},
+        total_rounds=3, initial_pool_size=24, acquisition_batch_size=12,
+        epochs=1, batch_size=8, eval_batch_size=64, optimizer_kwargs={"lr": 1e-3},
+        sampler_class="random", num_threads=1, tensorboard=False,
+    )
+    values.update(overrides)
+    return ExperimentConfig(**values)
+
+
+@pytest.fixture
+def make_config(tmp_path, data_dir):
+    def factory(**overrides):
+        return tiny_config(overrides.pop("save_dir", tmp_path / "runs"), **overrides)
+
+    return factory

@@ -88,11 +88,24 @@ def switch_round_of(records: list[dict]) -> Optional[int]:
     return next((r["round"] for r in records if r.get("switched")), None)
 
 
+def run_config_yaml(cfg: dict, total_rounds: int = 8) -> str:
+    """config.yaml as `hybridal run` writes it (ExperimentConfig field names, not the canonical ones)."""
+    kwargs = {k: cfg[k] for k in ("epsilon", "k", "after") if cfg.get(k) is not None}
+    full = {
+        "seed": cfg["seed"], "experiment_name": "hybridal_run", "save_dir": "./experiments", "total_rounds": total_rounds,
+        "data": cfg["dataset"], "model_name_or_path": cfg["model"], "tokenizer_kwargs": {"max_length": 128},
+        "strategy_class": cfg["strategy"], "strategy_kwargs": kwargs, "finetune_epochs": cfg.get("finetune_epochs"),
+        "replay": cfg.get("replay"), "monitor": cfg["monitor"], "monitor_fraction": 0.1,
+        "sampler_class": cfg["sampler"], "epochs": cfg["epochs"],
+    }
+    return "".join(f"{k}: {json.dumps(v)}\n" for k, v in full.items())  # JSON values are valid YAML
+
+
 def write_run(folder: Path, cfg: dict, records: list[dict], finished: bool = True) -> Path:
     """A plain `hybridal run` output folder."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "rounds.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-    (folder / "config.yaml").write_text("".join(f"{k}: {json.dumps(v)}\n" for k, v in cfg.items()))
+    (folder / "config.yaml").write_text(run_config_yaml(cfg, len(records) if finished else len(records) + 2))
     if finished:
         last = records[-1]
         (folder / "summary.json").write_text(json.dumps({

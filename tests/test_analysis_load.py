@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_analysis_fixtures import (config, simulate, switch_round_of, write_ray_state, write_ray_trial,
-                                    write_run)
+from test_analysis_fixtures import (config, make_experiment, simulate, switch_round_of, write_ray_state,
+                                    write_ray_trial, write_run)
 
 from analysis import aggregate
 from analysis.load import CONFIG_COLUMNS, load_experiment, rounds_table, trials_table
@@ -131,7 +131,9 @@ def test_missing_record_fields_and_config_columns_from_older_runs(tmp_path):
     old_cfg = {k: v for k, v in cfg.items() if k not in ("replay", "finetune_epochs")}
     recs = [{k: v for k, v in r.items() if k not in ("test_accuracy", "monitor_f1", "short_batch", "cum_train_flops")}
             for r in simulate(cfg, 3)]
-    write_run(tmp_path / "old", old_cfg, recs)
+    run = write_run(tmp_path / "old", old_cfg, recs)
+    yaml_text = (run / "config.yaml").read_text().splitlines()
+    (run / "config.yaml").write_text("\n".join(x for x in yaml_text if not x.startswith(("replay", "finetune_epochs"))))
     exp = load_experiment(str(tmp_path))
     p = _problems(exp)
     assert "records lack fields test_accuracy" in p
@@ -170,13 +172,16 @@ def test_rounds_table_is_tidy_and_survives_parquet(tmp_path):
 def test_fsspec_urls_are_read_like_local_folders(tmp_path):
     fsspec = pytest.importorskip("fsspec")
     mem = fsspec.filesystem("memory")
-    cfg = config("agnews", "retrain", 1)
-    local = write_run(tmp_path / "run1", cfg, simulate(cfg, 3))
-    for f in local.iterdir():
-        mem.pipe(f"/bucket/exp/run1/{f.name}", f.read_bytes())
+    local = make_experiment(tmp_path / "exp", "ray", total_rounds=3, datasets=("agnews",), seeds=(1, 2),
+                            epsilons=(0.01,), ks=(1,))
+    for f in local.rglob("*"):
+        if f.is_file():
+            mem.pipe(f"/bucket/exp/{f.relative_to(local).as_posix()}", f.read_bytes())
     try:
-        exp = load_experiment("memory://bucket/exp")
-        assert [(t.trial, t.status, len(t.rounds)) for t in exp.trials] == [("run1", "finished", 3)]
+        remote = load_experiment("memory://bucket/exp")  # 8 trials: read concurrently
+        here = load_experiment(str(local))
+        assert [(t.trial, t.status, t.rounds) for t in remote.trials] == [(t.trial, t.status, t.rounds) for t in here.trials]
+        assert len(remote.trials) == 8 and {t.status for t in remote.trials} == {"finished"}
     finally:
         mem.rm("/bucket", recursive=True)
 

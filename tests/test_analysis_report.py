@@ -180,3 +180,28 @@ def test_second_run_replaces_outputs_in_place(tmp_path):
     assert main([str(exp), "--out", str(out)]) == 0
     assert sorted(p.name for p in out.rglob("*")) == first
     assert np.isfinite(pd.read_csv(out / "summary.csv")["aulc_mean"]).all()
+
+
+def test_seeds_pooled_despite_a_differing_parameter_are_reported(tmp_path):
+    from analysis.pipeline import analyse
+
+    for seed, lr in ((1, 5e-5), (2, 1e-4)):
+        cfg = config("agnews", "retrain", seed) | {"lr": lr, "output_dir": f"/x/{seed}"}
+        write_ray_trial(tmp_path, f"t{seed}", cfg, simulate(cfg, 3), total_rounds=3)
+    a = analyse(str(tmp_path))
+    lines = a.problems.lines()
+    assert len(lines) == 1 and "differ in 'lr' (0.0001, 5e-05)" in lines[0]  # output_dir differs by design
+    assert a.summary["n_seeds"].tolist() == [2]
+
+
+def test_a_single_run_gives_a_full_report(tmp_path, capsys):
+    cfg = config("imdb", "deltaf1", 7, epsilon=1e-9, k=3)  # never switches
+    run = write_run(tmp_path / "one_run", cfg, simulate(cfg, 4))
+    assert main([str(run), "--out", str(tmp_path / "out")]) == 0  # the folder itself is the run
+    s = pd.read_csv(tmp_path / "out" / "summary.csv")
+    assert len(s) == 1 and bool(s.loc[0, "pareto"]) and s.loc[0, "switched"] == 0
+    hv = pd.read_csv(tmp_path / "out" / "hypervolume.csv")
+    assert hv.loc[0, "hv_final"] == pytest.approx(s.loc[0, "final_test_f1_mean"])  # cheapest single config: HV = F1
+    for kind in PLOT_KINDS:
+        _assert_png_readable(tmp_path / "out" / "plots" / f"imdb_{kind}.png")
+    assert "no retrain run" in capsys.readouterr().out

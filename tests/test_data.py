@@ -1,0 +1,121 @@
+"""Datasets and splits: the shared offline copies, any CSV, and every bad-data error."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from hybridal import ActiveLearning
+from hybridal.data import load_named_or_path, make_run_splits, stratified_sample
+from hybridal.errors import DataError
+
+
+def load(data, **kw):
+    return load_named_or_path(data, kw.pop("text_column", None), kw.pop("label_column", None),
+                              kw.pop("data_kwargs", {}), kw.pop("seed", 0), kw.pop("num_labels", None))
+
+
+def test_agnews_from_data_dir(data_dir):
+    ds = load("agnews")
+    assert (len(ds.train), len(ds.test), ds.num_labels) == (5000, 7600, 4)
+    assert ds.label_names == ["World", "Sports", "Business", "Sci/Tech"]
+    assert set(np.unique(ds.test.labels)) == {0, 1, 2, 3}
+    assert ds.source.endswith("agnews")
+
+
+def test_jigsaw_toxic_and_any_labels(data_dir):
+    raw = pd.read_csv(data_dir / "jigsaw" / "train.csv")
+    toxic = load("jigsaw")
+    any_label = load("jigsaw", data_kwargs={"jigsaw_label": "any"})
+    assert toxic.test_is_holdout and toxic.num_labels == 2
+    n_toxic = int(toxic.train.labels.sum() + toxic.test.labels.sum())
+    n_any = int(any_label.train.labels.sum() + any_label.test.labels.sum())
+    assert n_toxic == int(raw["toxic"].sum())
+    labels6 = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
+    assert n_any == int((raw[labels6].sum(axis=1) > 0).sum()) >= n_toxic
+    with pytest.raises(ValueError, match="jigsaw_label='all' is not known.*allowed: any, toxic"):
+        load("jigsaw", data_kwargs={"jigsaw_label": "all"})
+
+
+def test_splits_are_seeded_stratified_and_disjoint(data_dir):
+    ds = load("agnews")
+    a = make_run_splits(ds, seed=5)
+    b = make_run_splits(ds, seed=5)
+    c = make_run_splits(ds, seed=6)
+    assert len(a.validation) == 500                      # min(1000, 10% of 5000)
+    assert len(a.pool) == 4500 and a.pool.texts == b.pool.texts and a.validation.texts != c.validation.texts
+    assert not set(a.validation.texts) & set(a.pool.texts)
+    share = np.bincount(a.validation.labels, minlength=4) / 500
+    overall = np.bincount(ds.train.labels, minlength=4) / 5000
+    assert np.abs(share - overall).max() < 0.01
+
+
+def test_stratified_sample_exact_size_and_distinct():
+    labels = np.array([0] * 90 + [1] * 10)
+    picks = stratified_sample(labels, 20, np.random.default_rng(0))
+    assert len(picks) == len(set(picks)) == 20 and np.bincount(labels[picks]).tolist() == [18, 2]
+
+
+def write_csv(path, frame):
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+def test_any_csv_with_string_labels_and_holdout(tmp_path):
+    frame = pd.DataFrame({"review": [f"text number {i}" for i in range(50)], "y": ["pos", "neg"] * 25})
+    ds = load(write_csv(tmp_path / "d.csv", frame), text_column="review", label_column="y")
+    assert ds.label_names == ["neg", "pos"] and ds.test_is_holdout and len(ds.test) == 10
+
+
+def test_folder_with_train_and_test_parquet(tmp_path):
+    frame = pd.DataFrame({"text": [f"t {i}" for i in range(20)], "label": [0, 1] * 10})
+    frame.to_parquet(tmp_path / "train.parquet")
+    frame.iloc[:6].to_parquet(tmp_path / "test.parquet")
+    ds = load(str(tmp_path))
+    assert (len(ds.train), len(ds.test), ds.test_is_holdout) == (20, 6, False)
+
+
+@pytest.mark.parametrize("frame, kwargs, fragment", [
+    (pd.DataFrame({"text": ["a", " ", "c", "d"], "label": [0, 1, 0, 1]}), {}, r"1 empty text\(s\) in column 'text' \(first at row 1\)"),
+    (pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [0, 1, None, 1]}), {}, r"1 missing \(NaN\) label"),
+    (pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [0, 1, 5, 1]}), {"num_labels": 2}, r"label 5 outside \[0, 2\)"),
+    (pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [0, -1, 1, 1]}), {}, r"label -1 outside"),
+    (pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [0, 1.5, 1, 1]}), {}, r"non-integer labels such as 1.5"),
+    (pd.DataFrame({"body": ["a", "b", "c", "d"], "label": [0, 1, 0, 1]}), {}, r"has no column 'text'; columns are: body, label"),
+    (pd.DataFrame({"text": ["a", "b", "c", "d"], "label": ["x", "y", "x", "y"]}), {"num_labels": 3}, r"num_labels=3 disagrees with the 2 classes"),
+])
+def test_bad_data_errors(tmp_path, frame, kwargs, fragment):
+    with pytest.raises(DataError, match=fragment):
+        load(write_csv(tmp_path / "bad.csv", frame), **kwargs)
+
+
+def test_missing_file_and_named_mismatch(tmp_path, data_dir):
+    with pytest.raises(DataError, match=r"data file '.*nope.csv' does not exist"):
+        load(str(tmp_path / "nope.csv"))
+    with pytest.raises(DataError, match=r"num_labels=3 disagrees with agnews, which has 4 classes"):
+        load("agnews", num_labels=3)
+
+
+def test_data_dir_without_dataset_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HYBRIDAL_DATA_DIR", str(tmp_path))
+    with pytest.raises(DataError, match="has no folder 'imdb'"):
+        load("imdb")
+
+
+def test_pool_too_small_fails_before_model_and_writes_nothing(make_config, tmp_path, monkeypatch):
+    import hybridal.active_learning as engine
+
+    def no_model(*a, **k):
+        raise AssertionError("the model must not be loaded for bad input")
+
+    monkeypatch.setattr(engine, "load_model", no_model)
+    for changes, fragment in (({"initial_pool_size": 5000}, "initial_pool_size=5000 is larger than the training pool"),
+                              ({"acquisition_batch_size": 400}, "acquisition_batch_size=400 is larger than the unlabeled pool")):
+        al = ActiveLearning(make_config(**changes))
+        with pytest.raises(DataError, match=fragment):
+            al.prepare()
+        assert not (tmp_path / "runs").exists()
+
+
+def test_num_labels_larger_than_classes_present(tmp_path):
+    frame = pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [0, 1, 0, 1]})
+    with pytest.raises(DataError, match="num_labels=4 disagrees.*only 2 distinct labels"):
+        load(write_csv(tmp_path / "two.csv", frame), num_labels=4)
