@@ -111,11 +111,13 @@ def f1_vs_flops(dataset: str, summary: pd.DataFrame, curves: pd.DataFrame, path:
     fig, ax = plt.subplots(figsize=(8.5, 5.2))
     pts = curves[curves["test_f1_mean"].notna() & (curves["cum_train_flops"] > 0)]
     handles = []
+    few = len(summary) <= 5  # few lines: draw them boldly; many: keep the front readable on top
     for strategy in _strategies(summary["strategy"]):
         color = strategy_color(strategy)
         for cid in summary.loc[summary["strategy"] == strategy, "config_id"]:
             c = pts[pts["config_id"] == cid].sort_values("round")
-            ax.plot(c["cum_train_flops"], c["test_f1_mean"], color=color, lw=1.0, alpha=0.55, marker=".", ms=4, zorder=2)
+            ax.plot(c["cum_train_flops"], c["test_f1_mean"], color=color, lw=1.8 if few else 1.0,
+                    alpha=0.9 if few else 0.55, marker=".", ms=6 if few else 4, zorder=2)
         handles.append(Line2D([], [], color=color, lw=1.2, marker=".", label=strategy))
     if len(pts):
         front = pts[pareto_mask(pts["cum_train_flops"], pts["test_f1_mean"])].sort_values("cum_train_flops")
