@@ -97,6 +97,7 @@ def test_same_seed_same_selections_and_metrics(make_config, tmp_path):
                         save_dir=str(tmp_path / "other")))
     c = run(make_config(sampler_class="margin", seed=4, save_dir=str(tmp_path / "third")))
     assert untimed(a.records) == untimed(b.records)
+    assert b.tokenization_cached == {"pool": True, "validation": True, "test": True}   # tokenized once
     assert a.pool.selected_by_round() == b.pool.selected_by_round()
     assert a.pool.selected_by_round() != c.pool.selected_by_round()
 
