@@ -1,0 +1,236 @@
+"""Cost before launch: a run's training and inference FLOPs from the round schedule.
+
+The estimate uses the same FLOPs model as the runs (hybridal.flops), the real token lengths of
+the dataset when it can be read here (otherwise typical lengths, flagged as approximate), and
+the batch shapes the engine will form: random training batches padded to their longest row,
+length-sorted inference batches. HybridAL's switch round is unknown before it runs, so its
+training cost is a range: never switching (upper) to switching at the earliest round k+1 (lower).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from .config import ExperimentConfig
+from .flops import FlopsModel
+from .samplers import build_sampler
+from .samplers.base import EMBEDDINGS, LABELED_EMBEDDINGS, LOG_PROBS, MC_PROBS, PROBS
+from .strategies import DeltaF1Strategy, build_strategy
+
+# Dense bf16 tensor-core peaks (vendor datasheets, TFLOP/s) for the GPU-hour estimate.
+GPU_PEAK_TFLOPS = {"A10G": 125.0, "L4": 121.0, "A100": 312.0, "H100": 989.0, "T4": 65.0}
+DEFAULT_UTILIZATION = 0.3   # a typical achieved fraction of peak for small encoder fine-tuning
+
+# Architectures of common hub models, so a dry run needs no download.
+KNOWN_ARCHITECTURES = {
+    "distilbert-base-uncased": dict(model_type="distilbert", hidden_size=768, num_layers=6, num_heads=12, intermediate_size=3072),
+    "bert-base-uncased": dict(model_type="bert", hidden_size=768, num_layers=12, num_heads=12, intermediate_size=3072),
+    "roberta-base": dict(model_type="roberta", hidden_size=768, num_layers=12, num_heads=12, intermediate_size=3072),
+}
+# Used only when the dataset cannot be read here: (pool rows, test rows, mean tokens), approximate.
+TYPICAL_DATASETS = {"agnews": (120_000, 7_600, 52), "imdb": (25_000, 25_000, 300), "jigsaw": (159_571, 63_978, 95)}
+
+
+@dataclass
+class SplitLengths:
+    pool: np.ndarray
+    validation: np.ndarray
+    test: np.ndarray
+    exact: bool     # True: real token lengths; False: typical lengths (approximate)
+
+
+@dataclass
+class RunEstimate:
+    train_flops: int        # upper bound for deltaf1 (never switches)
+    train_flops_min: int    # deltaf1 switching at round k+1; equals train_flops otherwise
+    infer_flops: int
+    rounds: int
+    labels: int
+    exact_lengths: bool
+
+
+def flops_model_for(cfg: ExperimentConfig, num_labels: int) -> FlopsModel:
+    known = KNOWN_ARCHITECTURES.get(cfg.model_name_or_path)
+    if known is not None:
+        return FlopsModel(num_labels=num_labels, embedding_size=known["hidden_size"], **known)
+    from .models import load_model_config
+
+    return FlopsModel.from_config(load_model_config(cfg.model_name_or_path, num_labels), num_labels)
+
+
+def split_lengths(cfg: ExperimentConfig) -> tuple[SplitLengths, int]:
+    """Token lengths of the run's splits, and the number of labels."""
+    try:
+        from .data import load_named_or_path, make_run_splits
+        from .models import load_tokenizer
+        from .tokenization import tokenize_cached
+
+        dataset = load_named_or_path(cfg.data, cfg.text_column, cfg.label_column, cfg.data_kwargs, cfg.seed, cfg.num_labels)
+        splits = make_run_splits(dataset, cfg.seed, cfg.val_size, cfg.max_train_size, cfg.max_test_size)
+        tokenizer = load_tokenizer(cfg.model_name_or_path)
+        lengths = [tokenize_cached(getattr(splits, s).texts, tokenizer, cfg.max_length)[0].lengths for s in ("pool", "validation", "test")]
+        return SplitLengths(*lengths, exact=True), splits.num_labels
+    except Exception:
+        if cfg.data not in TYPICAL_DATASETS:
+            raise
+    n_pool, n_test, mean = TYPICAL_DATASETS[cfg.data]
+    if cfg.max_train_size:
+        n_pool = min(n_pool, cfg.max_train_size)
+    if cfg.max_test_size:
+        n_test = min(n_test, cfg.max_test_size)
+    n_val = min(1000, round(0.1 * n_pool)) if cfg.val_size is None else int(cfg.val_size if cfg.val_size >= 1 else cfg.val_size * n_pool)
+    width = min(cfg.max_length, mean)
+    fill = lambda n: np.full(n, width, dtype=np.int64)
+    labels = cfg.num_labels or {"agnews": 4}.get(cfg.data, 2)
+    return SplitLengths(fill(n_pool - n_val), fill(n_val), fill(n_test), exact=False), labels
+
+
+def _sorted_batches_flops(lengths: np.ndarray, batch: int, model: FlopsModel, pad_to: Optional[int]) -> int:
+    ordered = np.sort(lengths)
+    total = 0
+    for i in range(0, len(ordered), batch):
+        chunk = ordered[i:i + batch]
+        total += model.forward(len(chunk), int(pad_to or chunk.max()))
+    return total
+
+
+def expected_max_length(lengths: np.ndarray, batch: int) -> float:
+    """E[longest row] of a batch of `batch` rows drawn at random from `lengths`.
+
+    With F the empirical CDF, P(max <= L) = F(L)^batch (drawing with replacement, which is close
+    for batches much smaller than the set).
+    """
+    values, counts = np.unique(lengths, return_counts=True)
+    cdf = np.cumsum(counts) / counts.sum()
+    below = np.concatenate([[0.0], cdf[:-1]])
+    return float(np.sum(values * (cdf ** batch - below ** batch)))
+
+
+def _random_batches_flops(lengths: np.ndarray, rows: int, batch: int, model: FlopsModel, pad_to: Optional[int]) -> int:
+    """Expected FLOPs of one epoch over `rows` rows like `lengths`, in shuffled batches."""
+    total = 0
+    for size in [batch] * (rows // batch) + ([rows % batch] if rows % batch else []):
+        width = pad_to or int(round(expected_max_length(lengths, size)))
+        total += model.train_step(size, width)
+    return total
+
+
+def estimate_run(cfg: ExperimentConfig, lengths: SplitLengths, model: FlopsModel) -> RunEstimate:
+    rng = np.random.default_rng(cfg.seed)
+    pad_to = cfg.max_length if cfg.fixed_padding else None
+    strategy = build_strategy(cfg.strategy_class, **cfg.strategy_kwargs)
+    sampler = build_sampler(cfg.sampler_class, **cfg.sampler_kwargs)
+    n_pool = len(lengths.pool)
+    monitor_per_batch = max(1, round(cfg.monitor_fraction * cfg.acquisition_batch_size)) if cfg.monitor == "acquired" else 0
+    # The labels bought by each round, as the engine's stopping rules would (DESIGN.md section 2).
+    bought = [cfg.initial_pool_size]
+    while len(bought) < cfg.total_rounds:
+        room = n_pool - sum(bought)
+        if cfg.label_budget is not None:
+            room = min(room, cfg.label_budget - sum(bought))
+        if room <= 0:
+            break
+        bought.append(min(cfg.acquisition_batch_size, room))
+    rounds = len(bought)
+    switch_at = strategy.k + 1 if isinstance(strategy, DeltaF1Strategy) else None
+
+    def train_cost(mode_for_round) -> int:
+        total, trained = 0, 0
+        for r, n in enumerate(bought):
+            new_train = n - (min(n, monitor_per_batch) if r else 0)
+            mode = mode_for_round(r)
+            if mode == "new_only":
+                rows = new_train + min(cfg.replay, trained)
+                epochs = cfg.epochs
+            else:
+                rows = trained + new_train
+                epochs = cfg.steady_finetune_epochs if mode == "finetune" else cfg.epochs
+            trained += new_train
+            total += epochs * _random_batches_flops(lengths.pool, rows, cfg.batch_size, model, pad_to)
+        return total
+
+    steady = getattr(strategy, "steady_mode", "retrain")
+    after = strategy.after if isinstance(strategy, DeltaF1Strategy) else steady
+    upper = train_cost(lambda r: "retrain" if r == 0 else steady)
+    lower = train_cost(lambda r: after if r >= switch_at else "retrain") if switch_at is not None else upper
+
+    infer = 0
+    val_cost = _sorted_batches_flops(lengths.validation, cfg.eval_batch_size, model, pad_to)
+    test_cost = _sorted_batches_flops(lengths.test, cfg.eval_batch_size, model, pad_to)
+    forward_needed = bool(sampler.requires & {PROBS, LOG_PROBS, EMBEDDINGS})
+    labeled = 0
+    for r, n in enumerate(bought):
+        if r > 0:
+            unlabeled = n_pool - labeled
+            scored = min(unlabeled - min(n, monitor_per_batch), cfg.candidate_pool_size or unlabeled)
+            subset = lengths.pool[rng.choice(n_pool, size=scored, replace=False)]
+            one_pass = _sorted_batches_flops(subset, cfg.eval_batch_size, model, pad_to)
+            infer += one_pass * (int(forward_needed) + (sampler.mc_passes if MC_PROBS in sampler.requires else 0))
+            if LABELED_EMBEDDINGS in sampler.requires:
+                infer += _sorted_batches_flops(lengths.pool[rng.choice(n_pool, size=labeled, replace=False)], cfg.eval_batch_size, model, pad_to)
+        labeled += n
+        infer += val_cost
+        if r % cfg.test_every == 0 or r == rounds - 1:
+            infer += test_cost
+        if monitor_per_batch and r > 0:
+            infer += _sorted_batches_flops(lengths.pool[:monitor_per_batch * r], cfg.eval_batch_size, model, pad_to)
+    return RunEstimate(int(upper), int(lower), int(infer), rounds, labeled, lengths.exact)
+
+
+def gpu_hours(flops: float, gpu: str = "A10G", utilization: float = DEFAULT_UTILIZATION) -> float:
+    if gpu not in GPU_PEAK_TFLOPS:
+        raise ValueError(f"gpu={gpu!r} is not known; allowed: {', '.join(sorted(GPU_PEAK_TFLOPS))}.")
+    return flops / (GPU_PEAK_TFLOPS[gpu] * 1e12 * utilization) / 3600.0
+
+
+@dataclass
+class GridEstimate:
+    runs: list[RunEstimate]
+
+    @property
+    def train_flops(self) -> int:
+        return sum(r.train_flops for r in self.runs)
+
+    @property
+    def train_flops_min(self) -> int:
+        return sum(r.train_flops_min for r in self.runs)
+
+    @property
+    def infer_flops(self) -> int:
+        return sum(r.infer_flops for r in self.runs)
+
+    @property
+    def exact(self) -> bool:
+        return all(r.exact_lengths for r in self.runs)
+
+
+def estimate_grid(configs: list[ExperimentConfig]) -> GridEstimate:
+    """Estimates for many runs, reading each distinct dataset slice's lengths once."""
+    cache: dict = {}
+    runs = []
+    for cfg in configs:
+        key = (cfg.data, cfg.text_column, cfg.label_column, str(cfg.data_kwargs), cfg.seed, cfg.val_size,
+               cfg.max_train_size, cfg.max_test_size, cfg.model_name_or_path, cfg.max_length)
+        if key not in cache:
+            lengths, num_labels = split_lengths(cfg)
+            cache[key] = (lengths, flops_model_for(cfg, num_labels))
+        lengths, model = cache[key]
+        runs.append(estimate_run(cfg, lengths, model))
+    return GridEstimate(runs)
+
+
+def describe(estimate: GridEstimate, gpu: str = "A10G", utilization: float = DEFAULT_UTILIZATION) -> str:
+    """A few lines for --dry-run: FLOPs and the GPU-hours they mean at a stated utilisation."""
+    train_hi, train_lo, infer = estimate.train_flops, estimate.train_flops_min, estimate.infer_flops
+    lines = [
+        f"estimated training FLOPs: {train_lo:.3e} – {train_hi:.3e} (HybridAL switching at k+1 … never)",
+        f"estimated inference FLOPs (scoring + evaluation): {infer:.3e}",
+        f"estimated GPU time on {gpu} ({GPU_PEAK_TFLOPS[gpu]:.0f} TFLOP/s bf16 peak) at {utilization:.0%} utilisation: "
+        f"{gpu_hours(train_lo + infer, gpu, utilization):.2f} – {gpu_hours(train_hi + infer, gpu, utilization):.2f} GPU-hours",
+    ]
+    if not estimate.exact:
+        lines.append("note: some datasets could not be read here; their lengths are typical values, so the estimate is approximate.")
+    return "\n".join(lines)

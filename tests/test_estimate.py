@@ -1,0 +1,48 @@
+"""Cost before launch: the FLOPs estimate agrees with what runs then report."""
+import numpy as np
+import pytest
+
+from hybridal import ActiveLearning
+from hybridal.estimate import describe, estimate_grid, expected_max_length, gpu_hours
+
+
+def test_expected_max_length_by_hand():
+    # lengths {1, 3} equally likely, batch of 2: P(max=1) = 1/4 → E = 0.25·1 + 0.75·3
+    assert expected_max_length(np.array([1, 3]), 2) == pytest.approx(2.5)
+    assert expected_max_length(np.array([5, 5, 5]), 4) == pytest.approx(5.0)
+
+
+def test_gpu_hours_arithmetic():
+    assert gpu_hours(125e12 * 0.5 * 3600, "A10G", 0.5) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="gpu='V99' is not known"):
+        gpu_hours(1.0, "V99")
+
+
+def test_estimate_agrees_with_runs_within_10_percent(make_config):
+    configs = [
+        make_config(strategy_class=s, sampler_class=sampler, sampler_kwargs=kw, total_rounds=3, initial_pool_size=64,
+                    acquisition_batch_size=32, batch_size=16, tokenizer_kwargs={"max_length": 128}, experiment_name=s)
+        for s, sampler, kw in (("retrain", "random", {}), ("new_only", "entropy", {}), ("finetune", "bald", {"T": 2}))
+    ]
+    estimate = estimate_grid(configs)
+    assert estimate.exact
+    measured = []
+    for cfg in configs:
+        al = ActiveLearning(cfg)
+        al.run_full_pipeline()
+        measured.append(al.records[-1])
+    total_train = sum(r.cum_train_flops for r in measured)
+    total_all = sum(r.cum_total_flops for r in measured)
+    assert estimate.train_flops == pytest.approx(total_train, rel=0.10)
+    assert estimate.train_flops + estimate.infer_flops == pytest.approx(total_all, rel=0.10)
+    text = describe(estimate)
+    assert "GPU-hours" in text and "A10G" in text
+
+
+def test_deltaf1_range_brackets_never_and_earliest_switch(make_config):
+    cfg = make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 0.01, "k": 1, "after": "new_only"},
+                      total_rounds=5, tokenizer_kwargs={"max_length": 64})
+    run = estimate_grid([cfg]).runs[0]
+    assert run.train_flops_min < run.train_flops
+    retrain = estimate_grid([cfg.replace(strategy_class="retrain", strategy_kwargs={})]).runs[0]
+    assert run.train_flops == retrain.train_flops
