@@ -82,6 +82,7 @@ class ActiveLearning:
         self.final_test: Optional[EvalResult] = None
         self.final_validation: Optional[EvalResult] = None
         self._prepared = False
+        self._writer_started = False
         self._optimizer = None
         self._started = time.time()
 
@@ -129,8 +130,6 @@ class ActiveLearning:
     # ---- the loop -----------------------------------------------------------------------
     def iter_rounds(self) -> Iterator[RoundRecord]:
         self.prepare()
-        if self.next_round == 0 and not self.records:
-            self.writer.start(self.cfg.to_yaml())
         while not self.finished:
             yield self.run_round()
         self.save_experiment()
@@ -145,6 +144,9 @@ class ActiveLearning:
         self.prepare()
         if self.finished:
             raise RuntimeError("the run has finished; no rounds are left.")
+        if not self._writer_started:   # the output folder appears only once a round runs
+            self.writer.start(self.cfg.to_yaml(), self.records)
+            self._writer_started = True
         cfg, r = self.cfg, self.next_round
         wall_start = time.perf_counter()
         query_seconds, infer_flops, short_batch = 0.0, 0, False
@@ -377,6 +379,7 @@ class ActiveLearning:
         self.final_test = _eval_from_state(state["final_test"])
         self.final_validation = _eval_from_state(state["final_validation"])
         self.writer.start(self.cfg.to_yaml(), self.records)
+        self._writer_started = True
 
 
 def _eval_state(result: Optional[EvalResult]) -> Optional[dict]:

@@ -156,8 +156,6 @@ def test_checkpoint_resume_equals_uninterrupted(make_config, tmp_path):
                       total_rounds=4, keep_optimizer=True)
     full = run(cfg)
     first = ActiveLearning(cfg.replace(save_dir=str(tmp_path / "a")))
-    first.prepare()
-    first.writer.start(cfg.to_yaml())
     for _ in range(2):
         first.run_round()
     first.save_checkpoint(tmp_path / "ckpt")
