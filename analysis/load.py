@@ -23,7 +23,6 @@ import csv
 import io
 import json
 import math
-import os
 import posixpath
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,7 +31,8 @@ from typing import Any, Iterable, Optional
 import pandas as pd
 import pyarrow.fs as pafs
 
-from analysis.problems import AnalysisError, ProblemLog
+from analysis.problems import ProblemLog
+from analysis.storage import Reader
 from analysis.schema import RECORD_FIELDS
 
 # The canonical config columns of a trial (DESIGN.md section 8); a configuration is all of
@@ -84,69 +84,6 @@ class Experiment:
     problems: ProblemLog
 
 
-# ----------------------------------------------------------------------------- file systems
-
-def open_filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
-    """Return a pyarrow file system and the path of `uri` on it (local paths stay local)."""
-    if "://" not in uri:
-        return pafs.LocalFileSystem(), os.path.abspath(os.path.expanduser(uri))
-    scheme = uri.split("://", 1)[0].lower()
-    if scheme == "file":
-        return pafs.LocalFileSystem(), os.path.abspath(uri.split("://", 1)[1])
-    try:
-        fs, path = pafs.FileSystem.from_uri(uri)
-        return fs, path.rstrip("/")
-    except Exception:  # scheme pyarrow does not know: try fsspec
-        pass
-    try:
-        import fsspec
-
-        ffs, path = fsspec.core.url_to_fs(uri)
-    except Exception as exc:  # noqa: BLE001 - reported as one sentence
-        raise AnalysisError(f"Cannot open {uri}: {exc}") from None
-    return pafs.PyFileSystem(pafs.FSSpecHandler(ffs)), str(path).rstrip("/")
-
-
-class _Reader:
-    """Reads text files of one experiment folder through a pyarrow file system."""
-
-    def __init__(self, uri: str) -> None:
-        self.uri = uri
-        self.fs, self.root = open_filesystem(uri)
-
-    def list_files(self) -> list[str]:
-        """All file paths under the root, relative to it, with '/' separators."""
-        try:
-            info = self.fs.get_file_info(self.root)
-        except Exception as exc:  # noqa: BLE001
-            raise AnalysisError(f"Cannot read {self.uri}: {exc}") from None
-        if info.type == pafs.FileType.NotFound:
-            raise AnalysisError(f"The experiment folder {self.uri} does not exist.")
-        if info.type != pafs.FileType.Directory:
-            raise AnalysisError(f"{self.uri} is not a folder: pass the experiment folder.")
-        try:
-            infos = self.fs.get_file_info(pafs.FileSelector(self.root, recursive=True))
-        except Exception as exc:  # noqa: BLE001
-            raise AnalysisError(f"Cannot list {self.uri}: {exc}") from None
-        root = self.root.rstrip("/") + "/"
-        out = []
-        for i in infos:
-            if i.type != pafs.FileType.File:
-                continue
-            path = i.path.replace(os.sep, "/") if isinstance(self.fs, pafs.LocalFileSystem) else i.path
-            root_n = root.replace(os.sep, "/")
-            rel = path[len(root_n):] if path.startswith(root_n) else path.lstrip("/")
-            out.append(rel)
-        return sorted(out)
-
-    def read_text(self, rel: str) -> str:
-        path = posixpath.join(self.root, rel) if rel else self.root
-        if isinstance(self.fs, pafs.LocalFileSystem):
-            path = os.path.join(self.root, *rel.split("/"))
-        with self.fs.open_input_stream(path) as f:
-            return f.read().decode("utf-8", errors="replace")
-
-
 # ----------------------------------------------------------------------------- parsing helpers
 
 def _parse_json_lines(text: str, name: str, trial: str, problems: ProblemLog) -> list[dict]:
@@ -169,7 +106,7 @@ def _parse_json_lines(text: str, name: str, trial: str, problems: ProblemLog) ->
     return rows
 
 
-def _read_json(reader: _Reader, rel: str, trial: str, problems: ProblemLog) -> Optional[dict]:
+def _read_json(reader: Reader, rel: str, trial: str, problems: ProblemLog) -> Optional[dict]:
     try:
         obj = json.loads(reader.read_text(rel))
     except json.JSONDecodeError:
@@ -290,7 +227,7 @@ def _discover(files: list[str]) -> tuple[dict[str, set[str]], list[str]]:
     return by_dir, states
 
 
-def _ray_states(reader: _Reader, state_files: list[str], problems: ProblemLog) -> dict[str, tuple[str, str]]:
+def _ray_states(reader: Reader, state_files: list[str], problems: ProblemLog) -> dict[str, tuple[str, str]]:
     """Trial folder (relative) -> (Ray status, trial_id), from the newest state file per folder.
 
     The state file is JSON whose ``trial_data`` entries are pairs of JSON strings; only the
@@ -370,7 +307,7 @@ def _status_from_summary(summary: Optional[dict]) -> Optional[str]:
 
 
 def _read_trial(
-    reader: _Reader,
+    reader: Reader,
     rel_dir: str,
     names: set[str],
     run_dir: Optional[tuple[str, set[str]]],
@@ -483,7 +420,7 @@ def _read_trial(
     )
 
 
-def _read_yaml(reader: _Reader, rel: str, trial: str, problems: ProblemLog) -> Optional[dict]:
+def _read_yaml(reader: Reader, rel: str, trial: str, problems: ProblemLog) -> Optional[dict]:
     try:
         import yaml
     except ImportError:
@@ -503,7 +440,7 @@ def load_experiment(uri: str) -> Experiment:
 
     Raises AnalysisError only when the folder cannot be listed at all.
     """
-    reader = _Reader(uri)
+    reader = Reader(uri)
     problems = ProblemLog()
     files = reader.list_files()
     by_dir, state_files = _discover(files)

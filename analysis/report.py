@@ -79,6 +79,8 @@ def build_report(experiment: str, out_dir: str, tolerance_points: float = 0.5) -
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise AnalysisError(f"Cannot create the output folder {out_dir}: {exc.strerror or exc}.") from None
+    for stale in [*out.glob(".*.tmp"), *out.glob("plots/.*.tmp")]:  # left by a run that was killed
+        stale.unlink(missing_ok=True)
     files = write_tables(a, out)
     made = write_plots(a, out)
     files += sorted(p for d in made.values() for p in d.values())

@@ -1,8 +1,23 @@
-"""hybridal: pool-based active learning for text classification with measured training strategies."""
-from .active_learning import ActiveLearning, trial_columns
-from .config import ExperimentConfig
-from .errors import ConfigError, DataError
-from .records import RECORD_FIELDS, RoundRecord
+"""hybridal: pool-based active learning for text classification with measured training strategies.
+
+The engine (torch, transformers) is imported on first use, so light modules such as
+`hybridal.records` load in milliseconds (analysis on a laptop needs no torch).
+"""
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
-__all__ = ["ActiveLearning", "ExperimentConfig", "ConfigError", "DataError", "RoundRecord", "RECORD_FIELDS", "trial_columns", "__version__"]
+
+_EXPORTS = {
+    "ActiveLearning": "active_learning", "trial_columns": "active_learning",
+    "ExperimentConfig": "config", "ConfigError": "errors", "DataError": "errors",
+    "RoundRecord": "records", "RECORD_FIELDS": "records",
+}
+__all__ = [*_EXPORTS, "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'hybridal' has no attribute {name!r}")

@@ -16,9 +16,9 @@ from typing import Any, Iterable, Optional
 
 import numpy as np
 
-from analysis.schema import RECORD_FIELDS, records_module
+from analysis.schema import RECORD_FIELDS
+from hybridal.records import RoundRecord
 
-RoundRecord = records_module().RoundRecord  # the schema, without importing torch via hybridal/__init__
 
 FLOPS_PER_SAMPLE = 6 * 22.7e6 * 128     # one training pass of one example (MiniLM-ish)
 INFER_PER_SAMPLE = FLOPS_PER_SAMPLE / 3
@@ -88,17 +88,22 @@ def switch_round_of(records: list[dict]) -> Optional[int]:
     return next((r["round"] for r in records if r.get("switched")), None)
 
 
+def engine_config(cfg: dict, total_rounds: int = 8) -> dict:
+    """The full run config in ExperimentConfig field names (config.yaml; a Ray trial's `engine`)."""
+    kwargs = {k: cfg[k] for k in ("epsilon", "k", "after") if cfg.get(k) is not None}
+    return {
+        "seed": cfg["seed"], "experiment_name": f"run_{cfg['seed']}", "save_dir": "./experiments",
+        "total_rounds": total_rounds, "data": cfg["dataset"], "model_name_or_path": cfg["model"],
+        "tokenizer_kwargs": {"max_length": 128}, "strategy_class": cfg["strategy"], "strategy_kwargs": kwargs,
+        "finetune_epochs": None, "replay": cfg.get("replay"), "monitor": cfg["monitor"], "monitor_fraction": 0.1,
+        "sampler_class": cfg["sampler"], "sampler_kwargs": {"seed": cfg["seed"]}, "epochs": cfg["epochs"],
+        "optimizer_kwargs": {"lr": 5e-5, "weight_decay": 0.01},
+    }
+
+
 def run_config_yaml(cfg: dict, total_rounds: int = 8) -> str:
     """config.yaml as `hybridal run` writes it (ExperimentConfig field names, not the canonical ones)."""
-    kwargs = {k: cfg[k] for k in ("epsilon", "k", "after") if cfg.get(k) is not None}
-    full = {
-        "seed": cfg["seed"], "experiment_name": "hybridal_run", "save_dir": "./experiments", "total_rounds": total_rounds,
-        "data": cfg["dataset"], "model_name_or_path": cfg["model"], "tokenizer_kwargs": {"max_length": 128},
-        "strategy_class": cfg["strategy"], "strategy_kwargs": kwargs, "finetune_epochs": cfg.get("finetune_epochs"),
-        "replay": cfg.get("replay"), "monitor": cfg["monitor"], "monitor_fraction": 0.1,
-        "sampler_class": cfg["sampler"], "epochs": cfg["epochs"],
-    }
-    return "".join(f"{k}: {json.dumps(v)}\n" for k, v in full.items())  # JSON values are valid YAML
+    return "".join(f"{k}: {json.dumps(v)}\n" for k, v in engine_config(cfg, total_rounds).items())  # JSON is YAML
 
 
 def write_run(folder: Path, cfg: dict, records: list[dict], finished: bool = True) -> Path:
@@ -120,7 +125,11 @@ def write_ray_trial(exp: Path, name: str, cfg: dict, records: list[dict], total_
     """A Ray Tune trial folder as Ray 2.x writes it (params.json, result.json, progress.csv)."""
     d = exp / name
     d.mkdir(parents=True, exist_ok=True)
+    # as hybridal.tune writes it: canonical columns, total_rounds, trial_name, the nested engine config
     params = dict(cfg) | ({"total_rounds": total_rounds} if total_rounds is not None else {})
+    params["trial_name"] = name
+    if total_rounds is not None:  # without it nothing in params.json says how many rounds a run has
+        params["engine"] = engine_config(cfg, total_rounds)
     (d / "params.json").write_text(json.dumps(params, indent=2))
     lines = []
     t = 0.0

@@ -207,12 +207,12 @@ def test_metrics_fall_back_to_records_without_summary(tmp_path):
     assert not math.isnan(m["aulc"])
 
 
-def test_schema_is_hybridal_records_without_importing_the_package():
+def test_schema_is_hybridal_records_without_importing_torch():
     import subprocess
     import sys
 
     code = ("import sys, analysis.load; from analysis.schema import RECORD_FIELDS; "
-            "assert 'hybridal' not in sys.modules and 'torch' not in sys.modules; "
+            "assert 'torch' not in sys.modules and 'hybridal.active_learning' not in sys.modules; "
             "import hybridal.records as r; assert RECORD_FIELDS == r.RECORD_FIELDS; print('ok')")
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300)
