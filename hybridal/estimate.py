@@ -2,8 +2,8 @@
 
 The estimate uses the same FLOPs model as the runs (hybridal.flops), the real token lengths of
 the dataset when it can be read here (otherwise typical lengths, flagged as approximate), and
-the batch shapes the engine will form: random training batches padded to their longest row,
-length-sorted inference batches. HybridAL's switch round is unknown before it runs, so its
+the batch shapes the engine will form: training batches bucketed by length within shuffled
+windows, length-sorted inference batches. HybridAL's switch round is unknown before it runs, so its
 training cost is a range: never switching (upper) to switching at the earliest round k+1 (lower).
 """
 from __future__ import annotations
@@ -88,13 +88,26 @@ def split_lengths(cfg: ExperimentConfig) -> tuple[SplitLengths, int]:
     return SplitLengths(fill(n_pool - n_val), fill(n_val), fill(n_test), exact=False), labels
 
 
-def _sorted_batches_flops(lengths: np.ndarray, batch: int, model: FlopsModel, pad_to: Optional[int]) -> int:
-    ordered = np.sort(lengths)
+def _sorted_batches_flops(lengths: np.ndarray, batch: int, model: FlopsModel, pad_to: Optional[int],
+                          max_tokens: Optional[int] = None) -> int:
+    """FLOPs of one inference pass, batched exactly as the engine batches it."""
+    from .tokenization import TokenizedTexts, length_sorted_positions
+
+    if len(lengths) == 0:
+        return 0
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    tokens = TokenizedTexts(np.empty(0, dtype=np.int32), offsets)
     total = 0
-    for i in range(0, len(ordered), batch):
-        chunk = ordered[i:i + batch]
-        total += model.forward(len(chunk), int(pad_to or chunk.max()))
+    for positions in length_sorted_positions(tokens, np.arange(len(lengths)), batch, None if pad_to else max_tokens):
+        total += model.forward(len(positions), int(pad_to or lengths[positions].max()))
     return total
+
+
+def inference_max_tokens(device_type: str) -> Optional[int]:
+    """The engine's per-batch token budget for inference on this kind of device."""
+    from .training import CPU_INFER_MAX_TOKENS
+
+    return CPU_INFER_MAX_TOKENS if device_type == "cpu" else None
 
 
 def expected_max_length(lengths: np.ndarray, batch: int) -> float:
@@ -109,16 +122,47 @@ def expected_max_length(lengths: np.ndarray, batch: int) -> float:
     return float(np.sum(values * (cdf ** batch - below ** batch)))
 
 
-def _random_batches_flops(lengths: np.ndarray, rows: int, batch: int, model: FlopsModel, pad_to: Optional[int]) -> int:
-    """Expected FLOPs of one epoch over `rows` rows like `lengths`, in shuffled batches."""
+def expected_order_statistic(lengths: np.ndarray, i: int, n: int) -> float:
+    """E[i-th smallest of n rows drawn at random from `lengths`] (1-based; i = n is the maximum).
+
+    P(X_(i) <= L) = P(Binomial(n, F(L)) >= i), with F the empirical CDF.
+    """
+    from scipy.stats import binom
+
+    values, counts = np.unique(lengths, return_counts=True)
+    cdf = np.cumsum(counts) / counts.sum()
+    at_most = binom.sf(i - 1, n, cdf)
+    return float(np.sum(values * np.diff(np.concatenate([[0.0], at_most]))))
+
+
+def training_window() -> int:
+    """How many batches the engine sorts by length together when it forms training batches."""
+    from .training import Batching
+
+    return int(Batching.__dataclass_fields__["train_window"].default)
+
+
+def _train_epoch_flops(lengths: np.ndarray, rows: int, batch: int, window: int, model: FlopsModel, pad_to: Optional[int]) -> int:
+    """Expected FLOPs of one epoch over `rows` rows like `lengths`, batched as the engine does:
+    a random permutation cut into windows of `window` batches, each window sorted by length."""
     total = 0
-    for size in [batch] * (rows // batch) + ([rows % batch] if rows % batch else []):
-        width = pad_to or int(round(expected_max_length(lengths, size)))
-        total += model.train_step(size, width)
+    span = max(1, window) * batch
+    for start in range(0, rows, span):
+        n = min(span, rows - start)
+        for first in range(0, n, batch):
+            size = min(batch, n - first)
+            if pad_to:
+                width = pad_to
+            elif window <= 1:
+                width = expected_max_length(lengths, size)
+            else:   # the batch's longest row is the (first + size)-th shortest of the window
+                width = expected_order_statistic(lengths, first + size, n)
+            total += model.train_step(size, int(round(width)))
     return total
 
 
-def estimate_run(cfg: ExperimentConfig, lengths: SplitLengths, model: FlopsModel) -> RunEstimate:
+def estimate_run(cfg: ExperimentConfig, lengths: SplitLengths, model: FlopsModel, device_type: str = "cpu") -> RunEstimate:
+    """Expected FLOPs of one run on a `device_type` ('cpu' or 'cuda') machine."""
     rng = np.random.default_rng(cfg.seed)
     pad_to = cfg.max_length if cfg.fixed_padding else None
     strategy = build_strategy(cfg.strategy_class, **cfg.strategy_kwargs)
@@ -136,6 +180,8 @@ def estimate_run(cfg: ExperimentConfig, lengths: SplitLengths, model: FlopsModel
         bought.append(min(cfg.acquisition_batch_size, room))
     rounds = len(bought)
     switch_at = strategy.k + 1 if isinstance(strategy, DeltaF1Strategy) else None
+    window = training_window()
+    max_tokens = inference_max_tokens(device_type)
 
     def train_cost(mode_for_round) -> int:
         total, trained = 0, 0
@@ -149,7 +195,7 @@ def estimate_run(cfg: ExperimentConfig, lengths: SplitLengths, model: FlopsModel
                 rows = trained + new_train
                 epochs = cfg.steady_finetune_epochs if mode == "finetune" else cfg.epochs
             trained += new_train
-            total += epochs * _random_batches_flops(lengths.pool, rows, cfg.batch_size, model, pad_to)
+            total += epochs * _train_epoch_flops(lengths.pool, rows, cfg.batch_size, window, model, pad_to)
         return total
 
     steady = getattr(strategy, "steady_mode", "retrain")
@@ -158,8 +204,8 @@ def estimate_run(cfg: ExperimentConfig, lengths: SplitLengths, model: FlopsModel
     lower = train_cost(lambda r: after if r >= switch_at else "retrain") if switch_at is not None else upper
 
     infer = 0
-    val_cost = _sorted_batches_flops(lengths.validation, cfg.eval_batch_size, model, pad_to)
-    test_cost = _sorted_batches_flops(lengths.test, cfg.eval_batch_size, model, pad_to)
+    val_cost = _sorted_batches_flops(lengths.validation, cfg.eval_batch_size, model, pad_to, max_tokens)
+    test_cost = _sorted_batches_flops(lengths.test, cfg.eval_batch_size, model, pad_to, max_tokens)
     forward_needed = bool(sampler.requires & {PROBS, LOG_PROBS, EMBEDDINGS})
     labeled = 0
     for r, n in enumerate(bought):
@@ -167,16 +213,16 @@ def estimate_run(cfg: ExperimentConfig, lengths: SplitLengths, model: FlopsModel
             unlabeled = n_pool - labeled
             scored = min(unlabeled - min(n, monitor_per_batch), cfg.candidate_pool_size or unlabeled)
             subset = lengths.pool[rng.choice(n_pool, size=scored, replace=False)]
-            one_pass = _sorted_batches_flops(subset, cfg.eval_batch_size, model, pad_to)
+            one_pass = _sorted_batches_flops(subset, cfg.eval_batch_size, model, pad_to, max_tokens)
             infer += one_pass * (int(forward_needed) + (sampler.mc_passes if MC_PROBS in sampler.requires else 0))
             if LABELED_EMBEDDINGS in sampler.requires:
-                infer += _sorted_batches_flops(lengths.pool[rng.choice(n_pool, size=labeled, replace=False)], cfg.eval_batch_size, model, pad_to)
+                infer += _sorted_batches_flops(lengths.pool[rng.choice(n_pool, size=labeled, replace=False)], cfg.eval_batch_size, model, pad_to, max_tokens)
         labeled += n
         infer += val_cost
         if r % cfg.test_every == 0 or r == rounds - 1:
             infer += test_cost
         if monitor_per_batch and r > 0:
-            infer += _sorted_batches_flops(lengths.pool[:monitor_per_batch * r], cfg.eval_batch_size, model, pad_to)
+            infer += _sorted_batches_flops(lengths.pool[:monitor_per_batch * r], cfg.eval_batch_size, model, pad_to, max_tokens)
     return RunEstimate(int(upper), int(lower), int(infer), rounds, labeled, lengths.exact)
 
 
@@ -207,7 +253,7 @@ class GridEstimate:
         return all(r.exact_lengths for r in self.runs)
 
 
-def estimate_grid(configs: list[ExperimentConfig]) -> GridEstimate:
+def estimate_grid(configs: list[ExperimentConfig], device_type: str = "cpu") -> GridEstimate:
     """Estimates for many runs, reading each distinct dataset slice's lengths once."""
     cache: dict = {}
     runs = []
@@ -218,7 +264,7 @@ def estimate_grid(configs: list[ExperimentConfig]) -> GridEstimate:
             lengths, num_labels = split_lengths(cfg)
             cache[key] = (lengths, flops_model_for(cfg, num_labels))
         lengths, model = cache[key]
-        runs.append(estimate_run(cfg, lengths, model))
+        runs.append(estimate_run(cfg, lengths, model, device_type))
     return GridEstimate(runs)
 
 
