@@ -13,6 +13,7 @@ checkpoint, so a retried trial resumes at its last finished round.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -190,7 +191,7 @@ def expand_grid(spec: GridSpec) -> list[dict]:
     except ConfigError as exc:
         raise ConfigError(f"{spec.source}: base: {exc}") from None
     defaults = DeltaF1Strategy()
-    base_kwargs = dict(base_cfg.strategy_kwargs) if base_cfg.strategy_class in ("deltaf1", "DeltaF1Strategy") else {}
+    base_kwargs = dict(base_cfg.strategy_kwargs) if base_cfg.strategy_class in ("deltaf1", DeltaF1Strategy.__name__) else {}
     datasets = spec.datasets or [base_cfg.data]
     seeds = spec.seeds or [base_cfg.seed]
     strategies = spec.strategies or [base_cfg.strategy_class]
@@ -218,44 +219,31 @@ def expand_grid(spec: GridSpec) -> list[dict]:
     spec.notes = notes
 
     trials, seen = [], set()
-    multi_sampler = len(set(samplers)) > 1
-    multi_after = len(set(afters)) > 1
-    for dataset in datasets:
-        for seed in seeds:
-            for sampler in samplers:
-                for strategy in canonical:
-                    if strategy == "deltaf1":
-                        variants = [(e, k, a, c) for e in epsilons for k in ks for a in afters for c in (cs if acquired else [None])]
-                    else:
-                        variants = [(None, None, None, None)]
-                    for eps, k, after, c in variants:
-                        values = base_cfg.to_dict()
-                        values.update(data=dataset, seed=seed, sampler_class=sampler, strategy_class=strategy,
-                                      strategy_kwargs={"epsilon": eps, "k": k, "after": after} if strategy == "deltaf1" else {})
-                        if c is not None:
-                            values["monitor_fraction"] = c
-                        try:
-                            cfg = ExperimentConfig.from_dict(values).validate()
-                            ActiveLearning(cfg)   # cheap cross-field checks; loads no data or model
-                        except ConfigError as exc:
-                            raise ConfigError(f"{spec.source}: trial {dataset}/{strategy}/seed {seed}: {exc}") from None
-                        key = json.dumps(_identity(cfg), sort_keys=True, default=str)
-                        if key in seen:
-                            continue
-                        seen.add(key)
-                        parts = [_short(dataset), strategy]
-                        if strategy == "deltaf1":
-                            if multi_after or after != defaults.after:
-                                parts.append(after)
-                            parts += [f"e{_fmt(float(eps))}", f"k{k}"]
-                            if c is not None:
-                                parts.append(f"c{_fmt(float(c))}")
-                        if multi_sampler:
-                            parts.append(_short(sampler))
-                        parts.append(f"s{seed}")
-                        name = "-".join(parts)
-                        cfg = cfg.replace(experiment_name=name)
-                        trials.append(trial_config(cfg, name, trial_columns(cfg)))
+    multi_sampler, multi_after = len(set(samplers)) > 1, len(set(afters)) > 1
+    hybrid_axes = list(itertools.product(epsilons, ks, afters, cs if acquired else [None]))
+    for dataset, seed, sampler, strategy in itertools.product(datasets, seeds, samplers, canonical):
+        for eps, k, after, c in hybrid_axes if strategy == "deltaf1" else [(None, None, None, None)]:
+            values = {**base_cfg.to_dict(), "data": dataset, "seed": seed, "sampler_class": sampler, "strategy_class": strategy,
+                      "strategy_kwargs": {"epsilon": eps, "k": k, "after": after} if strategy == "deltaf1" else {}}
+            if c is not None:
+                values["monitor_fraction"] = c
+            try:
+                cfg = ExperimentConfig.from_dict(values).validate()
+                ActiveLearning(cfg)   # the engine's cross-field checks; loads no data or model
+            except ConfigError as exc:
+                raise ConfigError(f"{spec.source}: trial {dataset}/{strategy}/seed {seed}: {exc}") from None
+            key = json.dumps(_identity(cfg), sort_keys=True, default=str)
+            if key in seen:
+                continue
+            seen.add(key)
+            parts = [_short(dataset), strategy]
+            if strategy == "deltaf1":
+                parts += [after] if multi_after or after != defaults.after else []
+                parts += [f"e{_fmt(float(eps))}", f"k{k}"] + ([f"c{_fmt(float(c))}"] if c is not None else [])
+            parts += [_short(sampler)] if multi_sampler else []
+            name = "-".join(parts + [f"s{seed}"])
+            cfg = cfg.replace(experiment_name=name)
+            trials.append(trial_config(cfg, name, trial_columns(cfg)))
     if not trials:
         raise ConfigError(f"{spec.source}: the grid has no trials; allowed: at least one dataset, seed and strategy.")
     return trials
@@ -297,6 +285,12 @@ def check_trial_data(trials: list[dict], warm_cache: bool = False, log=print) ->
     """
     from .data import load_named_or_path, make_run_splits
 
+    try:  # one progress bar per split file is noise in a sweep's log
+        import datasets
+
+        datasets.disable_progress_bars()
+    except (ImportError, AttributeError):
+        pass
     loaded: dict[str, Any] = {}
     checked: set[str] = set()
     tokenizers: dict[str, Any] = {}
@@ -359,6 +353,7 @@ def run_trial(config: dict) -> None:
     (`SyncConfig(sync_artifacts=True)`; forced on every checkpoint).
     """
     import logging
+    import time
 
     import ray
     import torch
@@ -366,6 +361,7 @@ def run_trial(config: dict) -> None:
 
     from .active_learning import ActiveLearning, trial_columns
 
+    started = time.time()
     logging.getLogger("ray.train").setLevel(logging.WARNING)   # "Checkpoint successfully created" every round
     context = tune.get_context()
     resources = context.get_trial_resources().required_resources
@@ -389,6 +385,7 @@ def run_trial(config: dict) -> None:
         "node_ip": ray.util.get_node_ip_address(),
         "gpu_ids": ",".join(gpu_ids),
         "resumed_from_round": al.next_round,
+        "started_at": started,
     }
     columns = trial_columns(cfg)
     if al.finished:   # the last report was made and checkpointed before the trial stopped
@@ -428,8 +425,20 @@ def _maybe_crash(round_idx: int, trial_id: str) -> None:
 
 
 def hparam_values(columns: dict) -> dict:
-    """HParams-tab values: the canonical columns with None shown as 'none'."""
-    return {k: ("none" if columns.get(k) is None else columns.get(k)) for k in HPARAM_COLUMNS}
+    """HParams-tab values: the canonical columns with None shown as 'none'.
+
+    The deltaf1-only columns (None for baselines) are always strings ('0.01', '2', 'none'), so
+    TensorBoard shows the same text whether a grid mixes strategies or not.
+    """
+    out = {}
+    for key in HPARAM_COLUMNS:
+        value = columns.get(key)
+        if value is None:
+            value = "none"
+        elif key in ("epsilon", "k", "c"):
+            value = _fmt(float(value)) if key != "k" else str(value)
+        out[key] = value
+    return out
 
 
 def write_hparams(run_dir: Path, columns: dict, al) -> None:
@@ -485,9 +494,9 @@ class TrialNames:
         return f"{name}_{trial.trial_id}" if self.with_id else name
 
 
-def pick(trials: list[dict], key: str, spec) -> Any:
-    """`tune.sample_from` helper: the value of `key` for the trial at `spec.config.trial_index`."""
-    return trials[spec.config.trial_index].get(key)
+def pick(trials: list[dict], key: str, config: dict) -> Any:
+    """`tune.sample_from` helper: the value of `key` for the trial at `config["trial_index"]`."""
+    return trials[config["trial_index"]].get(key)
 
 
 def param_space(trials: list[dict]) -> dict:

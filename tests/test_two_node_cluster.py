@@ -7,8 +7,11 @@ that must land on both nodes. Skipped, with the reason, where namespaces cannot 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +20,7 @@ try:  # pytest's default (prepend) import mode puts tests/ on sys.path
 except ImportError:  # pragma: no cover - e.g. --import-mode=importlib from the repo root
     from tests.ray_netns import netns_unavailable_reason, two_node_cluster
 
+REPO = Path(__file__).resolve().parents[1]
 _REASON = netns_unavailable_reason()
 pytestmark = pytest.mark.skipif(_REASON is not None, reason=str(_REASON))
 
@@ -92,3 +96,30 @@ def test_tasks_run_on_both_nodes_of_a_token_authenticated_cluster():
         assert "InvalidAuthToken" in refused.stderr or "AuthenticationError" in refused.stderr, (
             refused.stderr[-3000:]
         )
+
+
+def test_smoke_sweep_through_address_auto_runs_trials_on_both_nodes(tmp_path, data_dir):
+    """`sweeps/grid.py --address auto` from the head's namespace: trials on both nodes, results in storage."""
+    storage = tmp_path / "res"
+    with two_node_cluster() as cluster:
+        proc = cluster.run(
+            [sys.executable, "sweeps/grid.py", "--preset", "smoke", "--address", "auto", "--storage-path", str(storage),
+             "--name", "smoke2n", "--cpus-per-trial", "1"],
+            cwd=REPO, timeout=420,
+            env={"HYBRIDAL_DATA_DIR": str(data_dir), "HYBRIDAL_CACHE_DIR": os.environ["HYBRIDAL_CACHE_DIR"]},
+        )
+        assert proc.returncode == 0, cluster.describe_failure(proc)
+    assert "5 trials: 5 finished" in proc.stdout, proc.stdout[-3000:]
+    assert "1 CPU + 0 GPU per trial" in proc.stdout   # a cluster without GPUs runs CPU trials
+    root = storage / "smoke2n"
+    folders = [d for d in root.iterdir() if (d / "params.json").is_file()]
+    assert len(folders) == 5
+    node_ips = set()
+    for folder in folders:
+        rows = [json.loads(line) for line in (folder / "result.json").read_text().splitlines()]
+        assert [r["round"] for r in rows] == [0, 1, 2], folder.name
+        node_ips.update(r["node_ip"] for r in rows)
+        # The engine's own files were written on whichever node ran the trial and synced here.
+        assert (folder / "summary.json").is_file() and (folder / "rounds.jsonl").is_file(), folder.name
+        assert list((folder / "tensorboard").glob("events.out.tfevents.*")), folder.name
+    assert node_ips == {cluster.head_ip, cluster.worker_ip}, node_ips
