@@ -352,3 +352,22 @@ def test_gpu_trials_run_two_at_a_time_each_on_its_own_logical_gpu(tmp_path, caps
 
         ray.shutdown()
         cluster.shutdown()
+
+
+def test_cost_estimate_agrees_with_the_smoke_sweeps_reported_flops(smoke_sweep):
+    """The pre-launch estimate (DESIGN.md §8/issue 7) against what the smoke trials then reported."""
+    from hybridal.config import ExperimentConfig
+    from hybridal.estimate import estimate_grid
+
+    _, _, root = smoke_sweep
+    configs, reported_train, reported_total, brackets = [], 0, 0, []
+    for folder in trial_dirs(root).values():
+        params = json.loads((folder / "params.json").read_text())
+        configs.append(ExperimentConfig.from_dict(params["engine"]))
+        last = results(folder)[-1]
+        reported_train += last["cum_train_flops"]
+        reported_total += last["cum_total_flops"]
+    estimate = estimate_grid(configs)
+    # HybridAL's switch round is unknown before launch: the estimate is a range.
+    assert estimate.train_flops_min * 0.9 <= reported_train <= estimate.train_flops * 1.1
+    assert estimate.train_flops + estimate.infer_flops == pytest.approx(reported_total, rel=0.10)
