@@ -118,9 +118,10 @@ def _local_named_dir(name: str) -> Optional[Path]:
     root = os.environ.get(DATA_DIR_ENV)
     if not root:
         return None
-    folder = Path(root) / name
+    folder = Path(root).expanduser() / name
     if not folder.is_dir():
-        raise DataError(f"{DATA_DIR_ENV}={root} has no folder {name!r}; allowed: a folder holding {name}/train.csv (and test.csv), or unset it to load from the hub.")
+        where = "" if Path(root).is_absolute() else f" (resolved from {os.getcwd()} to {folder.parent.resolve()})"
+        raise DataError(f"{DATA_DIR_ENV}={root}{where} has no folder {name!r}; allowed: a folder holding {name}/train.csv (and test.csv), or unset it to load from the hub.")
     return folder
 
 

@@ -10,10 +10,17 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# OpenMP threads that spin while idle starve each other when tests share 2 busy cores.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # Keep Ray on loopback (see DESIGN.md section 10).
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# CI passes a relative HYBRIDAL_DATA_DIR (../shared/data); tests start subprocesses and Ray
+# workers in other directories, so pin it to an absolute path once, here.
+if os.environ.get("HYBRIDAL_DATA_DIR"):
+    os.environ["HYBRIDAL_DATA_DIR"] = str(Path(os.environ["HYBRIDAL_DATA_DIR"]).expanduser().resolve())
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +32,7 @@ def data_dir() -> Path:
             "HYBRIDAL_DATA_DIR is not set: point it at the shared offline datasets "
             "(e.g. export HYBRIDAL_DATA_DIR=../shared/data)."
         )
-    path = Path(value)
+    path = Path(value).resolve()
     if not (path / "agnews" / "train.csv").is_file():
         pytest.fail(f"HYBRIDAL_DATA_DIR={value} has no agnews/train.csv: point it at ../shared/data.")
     return path

@@ -100,6 +100,16 @@ def test_data_dir_without_dataset_folder(tmp_path, monkeypatch):
         load("imdb")
 
 
+def test_relative_data_dir_error_names_the_resolved_folder(tmp_path, monkeypatch):
+    # A relative HYBRIDAL_DATA_DIR is read from the current directory; the error must say where
+    # that led, since "../shared/data" is right from the repo root and wrong anywhere else.
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    monkeypatch.setenv("HYBRIDAL_DATA_DIR", "../shared/data")
+    with pytest.raises(DataError, match=r"resolved from .*work to .*shared.data\) has no folder 'agnews'"):
+        load("agnews")
+
+
 def test_pool_too_small_fails_before_model_and_writes_nothing(make_config, tmp_path, monkeypatch):
     import hybridal.active_learning as engine
 
