@@ -15,6 +15,7 @@ from typing import Optional
 import numpy as np
 
 from .config import ExperimentConfig
+from .first_token import FIRST_TOKEN_HEADS
 from .flops import FlopsModel
 from .samplers import build_sampler
 from .samplers.base import EMBEDDINGS, LABELED_EMBEDDINGS, LOG_PROBS, MC_PROBS, PROBS
@@ -97,9 +98,11 @@ def _sorted_batches_flops(lengths: np.ndarray, batch: int, model: FlopsModel, pa
         return 0
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     tokens = TokenizedTexts(np.empty(0, dtype=np.int32), offsets)
+    # The engine's inference skips the last layer's non-first tokens on these heads (first_token.py).
+    first_only = model.model_type in FIRST_TOKEN_HEADS
     total = 0
     for positions in length_sorted_positions(tokens, np.arange(len(lengths)), batch, None if pad_to else max_tokens):
-        total += model.forward(len(positions), int(pad_to or lengths[positions].max()))
+        total += model.forward(len(positions), int(pad_to or lengths[positions].max()), first_only)
     return total
 
 

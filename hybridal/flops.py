@@ -87,16 +87,22 @@ class FlopsModel:
         """Total width of Q/K/V (heads x head size; equals hidden_size for these models)."""
         return self.num_heads * (self.hidden_size // self.num_heads)
 
-    def forward(self, batch_size: int, seq_len: int) -> int:
-        """FLOPs of one forward pass over a ``batch_size x seq_len`` padded batch."""
+    def forward(self, batch_size: int, seq_len: int, first_token_last_layer: bool = False) -> int:
+        """FLOPs of one forward pass over a ``batch_size x seq_len`` padded batch.
+
+        ``first_token_last_layer``: the last layer's output projection and FFN ran on each
+        sequence's first token only (`hybridal.first_token`, inference)."""
         b, s = _check_shape(batch_size, seq_len)
         h, a, i = self.hidden_size, self.attention_width, self.intermediate_size
         tokens = b * s
         # Multiply-adds per token and layer: Q, K, V (h -> a), output (a -> h), FFN h->i->h.
-        per_token_layer = 3 * h * a + a * h + 2 * h * i
+        per_token_after_attention = a * h + 2 * h * i
+        per_token_layer = 3 * h * a + per_token_after_attention
         # Multiply-adds per layer of QK^T and softmax(QK^T) V: 2 * b * s * s * a.
         attention_layer = 2 * b * s * s * a
         macs = self.num_layers * (tokens * per_token_layer + attention_layer)
+        if first_token_last_layer and self.num_layers:
+            macs -= (tokens - b) * per_token_after_attention
         if self.embedding_size != h:
             macs += tokens * self.embedding_size * h
         # Head on the first token of each sequence: dense h x h, then classifier h x C.

@@ -3,7 +3,8 @@
 Every pass pads batches dynamically (to the longest row) unless fixed padding was asked for,
 and counts its FLOPs from the real batch shapes. Speed choices, in the open:
 * inference (evaluation, scoring) runs length-sorted batches under `torch.inference_mode`,
-  keeps its outputs on the device and copies them to the host once per pass;
+  finishes the last encoder layer on the first token only (`first_token`: the head reads
+  nothing else), keeps its outputs on the device and copies them to the host once per pass;
 * training forms batches within shuffled length buckets (`Batching.train_window`, see
   `tokenization.shuffled_length_buckets`), which halves the padded tokens on short-text data;
 * on CUDA, host batches are pinned and copied with `non_blocking=True`;
@@ -20,6 +21,7 @@ import torch.nn.functional as F
 from sklearn.metrics import accuracy_score, f1_score
 from torch import nn
 
+from .first_token import first_token_last_layer
 from .flops import FlopsModel
 from .hardware import autocast
 from .models import classifier_layer
@@ -155,18 +157,19 @@ def _forward_log_probs(model, tokens, rows, batch_size, run: Batching, capture_e
         hook = classifier_layer(model).register_forward_hook(lambda m, inp, o: captured.append(inp[0]))
     flops = 0
     try:
-        for positions in length_sorted_positions(tokens, rows, batch_size, run.max_tokens):
-            ids, mask = run.batch(tokens, rows[positions])
-            where = run.to_device(torch.from_numpy(positions))
-            with autocast(run.device, run.precision):
-                logits = model(input_ids=ids, attention_mask=mask).logits
-            out[where] = F.log_softmax(logits.float(), dim=-1)
-            if capture_embeddings:
-                emb = captured.pop().float()
-                if embeddings is None:
-                    embeddings = torch.empty((len(rows), emb.shape[1]), dtype=torch.float32, device=run.device)
-                embeddings[where] = emb
-            flops += run.flops.forward(ids.shape[0], ids.shape[1])
+        with first_token_last_layer(model) as first_only:
+            for positions in length_sorted_positions(tokens, rows, batch_size, run.max_tokens):
+                ids, mask = run.batch(tokens, rows[positions])
+                where = run.to_device(torch.from_numpy(positions))
+                with autocast(run.device, run.precision):
+                    logits = model(input_ids=ids, attention_mask=mask).logits
+                out[where] = F.log_softmax(logits.float(), dim=-1)
+                if capture_embeddings:
+                    emb = captured.pop().float()
+                    if embeddings is None:
+                        embeddings = torch.empty((len(rows), emb.shape[1]), dtype=torch.float32, device=run.device)
+                    embeddings[where] = emb
+                flops += run.flops.forward(ids.shape[0], ids.shape[1], first_only)
     finally:
         if hook is not None:
             hook.remove()
@@ -184,14 +187,15 @@ def _mc_probs(model, tokens, rows, batch_size, passes: int, run: Batching):
     rows = np.asarray(rows)
     out = torch.empty((passes, len(rows), model.config.num_labels), dtype=torch.float32, device=run.device)
     flops = 0
-    for positions in length_sorted_positions(tokens, rows, batch_size, run.max_tokens):
-        ids, mask = run.batch(tokens, rows[positions])
-        where = run.to_device(torch.from_numpy(positions))
-        for t in range(passes):
-            with autocast(run.device, run.precision):
-                logits = model(input_ids=ids, attention_mask=mask).logits
-            out[t, where] = F.softmax(logits.float(), dim=-1)
-            flops += run.flops.forward(ids.shape[0], ids.shape[1])
+    with first_token_last_layer(model) as first_only:
+        for positions in length_sorted_positions(tokens, rows, batch_size, run.max_tokens):
+            ids, mask = run.batch(tokens, rows[positions])
+            where = run.to_device(torch.from_numpy(positions))
+            for t in range(passes):
+                with autocast(run.device, run.precision):
+                    logits = model(input_ids=ids, attention_mask=mask).logits
+                out[t, where] = F.softmax(logits.float(), dim=-1)
+                flops += run.flops.forward(ids.shape[0], ids.shape[1], first_only)
     model.eval()
     return out.cpu().numpy(), flops
 

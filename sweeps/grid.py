@@ -490,7 +490,7 @@ def report(results, trials, uri: str, seconds: float) -> int:
     print(f"\n{len(trials)} trials: {summary}; sweep wall time {seconds:.0f} s")
     print(f"results: {uri}  (one folder per trial: params.json, result.json, rounds.jsonl, summary.json, tensorboard/)")
     print(f"compare: tensorboard --logdir {uri}")
-    print(f"report:  python -m analysis {uri} --out reports/{Path(uri).name}")
+    print(f"report:  python -m analysis.report {uri} --out reports/{Path(uri).name}")
     if FATAL:
         print(f"grid.py: error: trial {FATAL['trial']} failed for its input, so the sweep was stopped: {FATAL['message']}",
               file=sys.stderr)
