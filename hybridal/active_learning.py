@@ -1,6 +1,7 @@
 """One active-learning run (DESIGN.md sections 2-4, 6): the round loop and its outputs."""
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import platform
@@ -275,7 +276,8 @@ class ActiveLearning:
                             optimizer, scheduler, interval, self.criterion, self.batching, generator, cfg.max_grad_norm)
 
     def _new_optimizer(self, model):
-        return OPTIMIZERS[self.cfg.optimizer_class](model.parameters(), **self.cfg.optimizer_kwargs)
+        target = OPTIMIZERS[self.cfg.optimizer_class]
+        return target(model.parameters(), **with_fused_default(target, self.cfg.optimizer_kwargs))
 
     def _new_scheduler(self, optimizer, steps: int):
         """A fresh scheduler every round: it counts steps within this round only."""
@@ -380,6 +382,17 @@ class ActiveLearning:
         self.final_validation = _eval_from_state(state["final_validation"])
         self.writer.start(self.cfg.to_yaml(), self.records)
         self._writer_started = True
+
+
+def with_fused_default(optimizer_class, kwargs: dict) -> dict:
+    """Use the single-kernel (fused) update where the optimizer has one and the user chose no
+    implementation: for MiniLM on this 2-core CPU an AdamW step took 0.022 s instead of 0.12 s,
+    about a tenth of a batch-16 training step. Deterministic on CPU like the default."""
+    if "fused" in kwargs or "foreach" in kwargs:
+        return dict(kwargs)
+    if "fused" not in inspect.signature(optimizer_class.__init__).parameters:
+        return dict(kwargs)
+    return {**kwargs, "fused": True}
 
 
 def _eval_state(result: Optional[EvalResult]) -> Optional[dict]:

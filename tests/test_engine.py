@@ -177,3 +177,24 @@ def test_every_sampler_end_to_end(make_config, sampler):
         assert al.records[1].infer_flops > al.records[0].infer_flops   # scoring is counted
     picked = al.pool.selected_by_round()[1]
     assert len(set(picked)) == 12
+
+
+def test_optimizer_is_fused_unless_the_user_chose_an_implementation():
+    from torch.optim import SGD, AdamW, RMSprop
+
+    assert engine.with_fused_default(AdamW, {"lr": 1e-4}) == {"lr": 1e-4, "fused": True}
+    assert engine.with_fused_default(AdamW, {"lr": 1e-4, "foreach": True}) == {"lr": 1e-4, "foreach": True}
+    assert engine.with_fused_default(SGD, {"fused": False}) == {"fused": False}
+    assert engine.with_fused_default(RMSprop, {"lr": 1e-2}) == {"lr": 1e-2}   # has no fused kernel
+    # The fused update is the same arithmetic as the default, to float tolerance.
+    results = []
+    for kwargs in ({"lr": 1e-2, "fused": True}, {"lr": 1e-2, "foreach": False}):
+        torch.manual_seed(0)
+        layer = torch.nn.Linear(8, 3)
+        opt = AdamW(layer.parameters(), **kwargs)
+        for _ in range(3):
+            opt.zero_grad()
+            layer(torch.randn(5, 8)).pow(2).sum().backward()
+            opt.step()
+        results.append(layer.weight.detach().clone())
+    assert torch.allclose(results[0], results[1], atol=1e-6)
