@@ -34,6 +34,24 @@ def strategy_color(strategy: Optional[str]) -> str:
     return _EXTRA_COLORS[sum(map(ord, str(strategy))) % len(_EXTRA_COLORS)]
 
 
+# Marker, line style and width per strategy, so that curves which coincide stay visible: a
+# HybridAL run that never switches is retrain, and its dashed line lies on retrain's wide one.
+STRATEGY_LINES = {
+    "retrain": dict(marker="o", ls="-", width=1.8),
+    "finetune": dict(marker="s", ls="-", width=1.0),
+    "new_only": dict(marker="^", ls="-", width=1.0),
+    "deltaf1": dict(marker="D", ls="--", width=1.0),
+}
+_OTHER_LINE = dict(marker="v", ls="-.", width=1.0)
+
+
+def strategy_line(strategy: Optional[str], lw: float, ms: float) -> dict:
+    """matplotlib keywords for a strategy's lines: marker, linestyle and scaled widths."""
+    style = STRATEGY_LINES.get(strategy, _OTHER_LINE)
+    return dict(color=strategy_color(strategy), marker=style["marker"], ls=style["ls"],
+                lw=lw * style["width"], ms=ms * (1.4 if style["width"] > 1 else 1.0))
+
+
 def _strategies(values) -> list[str]:
     present = [s for s in pd.unique(pd.Series(values, dtype=object)) if s is not None and not pd.isna(s)]
     return [s for s in STRATEGY_ORDER if s in present] + sorted(str(s) for s in present if s not in STRATEGY_ORDER)
@@ -84,14 +102,14 @@ def learning_curves(dataset: str, summary: pd.DataFrame, curves: pd.DataFrame, p
                 continue
             x, y = c["n_labeled"].to_numpy(float), c["test_f1_mean"].to_numpy(float)
             if cfg["config_id"] in best:
-                ax.plot(x, y, color=color, lw=2.2, marker="o", ms=3.5, zorder=3)
+                line = strategy_line(strategy, lw=2.2, ms=4.5)
+                ax.plot(x, y, zorder=3, **line)
                 sd = c["test_f1_std"].to_numpy(float)
                 if np.isfinite(sd).any():
                     sd = np.nan_to_num(sd)
                     ax.fill_between(x, y - sd, y + sd, color=color, alpha=0.15, lw=0, zorder=2)
                 n = int(cfg["n_seeds"])
-                handles.append(Line2D([], [], color=color, lw=2.2, marker="o", ms=3.5,
-                                      label=f"{cfg['config']} (n={n} seed{'s' if n != 1 else ''})"))
+                handles.append(Line2D([], [], **line, label=f"{cfg['config']} (n={n} seed{'s' if n != 1 else ''})"))
             else:
                 ax.plot(x, y, color=color, lw=0.9, alpha=0.35, zorder=1)
                 thin_done.add(strategy)
@@ -113,12 +131,11 @@ def f1_vs_flops(dataset: str, summary: pd.DataFrame, curves: pd.DataFrame, path:
     handles = []
     few = len(summary) <= 5  # few lines: draw them boldly; many: keep the front readable on top
     for strategy in _strategies(summary["strategy"]):
-        color = strategy_color(strategy)
+        line = strategy_line(strategy, lw=1.8 if few else 1.0, ms=5 if few else 3)
         for cid in summary.loc[summary["strategy"] == strategy, "config_id"]:
             c = pts[pts["config_id"] == cid].sort_values("round")
-            ax.plot(c["cum_train_flops"], c["test_f1_mean"], color=color, lw=1.8 if few else 1.0,
-                    alpha=0.9 if few else 0.55, marker=".", ms=6 if few else 4, zorder=2)
-        handles.append(Line2D([], [], color=color, lw=1.2, marker=".", label=strategy))
+            ax.plot(c["cum_train_flops"], c["test_f1_mean"], alpha=0.9 if few else 0.55, zorder=2, **line)
+        handles.append(Line2D([], [], **line, label=strategy))
     if len(pts):
         front = pts[pareto_mask(pts["cum_train_flops"], pts["test_f1_mean"])].sort_values("cum_train_flops")
         fx, fy = front["cum_train_flops"].to_numpy(float), front["test_f1_mean"].to_numpy(float)
@@ -142,11 +159,11 @@ def final_scatter(dataset: str, summary: pd.DataFrame, pareto: pd.Series, path: 
     ok = summary[summary["final_test_f1_mean"].notna() & (summary["total_train_flops_mean"] > 0)]
     for strategy in _strategies(ok["strategy"]):
         g = ok[ok["strategy"] == strategy]
-        color = strategy_color(strategy)
+        line = strategy_line(strategy, lw=1.0, ms=7)
         ax.errorbar(g["total_train_flops_mean"], g["final_test_f1_mean"],
-                    yerr=np.nan_to_num(g["final_test_f1_std"].to_numpy(float)),
-                    fmt="o", color=color, ms=6, alpha=0.85, elinewidth=1, capsize=2, zorder=3)
-        handles.append(Line2D([], [], color=color, marker="o", ls="", label=strategy))
+                    yerr=np.nan_to_num(g["final_test_f1_std"].to_numpy(float)), fmt=line["marker"],
+                    color=line["color"], ms=line["ms"], alpha=0.85, elinewidth=1, capsize=2, zorder=3)
+        handles.append(Line2D([], [], color=line["color"], marker=line["marker"], ms=line["ms"] * 0.8, ls="", label=strategy))
     front = ok[pareto.reindex(ok.index).fillna(False).astype(bool)].sort_values("total_train_flops_mean")
     if len(front):
         fx, fy = front["total_train_flops_mean"].to_numpy(float), front["final_test_f1_mean"].to_numpy(float)
@@ -154,8 +171,13 @@ def final_scatter(dataset: str, summary: pd.DataFrame, pareto: pd.Series, path: 
                 color="black", lw=1.3, zorder=2)
         ax.scatter(fx, fy, s=150, facecolors="none", edgecolors="black", lw=1.6, zorder=4)
         # number the Pareto points and name them in a key beside the axes: long names never collide
+        # configurations at the same point (e.g. a HybridAL run that never switched, and retrain)
+        # share one label, "4,5", instead of printing on top of each other
+        numbers: dict[tuple[float, float], list[str]] = {}
         for i, (x, y) in enumerate(zip(fx, fy), start=1):
-            ax.annotate(str(i), (x, y), xytext=(-4, 9), textcoords="offset points", fontsize=9,
+            numbers.setdefault((x, y), []).append(str(i))
+        for (x, y), ids in numbers.items():
+            ax.annotate(",".join(ids), (x, y), xytext=(-4, 9), textcoords="offset points", fontsize=9,
                         fontweight="bold", ha="right", zorder=5)
         key = "\n".join(f"{i}  {name}" for i, name in enumerate(front["config"], start=1))
         ax.text(1.02, 1.0, "Pareto set (cheapest first)\n" + key, transform=ax.transAxes, va="top", ha="left",

@@ -258,3 +258,14 @@ def test_every_subset_of_three_tied_points_is_kept():
         pts = list(itertools.repeat((1.0, 0.5), k))
         c, v = zip(*pts)
         assert pareto_mask(c, v).all()
+
+
+def test_strategies_differ_in_marker_and_coinciding_lines_stay_visible():
+    from analysis.plots import strategy_line
+
+    lines = {s: strategy_line(s, lw=2.0, ms=4.0) for s in ("retrain", "finetune", "new_only", "deltaf1", "custom")}
+    assert len({line["marker"] for line in lines.values()}) == 5
+    assert len({line["color"] for line in lines.values()}) == 5
+    # A never-switching HybridAL run equals retrain: dashed and thinner on top of a wide line.
+    assert lines["deltaf1"]["ls"] == "--" and lines["retrain"]["ls"] == "-"
+    assert lines["retrain"]["lw"] > lines["deltaf1"]["lw"]
