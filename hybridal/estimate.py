@@ -98,7 +98,7 @@ def _sorted_batches_flops(lengths: np.ndarray, batch: int, model: FlopsModel, pa
         return 0
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     tokens = TokenizedTexts(np.empty(0, dtype=np.int32), offsets)
-    # The engine's inference skips the last layer's non-first tokens on these heads (first_token.py).
+    # The engine skips the last layer's non-first tokens on these heads (first_token.py).
     first_only = model.model_type in FIRST_TOKEN_HEADS
     total = 0
     for positions in length_sorted_positions(tokens, np.arange(len(lengths)), batch, None if pad_to else max_tokens):
@@ -160,7 +160,7 @@ def _train_epoch_flops(lengths: np.ndarray, rows: int, batch: int, window: int, 
                 width = expected_max_length(lengths, size)
             else:   # the batch's longest row is the (first + size)-th shortest of the window
                 width = expected_order_statistic(lengths, first + size, n)
-            total += model.train_step(size, int(round(width)))
+            total += model.train_step(size, int(round(width)), model.model_type in FIRST_TOKEN_HEADS)
     return total
 
 

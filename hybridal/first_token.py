@@ -7,8 +7,10 @@ matmuls per token of one layer, i.e. 12.5% of a 6-layer MiniLM forward. Keys, va
 attention still see every token, so the first token's output is the same computation as
 before (tested to float tolerance); only what nobody reads is skipped.
 
-Inference only (evaluation and pool scoring): training keeps full layers, so the training
-FLOPs and the dropout draws of a run do not depend on this.
+Training uses it too: the loss reads the first token only, so the skipped positions carry
+no gradient and the update is the same computation (dropout in that layer draws masks for
+the first token only, so the random stream differs from a full forward's; the run stays
+reproducible from its seed). Every pass counts its FLOPs with the flag it ran with.
 """
 from __future__ import annotations
 

@@ -91,7 +91,7 @@ class FlopsModel:
         """FLOPs of one forward pass over a ``batch_size x seq_len`` padded batch.
 
         ``first_token_last_layer``: the last layer's output projection and FFN ran on each
-        sequence's first token only (`hybridal.first_token`, inference)."""
+        sequence's first token only (`hybridal.first_token`)."""
         b, s = _check_shape(batch_size, seq_len)
         h, a, i = self.hidden_size, self.attention_width, self.intermediate_size
         tokens = b * s
@@ -109,9 +109,9 @@ class FlopsModel:
         macs += b * (h * h + h * self.num_labels)
         return 2 * macs
 
-    def train_step(self, batch_size: int, seq_len: int) -> int:
+    def train_step(self, batch_size: int, seq_len: int, first_token_last_layer: bool = False) -> int:
         """FLOPs of one training step (forward + backward = 3 x forward)."""
-        return 3 * self.forward(batch_size, seq_len)
+        return 3 * self.forward(batch_size, seq_len, first_token_last_layer)
 
 
 def _check_shape(batch_size: int, seq_len: int) -> tuple[int, int]:

@@ -506,10 +506,22 @@ def report(results, trials, uri: str, seconds: float) -> int:
     return 130
 
 
+def keep_local_ray_on_loopback() -> None:
+    """A local sweep's Ray (GCS, raylet, object store) listens on 127.0.0.1 only.
+
+    On Linux Ray otherwise binds the machine's interface address and listens on all
+    interfaces. The variable is read when `ray` is imported, so this runs before any import
+    of it; a value the user set is kept."""
+    if "ray" not in sys.modules:
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     args.argv = argv
+    if args.address is None:
+        keep_local_ray_on_loopback()
     from hybridal.errors import ConfigError, DataError
 
     try:

@@ -1,4 +1,5 @@
-"""The last layer finished on the first token only: same outputs, fewer (and correctly counted) FLOPs."""
+"""The last layer finished on the first token only: same outputs and gradients, fewer (and
+correctly counted) FLOPs."""
 from __future__ import annotations
 
 import pytest
@@ -41,6 +42,36 @@ def test_flops_match_flop_counter(tiny_models, arch, batch_size, seq_len):
     _assert_close(ours, measured, f"{arch} first-token forward {batch_size}x{seq_len}")
     if seq_len > 1:
         assert ours < flops.forward(batch_size, seq_len)
+
+
+@pytest.mark.parametrize("arch", ["bert", "roberta", "electra"])
+def test_gradients_match_the_full_forward(arch):
+    # Dropout off (eval mode) so both passes are the same function; the gradients of every
+    # parameter must agree: the skipped positions never reached the loss.
+    model = _tiny(_tiny_configs()[arch]).eval()
+    input_ids, attention_mask, labels = _batch(4, 21, VOCAB)
+    grads = []
+    for first_only in (False, True):
+        model.zero_grad(set_to_none=True)
+        if first_only:
+            with first_token_last_layer(model):
+                model(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss.backward()
+        else:
+            model(input_ids=input_ids, attention_mask=attention_mask, labels=labels).loss.backward()
+        grads.append({n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None})
+    assert grads[0].keys() == grads[1].keys()
+    for name, full in grads[0].items():
+        assert torch.allclose(grads[1][name], full, atol=1e-6, rtol=1e-4), name
+
+
+@pytest.mark.parametrize("arch", ["bert", "electra"])
+def test_train_step_flops_match_flop_counter(tiny_models, arch):
+    model = tiny_models[arch]
+    flops = FlopsModel.from_config(model.config)
+    input_ids, attention_mask, labels = _batch(5, 64, VOCAB)
+    with first_token_last_layer(model):
+        measured = _measure(model, input_ids, attention_mask, labels, train=True)
+    _assert_close(flops.train_step(5, 64, first_token_last_layer=True), measured, f"{arch} first-token train step")
 
 
 def test_saving_on_minilm_shapes_is_one_eighth_of_the_linear_work():

@@ -10,6 +10,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -371,3 +373,32 @@ def test_cost_estimate_agrees_with_the_smoke_sweeps_reported_flops(smoke_sweep):
     # HybridAL's switch round is unknown before launch: the estimate is a range.
     assert estimate.train_flops_min * 0.9 <= reported_train <= estimate.train_flops * 1.1
     assert estimate.train_flops + estimate.infer_flops == pytest.approx(reported_total, rel=0.10)
+
+
+def test_local_sweeps_keep_ray_on_loopback():
+    # Without the variable, Ray on Linux binds the machine's interface address; grid.py sets it
+    # before Ray is imported when no --address is given. A fresh interpreter, so `ray` is not
+    # imported yet, and an environment without the variable (conftest sets it for the tests).
+    tmp = Path(tempfile.mkdtemp(prefix="hylo", dir="/tmp"))   # short: socket paths are capped
+    (tmp / "ray").mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "RAY_ADDRESS")}
+    env["RAY_TMPDIR"] = str(tmp)
+    code = (
+        "import sys\n"
+        "from sweeps import grid\n"
+        "assert 'ray' not in sys.modules\n"
+        "grid.keep_local_ray_on_loopback()\n"
+        "import ray\n"
+        "ray.init(num_cpus=1, include_dashboard=False, logging_level='ERROR')\n"
+        "print('ip', ray.util.get_node_ip_address(), ray.get_runtime_context().gcs_address)\n"
+        "ray.shutdown()\n"
+    )
+    repo = Path(__file__).resolve().parents[1]
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True, timeout=180)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("ip ")][-1]
+    _, node_ip, gcs = line.split()
+    assert node_ip == "127.0.0.1" and gcs.startswith("127.0.0.1:"), line
