@@ -6,7 +6,9 @@ Conventions:
   rounds where test F1 was evaluated, divided by the label range (so it lies in [0, 1]); one
   evaluated point gives that point's F1.
 - Wall time of a trial is the sum of its per-round ``wall_seconds``.
-- A switch round is averaged over the trials that switched; ``switched`` counts them.
+- A switch round is averaged over the trials that switched; ``switched`` counts them. A
+  switch decided after a finished run's last round (``switch_round`` = total rounds) counts
+  as never: no round trained with the cheaper strategy.
 - 95% CI: half-width t(0.975, n-1) * std / sqrt(n) with the sample std (ddof=1); n = 1 gives
   NaN std and CI (a single seed is a smoke test, not a finding).
 """
@@ -135,6 +137,9 @@ def trial_metrics(rounds: pd.DataFrame, trials: pd.DataFrame, problems: Optional
             else:
                 sw = g.loc[g["switched"].fillna(False).astype(bool), "round"]
                 row["switch_round"] = float(sw.min()) if len(sw) else math.nan
+            if t["status"] == "finished" and row["switch_round"] > last["round"]:
+                # the rule fired after the last round: no round ran the cheaper strategy
+                row["switch_round"] = math.nan
         rows.append(row)
     cols = ["trial", "status", "source", *CONFIG_COLUMNS, "config_id", "n_rounds", "final_round",
             "final_n_labeled", *METRICS]

@@ -217,3 +217,23 @@ def test_schema_is_hybridal_records_without_importing_torch():
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300)
     assert proc.stdout.strip() == "ok", proc.stderr[-2000:]
+
+
+def test_a_switch_decided_after_the_last_round_counts_as_never(tmp_path):
+    # DESIGN section 4 records switch_round = r + 1 even when r is the last round; no round then
+    # ran the cheaper strategy, so the analysis must not count the run as switched.
+    cfg = config("agnews", "deltaf1", 1, epsilon=0.5, k=1)
+    recs = [dict(r, switched=False, strategy_used="retrain") for r in simulate(cfg, 4)]
+    folder = write_run(tmp_path / "runs" / "late", cfg, recs)
+    summary = json.loads((folder / "summary.json").read_text())
+    (folder / "summary.json").write_text(json.dumps(summary | {"switch_round": 4}))
+    early = config("agnews", "deltaf1", 2, epsilon=0.5, k=1)
+    early_folder = write_run(tmp_path / "runs" / "early", early, simulate(early, 4))
+    early_switch = json.loads((early_folder / "summary.json").read_text())["switch_round"]
+    assert early_switch is not None and early_switch < 4
+
+    exp = load_experiment(str(tmp_path))
+    trials = trials_table(exp)
+    m = aggregate.trial_metrics(rounds_table(exp, trials), trials).set_index("trial")
+    assert math.isnan(m.loc["runs/late", "switch_round"])
+    assert m.loc["runs/early", "switch_round"] == early_switch
