@@ -148,6 +148,7 @@ def training_window() -> int:
 def _train_epoch_flops(lengths: np.ndarray, rows: int, batch: int, window: int, model: FlopsModel, pad_to: Optional[int]) -> int:
     """Expected FLOPs of one epoch over `rows` rows like `lengths`, batched as the engine does:
     a random permutation cut into windows of `window` batches, each window sorted by length."""
+    first_only = model.model_type in FIRST_TOKEN_HEADS   # as in _sorted_batches_flops
     total = 0
     span = max(1, window) * batch
     for start in range(0, rows, span):
@@ -160,7 +161,7 @@ def _train_epoch_flops(lengths: np.ndarray, rows: int, batch: int, window: int, 
                 width = expected_max_length(lengths, size)
             else:   # the batch's longest row is the (first + size)-th shortest of the window
                 width = expected_order_statistic(lengths, first + size, n)
-            total += model.train_step(size, int(round(width)), model.model_type in FIRST_TOKEN_HEADS)
+            total += model.train_step(size, int(round(width)), first_only)
     return total
 
 

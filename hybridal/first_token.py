@@ -1,4 +1,4 @@
-"""Inference that finishes the last encoder layer on the first token only.
+"""Forward passes that finish the last encoder layer on the first token only.
 
 A BERT-style sequence classifier reads nothing of the last layer but its first token: the
 BERT pooler, and the RoBERTa/ELECTRA heads, all take `hidden[:, 0]`. The other positions'
@@ -19,8 +19,11 @@ from typing import Iterator, Optional
 
 from torch import nn
 
-# model_type -> the head reads only the first token of the last hidden state.
-FIRST_TOKEN_HEADS = ("bert", "roberta", "xlm-roberta", "electra", "camembert")
+from .flops import BERT_LIKE_MODEL_TYPES
+
+# Model types with BERT's layer layout whose head reads only the first token of the last
+# hidden state (the same families the FLOPs model counts as BERT-like).
+FIRST_TOKEN_HEADS = BERT_LIKE_MODEL_TYPES
 
 
 def last_attention_output(model: nn.Module) -> Optional[nn.Module]:

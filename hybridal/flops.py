@@ -27,9 +27,9 @@ from transformers import PretrainedConfig
 __all__ = ["FlopsModel", "SUPPORTED_MODEL_TYPES"]
 
 # model_type -> family whose config field names and head layout it shares.
-_BERT_LIKE = ("bert", "roberta", "xlm-roberta", "electra", "camembert")
+BERT_LIKE_MODEL_TYPES = ("bert", "roberta", "xlm-roberta", "electra", "camembert")
 _DISTILBERT = ("distilbert",)
-SUPPORTED_MODEL_TYPES: tuple[str, ...] = tuple(sorted(_BERT_LIKE + _DISTILBERT))
+SUPPORTED_MODEL_TYPES: tuple[str, ...] = tuple(sorted(BERT_LIKE_MODEL_TYPES + _DISTILBERT))
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class FlopsModel:
         """Read the sizes from a transformers config; ``num_labels`` overrides the config's."""
         model_type = getattr(config, "model_type", "") or ""
         labels = int(num_labels if num_labels is not None else config.num_labels)
-        if model_type in _BERT_LIKE:
+        if model_type in BERT_LIKE_MODEL_TYPES:
             hidden = int(config.hidden_size)
             embedding = hidden
             if model_type == "electra":
