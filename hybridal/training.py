@@ -121,11 +121,19 @@ class EvalResult:
     seconds: float
     n: int = 0
     predictions: np.ndarray = field(default=None, repr=False)
+    classes_present: int = 0   # distinct labels among the evaluated rows
 
 
 def evaluate(model: nn.Module, tokens: TokenizedTexts, rows: np.ndarray, labels: np.ndarray,
-             num_labels: int, batch_size: int, run: Batching) -> EvalResult:
-    """Macro-F1, accuracy and mean cross-entropy on `rows`, with model.eval()."""
+             num_labels: int, batch_size: int, run: Batching, present_classes_only: bool = False) -> EvalResult:
+    """Macro-F1, accuracy and mean cross-entropy on `rows`, with model.eval().
+
+    Macro-F1 averages over all `num_labels` classes, or with `present_classes_only` over the
+    classes among the rows' labels: a small monitor set that lacks a class would otherwise
+    score it 0 and cap F1 at (classes present) / num_labels. Present means among the labels,
+    not the predictions: the averaged classes then depend on the data, not on the model, and a
+    wrong guess of an absent class still costs its true class's recall. `per_class_f1` lists all.
+    """
     start = time.perf_counter()
     rows = np.asarray(rows)
     if len(rows) == 0:
@@ -135,10 +143,12 @@ def evaluate(model: nn.Module, tokens: TokenizedTexts, rows: np.ndarray, labels:
     pred = log_probs.argmax(axis=1)
     loss = float(-log_probs[np.arange(len(rows)), y].mean())
     per_class = f1_score(y, pred, labels=list(range(num_labels)), average=None, zero_division=0)
+    present = np.unique(y)
+    averaged = per_class[present] if present_classes_only else per_class
     return EvalResult(
-        f1=float(f1_score(y, pred, labels=list(range(num_labels)), average="macro", zero_division=0)),
-        accuracy=float(accuracy_score(y, pred)), loss=loss, per_class_f1=[float(v) for v in per_class],
-        flops=flops, seconds=time.perf_counter() - start, n=len(rows), predictions=pred,
+        f1=float(averaged.mean()), accuracy=float(accuracy_score(y, pred)), loss=loss,
+        per_class_f1=[float(v) for v in per_class], flops=flops, seconds=time.perf_counter() - start,
+        n=len(rows), predictions=pred, classes_present=len(present),
     )
 
 

@@ -85,6 +85,44 @@ def test_monitor_acquired_never_trained_on_and_counts_against_budget(make_config
     assert sorted(summary["monitor_indices"]) == sorted(monitor)
 
 
+def test_acquired_monitor_f1_averages_over_the_classes_it_holds(make_config, monkeypatch):
+    # 3 monitor examples a round cannot hold all 4 AG News classes at first; an absent class
+    # must not count as F1 0 (that capped F1 at 3/4 and made it jump when the class came).
+    seen = []
+    real = engine.evaluate
+
+    def spy_evaluate(model, tokens, rows, labels, *args, **kwargs):
+        result = real(model, tokens, rows, labels, *args, **kwargs)
+        seen.append((np.asarray(labels)[np.asarray(rows, dtype=np.int64)], result))
+        return result
+
+    monkeypatch.setattr(engine, "evaluate", spy_evaluate)
+    al = run(make_config(monitor="acquired", monitor_fraction=0.25, total_rounds=4))
+    monitor_evals = [(y, res) for y, res in seen if len(y) and len(y) <= 9]   # validation has 60 rows, test 120
+    assert al.records[0].monitor_f1 is None and al.records[0].monitor_classes is None
+    assert len(monitor_evals) == 3                                 # rounds 1-3 (round 0 has none)
+    for rec, (y, res) in zip(al.records[1:], monitor_evals):
+        present = np.unique(y)
+        assert rec.monitor_classes == len(present) == res.classes_present
+        assert rec.monitor_f1 == pytest.approx(np.mean(np.asarray(res.per_class_f1)[present]))
+    assert min(r.monitor_classes for r in al.records[1:]) < 4     # the case that matters occurred
+
+
+def test_present_class_macro_f1_ignores_absent_classes_only(monkeypatch):
+    from hybridal import training
+
+    # labels hold classes 0 and 1 of 4; one example is predicted as the absent class 2.
+    log_probs = np.log(np.array([[.7, .1, .1, .1], [.7, .1, .1, .1], [.1, .7, .1, .1], [.1, .1, .7, .1]]))
+    monkeypatch.setattr(training, "_forward_log_probs", lambda *a, **k: (log_probs, 0))
+    labels, rows = np.array([0, 0, 1, 1]), np.arange(4)
+    full = training.evaluate(None, None, rows, labels, 4, 8, None)
+    present = training.evaluate(None, None, rows, labels, 4, 8, None, present_classes_only=True)
+    f1_class1 = 2 / 3                                               # precision 1, recall 1/2
+    assert full.f1 == pytest.approx((1 + f1_class1) / 4)           # validation/test: all classes
+    assert present.f1 == pytest.approx((1 + f1_class1) / 2)        # the wrong class-2 guess still costs recall
+    assert present.per_class_f1 == full.per_class_f1 and present.classes_present == 2
+
+
 def test_selections_never_repeat_or_touch_labeled(make_config):
     al = run(make_config(sampler_class="entropy", total_rounds=4))
     chosen = [i for idx in al.pool.selected_by_round().values() for i in idx]
@@ -130,6 +168,7 @@ def test_outputs_records_and_flops(make_config):
     assert summary["totals"]["train_flops"] == cum[-1]
     assert summary["trial"]["strategy"] == "deltaf1" and summary["trial"]["epsilon"] == 1.0
     assert set(summary["final_test"]["per_class_f1"]) == {"World", "Sports", "Business", "Sci/Tech"}
+    assert all(r.monitor_classes == 4 for r in al.records)     # monitor = validation: every class
     assert summary["environment"]["versions"]["torch"] == torch.__version__.split("+")[0] or summary["environment"]["versions"]["torch"].startswith(torch.__version__[:4])
     assert (folder / "config.yaml").is_file()
     events = list((folder / "tensorboard").glob("events.out.tfevents.*"))
