@@ -31,6 +31,7 @@ from .training import Batching, EvalResult, evaluate, score_pool, train_epochs
 # Purposes for per-round seeds: every random draw is a function of (seed, round, purpose),
 # so a run resumed from a checkpoint makes exactly the draws an uninterrupted run makes.
 _INITIAL, _QUERY, _MONITOR, _TORCH, _SHUFFLE, _REPLAY = range(6)
+_MC_DROPOUT = 6   # BALD's dropout passes at acquisition
 
 
 def derive_seed(*parts: int) -> int:
@@ -240,7 +241,8 @@ class ActiveLearning:
             if self.sampler.requires:
                 scores, flops = score_pool(
                     self.model.model, self.tokens["pool"], candidates, self.pool.train_indices(),
-                    self.sampler.requires, self.sampler.mc_passes, cfg.eval_batch_size, self.batching)
+                    self.sampler.requires, self.sampler.mc_passes, cfg.eval_batch_size, self.batching,
+                    mc_seed=derive_seed(self.sampler_seed, r, _MC_DROPOUT))
             else:
                 scores = PoolScores(candidates=candidates)
             positions = np.asarray(self.sampler.select(scores, n_query, rng), dtype=np.int64)

@@ -190,8 +190,15 @@ def test_fixed_padding_processes_max_length_tokens(make_config):
     assert dynamic.records[0].train_flops < rec.train_flops
 
 
-def test_checkpoint_resume_equals_uninterrupted(make_config, tmp_path):
-    cfg = make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 0.2, "k": 1}, sampler_class="entropy",
+SAMPLERS = ["random", "entropy", "least_confidence", "margin", "bald", "coreset", "badge"]
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_checkpoint_resume_equals_uninterrupted(make_config, tmp_path, sampler):
+    # Every draw, BALD's dropout passes included, must come from (seed, round, purpose), not
+    # from whatever the global generators went through before the resume.
+    cfg = make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 0.2, "k": 1}, sampler_class=sampler,
+                      sampler_kwargs={"T": 3} if sampler == "bald" else {}, candidate_pool_size=100,
                       total_rounds=4, keep_optimizer=True)
     full = run(cfg)
     first = ActiveLearning(cfg.replace(save_dir=str(tmp_path / "a")))
@@ -204,10 +211,11 @@ def test_checkpoint_resume_equals_uninterrupted(make_config, tmp_path):
     second.run_full_pipeline()
     assert untimed(second.records) == untimed(full.records)
     assert second.final_metrics()["f1_score"] == full.final_metrics()["f1_score"]
+    assert second.pool.selected_by_round() == full.pool.selected_by_round()
     assert len((second.run_dir / "rounds.jsonl").read_text().splitlines()) == 4
 
 
-@pytest.mark.parametrize("sampler", ["random", "entropy", "least_confidence", "margin", "bald", "coreset", "badge"])
+@pytest.mark.parametrize("sampler", SAMPLERS)
 def test_every_sampler_end_to_end(make_config, sampler):
     kwargs = {"T": 3} if sampler == "bald" else {}
     al = run(make_config(sampler_class=sampler, sampler_kwargs=kwargs, total_rounds=2, candidate_pool_size=100))
@@ -216,6 +224,24 @@ def test_every_sampler_end_to_end(make_config, sampler):
         assert al.records[1].infer_flops > al.records[0].infer_flops   # scoring is counted
     picked = al.pool.selected_by_round()[1]
     assert len(set(picked)) == 12
+
+
+def test_mc_dropout_passes_depend_on_their_seed_not_the_global_generator(make_config):
+    from hybridal.samplers.base import MC_PROBS
+    from hybridal.training import score_pool
+
+    al = ActiveLearning(make_config()).prepare()
+    args = (al.model.model, al.tokens["pool"], np.arange(40), np.empty(0, dtype=np.int64),
+            frozenset({MC_PROBS}), 3, 64, al.batching)
+    first, _ = score_pool(*args, mc_seed=1)
+    torch.rand(7)                                   # move the global generator
+    state = torch.get_rng_state()
+    again, _ = score_pool(*args, mc_seed=1)
+    assert torch.equal(torch.get_rng_state(), state)    # scoring leaves it alone
+    other, _ = score_pool(*args, mc_seed=2)
+    assert np.array_equal(first.mc_probs, again.mc_probs)
+    assert not np.array_equal(first.mc_probs, other.mc_probs)
+    assert not np.array_equal(first.mc_probs[0], first.mc_probs[1])   # the passes do differ
 
 
 def test_optimizer_is_fused_unless_the_user_chose_an_implementation():
