@@ -31,6 +31,7 @@ from .training import Batching, EvalResult, evaluate, score_pool, train_epochs
 # Purposes for per-round seeds: every random draw is a function of (seed, round, purpose),
 # so a run resumed from a checkpoint makes exactly the draws an uninterrupted run makes.
 _INITIAL, _QUERY, _MONITOR, _TORCH, _SHUFFLE, _REPLAY = range(6)
+_MC_DROPOUT = 6   # BALD's dropout passes at acquisition
 
 
 def derive_seed(*parts: int) -> int:
@@ -168,12 +169,12 @@ class ActiveLearning:
         val = self._evaluate("validation", self.labels_rows("validation"))
         infer_flops += val.flops
         if cfg.monitor == "validation":
-            monitor_f1 = val.f1
-        else:
-            monitor_rows = self.pool.monitor_indices()
-            monitor = self._evaluate("pool", monitor_rows)
+            monitor = val
+        else:   # a few examples: macro-F1 over the classes they hold, not over absent ones
+            monitor = self._evaluate("pool", self.pool.monitor_indices(), present_classes_only=True)
             infer_flops += monitor.flops
-            monitor_f1 = monitor.f1 if len(monitor_rows) else None
+        monitor_f1 = monitor.f1 if monitor.n else None
+        monitor_classes = monitor.classes_present if monitor.n else None
         delta, count = self.strategy.observe(r, monitor_f1)
         last = self._is_last_round(r)
         test = None
@@ -193,6 +194,7 @@ class ActiveLearning:
             cum_train_flops=cum_train, infer_flops=infer_flops, cum_total_flops=cum_total,
             train_seconds=train.seconds, query_seconds=query_seconds, eval_seconds=eval_seconds,
             wall_seconds=time.perf_counter() - wall_start, monitor_f1=monitor_f1, short_batch=short_batch,
+            monitor_classes=monitor_classes,
         )
         self.records.append(record)
         self.next_round = r + 1
@@ -239,7 +241,8 @@ class ActiveLearning:
             if self.sampler.requires:
                 scores, flops = score_pool(
                     self.model.model, self.tokens["pool"], candidates, self.pool.train_indices(),
-                    self.sampler.requires, self.sampler.mc_passes, cfg.eval_batch_size, self.batching)
+                    self.sampler.requires, self.sampler.mc_passes, cfg.eval_batch_size, self.batching,
+                    mc_seed=derive_seed(self.sampler_seed, r, _MC_DROPOUT))
             else:
                 scores = PoolScores(candidates=candidates)
             positions = np.asarray(self.sampler.select(scores, n_query, rng), dtype=np.int64)
@@ -292,9 +295,9 @@ class ActiveLearning:
             return get_scheduler(target, optimizer, num_warmup_steps=warmup, num_training_steps=max(steps, 1)), "step"
         return target(optimizer, **cfg.scheduler_kwargs), cfg.scheduler_interval
 
-    def _evaluate(self, split: str, rows: np.ndarray) -> EvalResult:
+    def _evaluate(self, split: str, rows: np.ndarray, present_classes_only: bool = False) -> EvalResult:
         return evaluate(self.model.model, self.tokens[split], rows, self.labels[split], self.num_labels,
-                        self.cfg.eval_batch_size, self.batching)
+                        self.cfg.eval_batch_size, self.batching, present_classes_only)
 
     # ---- results ------------------------------------------------------------------------
     def final_metrics(self) -> dict:

@@ -208,22 +208,15 @@ def _assemble(name, frames, text_column, label_column, label_names, declared, nu
         parts[split] = (texts.astype(str).tolist(), df[label_column])
     labels_all = pd.concat([p[1] for p in parts.values()], ignore_index=True)
     if labels_all.isna().any():
-        raise DataError(f"{name} column {label_column!r} has {int(labels_all.isna().sum())} missing (NaN) label(s); allowed: integers in [0, num_labels).")
+        raise DataError(f"{name} column {label_column!r} has {int(labels_all.isna().sum())} missing (NaN) label(s); allowed: a label (integer >= 0 or string) on every row.")
     if declared is not None and num_labels is not None and num_labels != declared:
         raise DataError(f"num_labels={num_labels} disagrees with {name}, which has {declared} classes; allowed: {declared}.")
     if pd.api.types.is_numeric_dtype(labels_all):
-        as_float = labels_all.astype("float64").to_numpy()
-        if not np.all(as_float == np.round(as_float)):
-            raise DataError(f"{name} column {label_column!r} holds non-integer labels such as {as_float[as_float != np.round(as_float)][0]}; allowed: integers in [0, num_labels).")
-        expected = num_labels or declared or int(as_float.max()) + 1
-        bad = (as_float < 0) | (as_float >= expected)
-        if bad.any():
-            raise DataError(f"{name} column {label_column!r} has label {int(as_float[bad][0])} outside [0, {expected}); allowed: integers in [0, num_labels={expected}).")
-        present = len(np.unique(as_float))
-        if num_labels is not None and present < num_labels:
-            raise DataError(f"num_labels={num_labels} disagrees with {name} column {label_column!r}, which holds only {present} distinct labels; allowed: {present} (or add the missing classes).")
+        classes = _numeric_classes(name, label_column, labels_all, declared, num_labels)
         mapping = None
-        n_labels = expected
+        n_labels = len(classes)
+        if declared is None:   # the run's class i is the i-th smallest value: name it by that value
+            label_names = [str(int(c)) for c in classes]
     else:  # string labels: a stable, sorted mapping
         classes = sorted(labels_all.astype(str).unique())
         mapping = {c: i for i, c in enumerate(classes)}
@@ -241,7 +234,7 @@ def _assemble(name, frames, text_column, label_column, label_names, declared, nu
         if mapping is not None:
             arr = labels.astype(str).map(mapping).to_numpy(dtype=np.int64)
         else:
-            arr = labels.astype("int64").to_numpy()
+            arr = np.searchsorted(classes, labels.astype("float64").to_numpy()).astype(np.int64)
         return TextData(texts, arr)
 
     train = to_text_data("train")
@@ -251,6 +244,30 @@ def _assemble(name, frames, text_column, label_column, label_names, declared, nu
         train, test = _stratified_holdout(train, fraction=0.2, seed=seed)
         holdout = True
     return LoadedDataset(name, train, test, n_labels, list(label_names), holdout, source)
+
+
+def _numeric_classes(name, column, labels, declared, num_labels) -> np.ndarray:
+    """The sorted label values that become classes 0..K-1, so no class goes without examples.
+
+    Any set of non-negative integers works (labels 1..4 make 4 classes, not 5 with an empty
+    class 0); a named dataset's ids are fixed: they must be exactly 0..declared-1.
+    """
+    values = labels.astype("float64").to_numpy()
+    if not np.all(values == np.round(values)):
+        raise DataError(f"{name} column {column!r} holds non-integer labels such as {values[values != np.round(values)][0]}; allowed: integers >= 0 or strings.")
+    if (values < 0).any():
+        raise DataError(f"{name} column {column!r} has negative label {int(values[values < 0][0])}; allowed: integers >= 0 or strings (drop unlabeled rows, recode -1/+1 labels as 0/1).")
+    classes = np.unique(values)
+    if declared is not None:
+        if classes[-1] >= declared:
+            raise DataError(f"{name} column {column!r} has label {int(classes[-1])} outside [0, {declared}); allowed: integers in [0, {declared}).")
+        if len(classes) < declared:
+            missing = sorted(set(range(declared)) - set(classes.astype(int)))
+            raise DataError(f"{name} column {column!r} has no example of class {missing[0]}; allowed: data holding every class 0..{declared - 1}.")
+    elif num_labels is not None and num_labels != len(classes):
+        shown = ", ".join(str(int(c)) for c in classes[:6]) + (", ..." if len(classes) > 6 else "")
+        raise DataError(f"num_labels={num_labels} disagrees with {name} column {column!r}, which holds {len(classes)} distinct labels ({shown}); allowed: {len(classes)}.")
+    return classes
 
 
 # ---- splits ---------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ class RoundRecord:
     wall_seconds: float
     monitor_f1: Optional[float] = None   # the F1 the ΔF1 rule saw (validation or acquired monitor set)
     short_batch: bool = False            # the acquisition batch was cut by the budget or an empty pool
+    monitor_classes: Optional[int] = None   # distinct classes among the monitor labels (None: no monitor set yet)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

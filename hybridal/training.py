@@ -14,7 +14,9 @@ and counts its FLOPs from the real batch shapes. Speed choices, in the open:
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -121,11 +123,19 @@ class EvalResult:
     seconds: float
     n: int = 0
     predictions: np.ndarray = field(default=None, repr=False)
+    classes_present: int = 0   # distinct labels among the evaluated rows
 
 
 def evaluate(model: nn.Module, tokens: TokenizedTexts, rows: np.ndarray, labels: np.ndarray,
-             num_labels: int, batch_size: int, run: Batching) -> EvalResult:
-    """Macro-F1, accuracy and mean cross-entropy on `rows`, with model.eval()."""
+             num_labels: int, batch_size: int, run: Batching, present_classes_only: bool = False) -> EvalResult:
+    """Macro-F1, accuracy and mean cross-entropy on `rows`, with model.eval().
+
+    Macro-F1 averages over all `num_labels` classes, or with `present_classes_only` over the
+    classes among the rows' labels: a small monitor set that lacks a class would otherwise
+    score it 0 and cap F1 at (classes present) / num_labels. Present means among the labels,
+    not the predictions: the averaged classes then depend on the data, not on the model, and a
+    wrong guess of an absent class still costs its true class's recall. `per_class_f1` lists all.
+    """
     start = time.perf_counter()
     rows = np.asarray(rows)
     if len(rows) == 0:
@@ -135,10 +145,12 @@ def evaluate(model: nn.Module, tokens: TokenizedTexts, rows: np.ndarray, labels:
     pred = log_probs.argmax(axis=1)
     loss = float(-log_probs[np.arange(len(rows)), y].mean())
     per_class = f1_score(y, pred, labels=list(range(num_labels)), average=None, zero_division=0)
+    present = np.unique(y)
+    averaged = per_class[present] if present_classes_only else per_class
     return EvalResult(
-        f1=float(f1_score(y, pred, labels=list(range(num_labels)), average="macro", zero_division=0)),
-        accuracy=float(accuracy_score(y, pred)), loss=loss, per_class_f1=[float(v) for v in per_class],
-        flops=flops, seconds=time.perf_counter() - start, n=len(rows), predictions=pred,
+        f1=float(averaged.mean()), accuracy=float(accuracy_score(y, pred)), loss=loss,
+        per_class_f1=[float(v) for v in per_class], flops=flops, seconds=time.perf_counter() - start,
+        n=len(rows), predictions=pred, classes_present=len(present),
     )
 
 
@@ -182,14 +194,27 @@ def _forward_log_probs(model, tokens, rows, batch_size, run: Batching, capture_e
     return out, flops
 
 
+@contextmanager
+def seeded_dropout(seed: int, device: torch.device) -> Iterator[None]:
+    """Dropout masks drawn from `seed` alone, the global generators left as they were.
+
+    Dropout has no generator argument: it draws from the device's default generator, whose
+    state otherwise depends on everything run before (so a resumed run would draw differently).
+    """
+    devices = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
 @torch.inference_mode()
-def _mc_probs(model, tokens, rows, batch_size, passes: int, run: Batching):
-    """T stochastic passes with dropout on (MC dropout), in the candidates' order."""
+def _mc_probs(model, tokens, rows, batch_size, passes: int, run: Batching, seed: int):
+    """T stochastic passes with dropout on (MC dropout), in the candidates' order; masks from `seed`."""
     model.train()
     rows = np.asarray(rows)
     out = torch.empty((passes, len(rows), model.config.num_labels), dtype=torch.float32, device=run.device)
     flops = 0
-    with first_token_last_layer(model) as first_only:
+    with seeded_dropout(seed, run.device), first_token_last_layer(model) as first_only:
         for positions in length_sorted_positions(tokens, rows, batch_size, run.max_tokens):
             ids, mask = run.batch(tokens, rows[positions])
             where = run.to_device(torch.from_numpy(positions))
@@ -203,8 +228,12 @@ def _mc_probs(model, tokens, rows, batch_size, passes: int, run: Batching):
 
 
 def score_pool(model: nn.Module, tokens: TokenizedTexts, candidates: np.ndarray, labeled: np.ndarray,
-               requires: frozenset, mc_passes: int, batch_size: int, run: Batching) -> tuple[PoolScores, int]:
-    """One scoring pass producing what a sampler declared it needs; returns (scores, FLOPs)."""
+               requires: frozenset, mc_passes: int, batch_size: int, run: Batching,
+               mc_seed: int = 0) -> tuple[PoolScores, int]:
+    """One scoring pass producing what a sampler declared it needs; returns (scores, FLOPs).
+
+    MC-dropout passes draw their masks from `mc_seed` (see `seeded_dropout`).
+    """
     scores = PoolScores(candidates=np.asarray(candidates))
     flops = 0
     needs_forward = bool(requires & {PROBS, LOG_PROBS, EMBEDDINGS})
@@ -222,6 +251,6 @@ def score_pool(model: nn.Module, tokens: TokenizedTexts, candidates: np.ndarray,
         flops += f
         scores.labeled_embeddings = emb
     if MC_PROBS in requires and len(candidates):
-        scores.mc_probs, f = _mc_probs(model, tokens, scores.candidates, batch_size, mc_passes, run)
+        scores.mc_probs, f = _mc_probs(model, tokens, scores.candidates, batch_size, mc_passes, run, mc_seed)
         flops += f
     return scores, flops

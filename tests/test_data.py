@@ -76,8 +76,8 @@ def test_folder_with_train_and_test_parquet(tmp_path):
 @pytest.mark.parametrize("frame, kwargs, fragment", [
     (pd.DataFrame({"text": ["a", " ", "c", "d"], "label": [0, 1, 0, 1]}), {}, r"1 empty text\(s\) in column 'text' \(first at row 1\)"),
     (pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [0, 1, None, 1]}), {}, r"1 missing \(NaN\) label"),
-    (pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [0, 1, 5, 1]}), {"num_labels": 2}, r"label 5 outside \[0, 2\)"),
-    (pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [0, -1, 1, 1]}), {}, r"label -1 outside"),
+    (pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [0, 1, 5, 1]}), {"num_labels": 2}, r"num_labels=2 disagrees with .* which holds 3 distinct labels \(0, 1, 5\); allowed: 3"),
+    (pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [0, -1, 1, 1]}), {}, r"negative label -1; allowed: integers >= 0 or strings"),
     (pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [0, 1.5, 1, 1]}), {}, r"non-integer labels such as 1.5"),
     (pd.DataFrame({"body": ["a", "b", "c", "d"], "label": [0, 1, 0, 1]}), {}, r"has no column 'text'; columns are: body, label"),
     (pd.DataFrame({"text": ["a", "b", "c", "d"], "label": ["x", "y", "x", "y"]}), {"num_labels": 3}, r"num_labels=3 disagrees with the 2 classes"),
@@ -127,5 +127,29 @@ def test_pool_too_small_fails_before_model_and_writes_nothing(make_config, tmp_p
 
 def test_num_labels_larger_than_classes_present(tmp_path):
     frame = pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [0, 1, 0, 1]})
-    with pytest.raises(DataError, match="num_labels=4 disagrees.*only 2 distinct labels"):
+    with pytest.raises(DataError, match="num_labels=4 disagrees.*which holds 2 distinct labels"):
         load(write_csv(tmp_path / "two.csv", frame), num_labels=4)
+
+
+@pytest.mark.parametrize("values, num_labels", [([1, 2, 3, 4], None), ([1, 2, 3, 4], 4), ([10, 0, 5], None)])
+def test_numeric_labels_become_classes_in_sorted_order(tmp_path, values, num_labels):
+    # Labels 1..4 once made a 5-way head with a class 0 that no example carries.
+    raw = values * 6
+    frame = pd.DataFrame({"text": [f"text {i}" for i in range(len(raw))], "label": raw})
+    ds = load(write_csv(tmp_path / "d.csv", frame), num_labels=num_labels)
+    ordered = sorted(values)
+    assert ds.num_labels == len(values) and ds.label_names == [str(v) for v in ordered]
+    encoded = np.concatenate([ds.train.labels, ds.test.labels])
+    texts = ds.train.texts + ds.test.texts
+    assert sorted(set(encoded)) == list(range(len(values)))          # every class has examples
+    by_text = dict(zip(frame["text"], frame["label"]))
+    assert all(ds.label_names[code] == str(by_text[t]) for code, t in zip(encoded, texts))
+
+
+def test_named_dataset_missing_a_class_is_an_error(tmp_path, monkeypatch):
+    (tmp_path / "agnews").mkdir()
+    frame = pd.DataFrame({"text": [f"t {i}" for i in range(30)], "label": [0, 1, 3] * 10})
+    frame.to_csv(tmp_path / "agnews" / "train.csv", index=False)
+    monkeypatch.setenv("HYBRIDAL_DATA_DIR", str(tmp_path))
+    with pytest.raises(DataError, match=r"agnews column 'label' has no example of class 2; allowed: data holding every class 0..3"):
+        load("agnews")

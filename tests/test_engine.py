@@ -85,6 +85,44 @@ def test_monitor_acquired_never_trained_on_and_counts_against_budget(make_config
     assert sorted(summary["monitor_indices"]) == sorted(monitor)
 
 
+def test_acquired_monitor_f1_averages_over_the_classes_it_holds(make_config, monkeypatch):
+    # 3 monitor examples a round cannot hold all 4 AG News classes at first; an absent class
+    # must not count as F1 0 (that capped F1 at 3/4 and made it jump when the class came).
+    seen = []
+    real = engine.evaluate
+
+    def spy_evaluate(model, tokens, rows, labels, *args, **kwargs):
+        result = real(model, tokens, rows, labels, *args, **kwargs)
+        seen.append((np.asarray(labels)[np.asarray(rows, dtype=np.int64)], result))
+        return result
+
+    monkeypatch.setattr(engine, "evaluate", spy_evaluate)
+    al = run(make_config(monitor="acquired", monitor_fraction=0.25, total_rounds=4))
+    monitor_evals = [(y, res) for y, res in seen if len(y) and len(y) <= 9]   # validation has 60 rows, test 120
+    assert al.records[0].monitor_f1 is None and al.records[0].monitor_classes is None
+    assert len(monitor_evals) == 3                                 # rounds 1-3 (round 0 has none)
+    for rec, (y, res) in zip(al.records[1:], monitor_evals):
+        present = np.unique(y)
+        assert rec.monitor_classes == len(present) == res.classes_present
+        assert rec.monitor_f1 == pytest.approx(np.mean(np.asarray(res.per_class_f1)[present]))
+    assert min(r.monitor_classes for r in al.records[1:]) < 4     # the case that matters occurred
+
+
+def test_present_class_macro_f1_ignores_absent_classes_only(monkeypatch):
+    from hybridal import training
+
+    # labels hold classes 0 and 1 of 4; one example is predicted as the absent class 2.
+    log_probs = np.log(np.array([[.7, .1, .1, .1], [.7, .1, .1, .1], [.1, .7, .1, .1], [.1, .1, .7, .1]]))
+    monkeypatch.setattr(training, "_forward_log_probs", lambda *a, **k: (log_probs, 0))
+    labels, rows = np.array([0, 0, 1, 1]), np.arange(4)
+    full = training.evaluate(None, None, rows, labels, 4, 8, None)
+    present = training.evaluate(None, None, rows, labels, 4, 8, None, present_classes_only=True)
+    f1_class1 = 2 / 3                                               # precision 1, recall 1/2
+    assert full.f1 == pytest.approx((1 + f1_class1) / 4)           # validation/test: all classes
+    assert present.f1 == pytest.approx((1 + f1_class1) / 2)        # the wrong class-2 guess still costs recall
+    assert present.per_class_f1 == full.per_class_f1 and present.classes_present == 2
+
+
 def test_selections_never_repeat_or_touch_labeled(make_config):
     al = run(make_config(sampler_class="entropy", total_rounds=4))
     chosen = [i for idx in al.pool.selected_by_round().values() for i in idx]
@@ -130,6 +168,7 @@ def test_outputs_records_and_flops(make_config):
     assert summary["totals"]["train_flops"] == cum[-1]
     assert summary["trial"]["strategy"] == "deltaf1" and summary["trial"]["epsilon"] == 1.0
     assert set(summary["final_test"]["per_class_f1"]) == {"World", "Sports", "Business", "Sci/Tech"}
+    assert all(r.monitor_classes == 4 for r in al.records)     # monitor = validation: every class
     assert summary["environment"]["versions"]["torch"] == torch.__version__.split("+")[0] or summary["environment"]["versions"]["torch"].startswith(torch.__version__[:4])
     assert (folder / "config.yaml").is_file()
     events = list((folder / "tensorboard").glob("events.out.tfevents.*"))
@@ -151,8 +190,15 @@ def test_fixed_padding_processes_max_length_tokens(make_config):
     assert dynamic.records[0].train_flops < rec.train_flops
 
 
-def test_checkpoint_resume_equals_uninterrupted(make_config, tmp_path):
-    cfg = make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 0.2, "k": 1}, sampler_class="entropy",
+SAMPLERS = ["random", "entropy", "least_confidence", "margin", "bald", "coreset", "badge"]
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_checkpoint_resume_equals_uninterrupted(make_config, tmp_path, sampler):
+    # Every draw, BALD's dropout passes included, must come from (seed, round, purpose), not
+    # from whatever the global generators went through before the resume.
+    cfg = make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 0.2, "k": 1}, sampler_class=sampler,
+                      sampler_kwargs={"T": 3} if sampler == "bald" else {}, candidate_pool_size=100,
                       total_rounds=4, keep_optimizer=True)
     full = run(cfg)
     first = ActiveLearning(cfg.replace(save_dir=str(tmp_path / "a")))
@@ -165,10 +211,11 @@ def test_checkpoint_resume_equals_uninterrupted(make_config, tmp_path):
     second.run_full_pipeline()
     assert untimed(second.records) == untimed(full.records)
     assert second.final_metrics()["f1_score"] == full.final_metrics()["f1_score"]
+    assert second.pool.selected_by_round() == full.pool.selected_by_round()
     assert len((second.run_dir / "rounds.jsonl").read_text().splitlines()) == 4
 
 
-@pytest.mark.parametrize("sampler", ["random", "entropy", "least_confidence", "margin", "bald", "coreset", "badge"])
+@pytest.mark.parametrize("sampler", SAMPLERS)
 def test_every_sampler_end_to_end(make_config, sampler):
     kwargs = {"T": 3} if sampler == "bald" else {}
     al = run(make_config(sampler_class=sampler, sampler_kwargs=kwargs, total_rounds=2, candidate_pool_size=100))
@@ -177,6 +224,24 @@ def test_every_sampler_end_to_end(make_config, sampler):
         assert al.records[1].infer_flops > al.records[0].infer_flops   # scoring is counted
     picked = al.pool.selected_by_round()[1]
     assert len(set(picked)) == 12
+
+
+def test_mc_dropout_passes_depend_on_their_seed_not_the_global_generator(make_config):
+    from hybridal.samplers.base import MC_PROBS
+    from hybridal.training import score_pool
+
+    al = ActiveLearning(make_config()).prepare()
+    args = (al.model.model, al.tokens["pool"], np.arange(40), np.empty(0, dtype=np.int64),
+            frozenset({MC_PROBS}), 3, 64, al.batching)
+    first, _ = score_pool(*args, mc_seed=1)
+    torch.rand(7)                                   # move the global generator
+    state = torch.get_rng_state()
+    again, _ = score_pool(*args, mc_seed=1)
+    assert torch.equal(torch.get_rng_state(), state)    # scoring leaves it alone
+    other, _ = score_pool(*args, mc_seed=2)
+    assert np.array_equal(first.mc_probs, again.mc_probs)
+    assert not np.array_equal(first.mc_probs, other.mc_probs)
+    assert not np.array_equal(first.mc_probs[0], first.mc_probs[1])   # the passes do differ
 
 
 def test_optimizer_is_fused_unless_the_user_chose_an_implementation():

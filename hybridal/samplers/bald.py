@@ -35,7 +35,8 @@ class BALDSampler(Sampler):
     """Max mutual information between the label and the weights, over T dropout passes.
 
     Points where the stochastic passes disagree confidently score high; points that are merely
-    ambiguous (every pass says 50/50) score near 0, unlike entropy.
+    ambiguous (every pass says 50/50) score near 0, unlike entropy. The engine seeds the passes'
+    dropout masks from (sampler seed, round) (`training.seeded_dropout`).
     """
 
     name = "bald"
