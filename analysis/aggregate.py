@@ -14,13 +14,15 @@ Conventions:
 """
 from __future__ import annotations
 
+import json
 import math
 from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
 
-from analysis.load import CONFIG_COLUMNS, GROUP_COLUMNS
+from analysis.load import (CONFIG_COLUMNS, GROUP_COLUMNS, SETTINGS, parse_settings, setting_columns,
+                           varying_settings)
 from analysis.problems import ProblemLog
 
 # metric column -> human name (used by tables and the report)
@@ -106,10 +108,11 @@ def trial_metrics(rounds: pd.DataFrame, trials: pd.DataFrame, problems: Optional
     """One row per trial: config, status and its final/total metrics (see module docstring)."""
     problems = problems if problems is not None else ProblemLog()
     by_trial = {t: g.sort_values("round") for t, g in rounds.groupby("trial", sort=False)} if len(rounds) else {}
+    varying = setting_columns(trials)
     rows = []
     for _, t in trials.iterrows():
         g = by_trial.get(t["trial"])
-        row = {c: t[c] for c in ("trial", "status", "source", *CONFIG_COLUMNS, "config_id")}
+        row = {c: t.get(c) for c in ("trial", "status", "source", *CONFIG_COLUMNS, *varying, SETTINGS, "config_id")}
         row |= {m: math.nan for m in METRICS} | {"n_rounds": 0, "final_round": math.nan, "final_n_labeled": math.nan}
         if g is not None and len(g):
             last = g.iloc[-1]
@@ -141,7 +144,7 @@ def trial_metrics(rounds: pd.DataFrame, trials: pd.DataFrame, problems: Optional
                 # the rule fired after the last round: no round ran the cheaper strategy
                 row["switch_round"] = math.nan
         rows.append(row)
-    cols = ["trial", "status", "source", *CONFIG_COLUMNS, "config_id", "n_rounds", "final_round",
+    cols = ["trial", "status", "source", *CONFIG_COLUMNS, *varying, SETTINGS, "config_id", "n_rounds", "final_round",
             "final_n_labeled", *METRICS]
     return pd.DataFrame(rows, columns=cols)
 
@@ -170,10 +173,11 @@ def finished_unique(metrics: pd.DataFrame, problems: Optional[ProblemLog] = None
 def seed_summary(metrics: pd.DataFrame, problems: Optional[ProblemLog] = None) -> pd.DataFrame:
     """Per dataset x configuration, over seeds of finished trials: mean, std, ci95, n per metric."""
     fin = finished_unique(metrics, problems)
+    varying = setting_columns(metrics)  # the settings that vary in the sweep, finished or not
     rows = []
     for (_, _), g in fin.groupby(["dataset", "config_id"], sort=True, dropna=False):
         first = g.iloc[0]
-        row = {c: first[c] for c in GROUP_COLUMNS} | {"config_id": first["config_id"]}
+        row = {c: first.get(c) for c in (*GROUP_COLUMNS, *varying, SETTINGS)} | {"config_id": first["config_id"]}
         seeds = sorted(int(s) if float(s).is_integer() else s for s in g["seed"].dropna())
         row["n_seeds"] = len(g)
         row["seeds"] = ",".join(str(s) for s in seeds)
@@ -184,7 +188,7 @@ def seed_summary(metrics: pd.DataFrame, problems: Optional[ProblemLog] = None) -
         row["trials"] = ";".join(g["trial"])
         rows.append(row)
     metric_cols = [f"{m}_{s}" for m in METRICS for s in ("mean", "std", "ci95", "n")]
-    cols = ["dataset", *[c for c in GROUP_COLUMNS if c != "dataset"], "config_id", "n_seeds", "seeds",
+    cols = ["dataset", *[c for c in GROUP_COLUMNS if c != "dataset"], *varying, SETTINGS, "config_id", "n_seeds", "seeds",
             *metric_cols, "switched", "trials"]
     out = pd.DataFrame(rows, columns=cols)
     for c in metric_cols:
@@ -227,20 +231,55 @@ def _fmt_value(v) -> str:
 
 
 def config_labels(summary: pd.DataFrame) -> pd.Series:
-    """Short unique names: the strategy, deltaf1's switch knobs, and knobs that vary in a dataset.
+    """Short unique names: the strategy, deltaf1's switch knobs, and knobs and settings that vary in a dataset.
 
-    e.g. ``retrain``, ``deltaf1→finetune ε=0.01 k=2``, ``new_only replay=32``.
+    e.g. ``retrain``, ``deltaf1→finetune ε=0.01 k=2``, ``new_only replay=32``, ``retrain lr=0.0001``.
     """
     labels = pd.Series("", index=summary.index, dtype=object)
     for _, g in summary.groupby("dataset", dropna=False, sort=False):
         varying = [c for c in GROUP_COLUMNS if c not in ("dataset", "strategy")
                    and g[c].astype(object).map(_fmt_value).nunique(dropna=False) > 1]
+        names = _setting_names(varying_settings(g))
+        usual = _usual_settings(g, names)
         for i, row in g.iterrows():
-            labels[i] = _label(row, varying)
+            labels[i] = _label(row, varying) + _settings_label(row, names, usual)
         dup = labels[g.index].duplicated(keep=False)
-        for i in g.index[dup.to_numpy()]:  # same short label: spell out every varying knob
-            labels[i] = _label(summary.loc[i], varying, everything=True)
+        for i in g.index[dup.to_numpy()]:  # same short label: spell out every varying knob and setting
+            labels[i] = _label(summary.loc[i], varying, everything=True) + _settings_label(summary.loc[i], names)
+        # still the same (e.g. one has no run config): number them so every label names one row
+        for _, same in labels[g.index].groupby(labels[g.index], sort=False):
+            if len(same) > 1:
+                for n, i in enumerate(same.index, start=1):
+                    labels[i] = f"{labels[i]} #{n}"
     return labels
+
+
+def _setting_names(keys: list[str]) -> dict[str, str]:
+    """Setting key -> its name in labels: the last part of the key (``lr``) where that is unambiguous."""
+    leaf = {k: k.rsplit(".", 1)[-1] for k in keys}
+    taken = list(leaf.values())
+    return {k: n if taken.count(n) == 1 and n not in CONFIG_COLUMNS else k for k, n in leaf.items()}
+
+
+def _usual_settings(g: pd.DataFrame, keys) -> dict[str, str]:
+    """Each setting's most common value among the rows (JSON; ties to the first in sorted order)."""
+    rows = [parse_settings(v) or {} for v in g[SETTINGS]]
+    out = {}
+    for k in keys:
+        counts = pd.Series([json.dumps(d.get(k), sort_keys=True) for d in rows]).value_counts()
+        out[k] = sorted(counts.index[counts == counts.max()])[0]
+    return out
+
+
+def _settings_label(row: pd.Series, names: dict[str, str], usual: Optional[dict[str, str]] = None) -> str:
+    """`` lr=0.0001``: the settings where `row` departs from `usual` (every one if `usual` is None)."""
+    settings = parse_settings(row.get(SETTINGS)) or {}
+    parts = []
+    for k, name in names.items():
+        value = settings.get(k)
+        if usual is None or json.dumps(value, sort_keys=True) != usual[k]:
+            parts.append(f" {name}={'–' if value is None else _fmt_value(value)}")
+    return "".join(parts)
 
 
 def _label(row: pd.Series, varying: list[str], everything: bool = False) -> str:

@@ -8,6 +8,7 @@ from typing import Optional
 import pandas as pd
 
 from analysis.frontier import HV_REF_FLOPS_FACTOR
+from analysis.load import parse_settings, setting_column, varying_settings
 from analysis.pipeline import Analysis, status_counts
 from analysis.plots import STRATEGY_ORDER
 from analysis.render import Block, Bullets, Heading, Image, Para, Table
@@ -75,13 +76,19 @@ def _switch_cell(r: pd.Series) -> str:
     return f"{mean} ({k}/{n} switched)"
 
 
+def _setting_cell(v) -> str:
+    return "–" if v is None else (f"{v:g}" if isinstance(v, float) else str(v))
+
+
 def config_table(s: pd.DataFrame) -> Table:
+    keys = varying_settings(s)  # the settings that tell this dataset's configurations apart
     rows = []
     for _, r in s.sort_values(["final_val_f1_mean", "total_train_flops_mean"], ascending=[False, True],
                               kind="stable").iterrows():
         sw = _switch_cell(r) if r["strategy"] == "deltaf1" else "–"
+        settings = parse_settings(r.get("settings")) or {}
         rows.append([
-            f"`{r['config']}`", str(int(r["n_seeds"])),
+            f"`{r['config']}`", *[_setting_cell(settings.get(k)) for k in keys], str(int(r["n_seeds"])),
             pm(r["final_val_f1_mean"], r["final_val_f1_ci95"]),
             pm(r["final_test_f1_mean"], r["final_test_f1_ci95"]),
             pm(r["final_test_accuracy_mean"], r["final_test_accuracy_ci95"]),
@@ -89,10 +96,11 @@ def config_table(s: pd.DataFrame) -> Table:
             flops(r["total_train_flops_mean"]), flops(r["total_flops_mean"]),
             seconds(r["wall_seconds_mean"]), sw, "yes" if r["pareto"] else "",
         ])
-    cols = ["configuration", "seeds", "val F1", "test F1", "test accuracy", "AULC", "train FLOPs",
-            "total FLOPs", "wall time", "switch round", "Pareto"]
+    cols = ["configuration", *[setting_column(k) for k in keys], "seeds", "val F1", "test F1", "test accuracy",
+            "AULC", "train FLOPs", "total FLOPs", "wall time", "switch round", "Pareto (val F1)"]
     return Table(cols, rows, "Seed means ± 95% t-interval half-width (no interval where n = 1); "
-                 "sorted by validation F1. FLOPs and wall time are per run.", set(range(1, 10)))
+                 "sorted by validation F1. FLOPs and wall time are per run. Pareto: on the front of training FLOPs "
+                 "vs validation F1.", set(range(1 + len(keys), 10 + len(keys))))
 
 
 def savings_table(s: pd.DataFrame, tol: float) -> Table:
@@ -105,26 +113,28 @@ def savings_table(s: pd.DataFrame, tol: float) -> Table:
                      ("yes" if r["matched"] else "no") if _ok(r["baseline"]) else "–"])
     cols = ["configuration", "retrain baseline", "train FLOPs vs baseline", "saved",
             "Δ val F1 (pts)", "Δ test F1 (pts)", f"within {tol:g} pts (val)"]
-    return Table(cols, rows, "Training FLOPs relative to the retrain run with the same model, sampler and epochs; "
+    return Table(cols, rows, "Training FLOPs relative to the retrain run with the same model, sampler, epochs and settings; "
                  "F1 gaps in points (100 × macro-F1), negative = worse than retrain. Sorted by training FLOPs.",
                  {2, 3, 4, 5})
 
 
 def pareto_table(s: pd.DataFrame) -> Table:
-    rows = [[f"`{r['config']}`", flops(r["total_train_flops_mean"]), pm(r["final_test_f1_mean"], r["final_test_f1_ci95"]),
-             f3(r["final_val_f1_mean"]), str(int(r["n_seeds"]))]
+    rows = [[f"`{r['config']}`", flops(r["total_train_flops_mean"]), pm(r["final_val_f1_mean"], r["final_val_f1_ci95"]),
+             pm(r["final_test_f1_mean"], r["final_test_f1_ci95"]), str(int(r["n_seeds"]))]
             for _, r in s[s["pareto"]].sort_values("total_train_flops_mean").iterrows()]
-    return Table(["configuration", "train FLOPs", "test F1", "val F1", "seeds"], rows,
-                 "Configurations no other configuration beats on both training FLOPs (lower) and final test F1 "
-                 "(higher), seed means.", {1, 2, 3, 4})
+    return Table(["configuration", "train FLOPs", "val F1 (front)", "test F1 (reported)", "seeds"], rows,
+                 "Configurations no other configuration beats on both training FLOPs (lower) and final validation F1 "
+                 "(higher), seed means. Test F1 is shown beside them, never used to choose.", {1, 2, 3, 4})
 
 
 def hv_table(hv: pd.DataFrame) -> Table:
-    rows = [[str(r["strategy"]), str(int(r["configs"])), str(int(r["front_size"])), f3(r["hv_final"]), f3(r["hv_rounds"])]
+    rows = [[str(r["strategy"]), str(int(r["configs"])), str(int(r["front_size"])), f3(r["hv_final"]), f3(r["hv_rounds"]),
+             f3(r["hv_final_test"])]
             for _, r in hv.sort_values("hv_final", ascending=False).iterrows()]
-    return Table(["strategy family", "configs", "on its front", "hypervolume (final)", "hypervolume (per round)"], rows,
-                 "Normalised hypervolume in (log10 training FLOPs, test F1) space; higher is better; see Method.",
-                 {1, 2, 3, 4})
+    return Table(["strategy family", "configs", "on its front", "hypervolume (final, val F1)",
+                  "hypervolume (per round, val F1)", "hypervolume (final, test F1; reported)"], rows,
+                 "Normalised hypervolume in (log10 training FLOPs, validation F1) space; higher is better; the test-F1 "
+                 "value is shown beside it, never used to choose; see Method.", {1, 2, 3, 4, 5})
 
 
 # ----------------------------------------------------------------------------- findings
@@ -152,12 +162,14 @@ def dataset_findings(a: Analysis, ds: str) -> list[str]:
                 f"{flops(base['total_train_flops_mean'])}) at a test-F1 difference of {points(c['test_gap_points'])} points "
                 f"(validation {points(c['val_gap_points'])}).")
     front = s[s["pareto"]].sort_values("total_train_flops_mean")
-    out.append(f"**{ds}**: {len(front)} of {len(s)} configurations form the Pareto set of training FLOPs vs test F1: "
-               + ", ".join(f"`{c}`" for c in front["config"]) + ".")
+    out.append(f"**{ds}**: {len(front)} of {len(s)} configurations form the Pareto set of training FLOPs vs validation "
+               "F1: " + ", ".join(f"`{r['config']}` (val {f3(r['final_val_f1_mean'])}, test {f3(r['final_test_f1_mean'])})"
+                                  for _, r in front.iterrows()) + ".")
     hv = a.hypervolume[a.hypervolume["dataset"] == ds].sort_values("hv_final", ascending=False)
     if len(hv) > 1:
-        out.append(f"**{ds}**: hypervolume of each strategy family's front (higher is better): "
-                   + ", ".join(f"{r['strategy']} {f3(r['hv_final'])}" for _, r in hv.iterrows()) + ".")
+        out.append(f"**{ds}**: hypervolume of each strategy family's front on validation F1 (higher is better; on "
+                   "test F1 in brackets): " + ", ".join(f"{r['strategy']} {f3(r['hv_final'])} ({f3(r['hv_final_test'])})"
+                                                        for _, r in hv.iterrows()) + ".")
     return out
 
 
@@ -174,24 +186,28 @@ def single_seed_note(a: Analysis) -> Optional[str]:
 
 def method_notes(a: Analysis) -> list[str]:
     return [
-        "Choices are made on validation metrics only (DESIGN.md §9): the best configuration and the cheapest "
-        f"configuration within {a.tolerance_points:g} points use the final round's validation macro-F1 (`val_f1`), "
-        "averaged over seeds. Test F1 is reported next to them and never used to choose.",
+        "Choices are made on validation metrics only (DESIGN.md §9): the best configuration, the cheapest "
+        f"configuration within {a.tolerance_points:g} points, the Pareto sets and the hypervolume use the final "
+        "round's validation macro-F1 (`val_f1`), averaged over seeds (per round: that round's). Test F1 is reported "
+        "next to them and never used to choose.",
+        "A configuration is the run's whole config but the seed (also `sampler_kwargs.seed`), its name and output "
+        "folder, and how it executes (`device`, `num_threads`, `tensorboard`): runs that differ in, e.g., learning "
+        "rate or batch size are separate configurations, and the settings that vary get their own columns.",
         "Only finished trials enter the aggregates; incomplete and errored trials are listed under Data problems and "
         "kept in rounds.csv / rounds.parquet with their status.",
         "Seed aggregation: mean, sample std (ddof = 1), 95% interval half-width t(0.975, n−1)·std/√n, and n. "
         "With n = 1 the std and interval are NaN.",
         "AULC: area under test macro-F1 against labeled examples (trapezoid rule over the rounds where test F1 was "
         "evaluated), divided by the label range, so it lies in [0, 1]; a single evaluated point gives that F1.",
-        "Pareto set: a configuration is dominated if another has ≤ training FLOPs and ≥ test F1, one of them strictly; "
-        "ties are all kept. The per-round front uses every (configuration, round) seed-mean point.",
-        f"Hypervolume: area dominated by a family's front in (log10 training FLOPs, test F1) space, bounded by the "
+        "Pareto set: a configuration is dominated if another has ≤ training FLOPs and ≥ validation F1, one of them "
+        "strictly; ties are all kept. The per-round front uses every (configuration, round) seed-mean point.",
+        f"Hypervolume: area dominated by a family's front in (log10 training FLOPs, validation F1) space, bounded by the "
         f"reference point (log10({HV_REF_FLOPS_FACTOR:g} × the largest training FLOPs in the dataset), F1 = 0), divided "
         "by the box from the dataset's smallest training FLOPs to the reference and F1 0 to 1. Shared by all families "
         "of a dataset; in [0, 1]. With the F1 reference at 0 the cost axis weighs heavily: a family of cheap but "
         "clearly less accurate configurations can score highest, so read it next to the F1 gaps.",
         "Savings: each configuration against the retrain configuration of the same dataset, model, sampler and epochs "
-        "(retrain's own knobs); F1 gaps are in points (100 × macro-F1).",
+        "(retrain's own knobs) and the same settings but `keep_optimizer`; F1 gaps are in points (100 × macro-F1).",
         "Wall time is the sum of per-round `wall_seconds`; a switch round is averaged over the trials that switched.",
     ]
 

@@ -1,9 +1,12 @@
 """Cost-vs-accuracy frontiers: Pareto sets, hypervolume and savings at matched accuracy.
 
 Pure functions on arrays and DataFrames. Cost (training FLOPs) is minimised, F1 maximised.
+Every choice is made on validation macro-F1 (DESIGN.md section 9): the Pareto flags and the
+hypervolume too, since a front says which configurations are worth running. Test F1 is only
+reported beside them (``hv_final_test`` is the same measure on test F1, never used to choose).
 
 Hypervolume convention (used in the report): the area dominated by a front in the plane
-(log10 training FLOPs, test macro-F1), bounded by the reference point
+(log10 training FLOPs, validation macro-F1), bounded by the reference point
 (x_ref, y_ref) = (log10(1.1 x the largest training FLOPs in the dataset), 0), and divided by
 the area of the box [log10(smallest training FLOPs in the dataset), x_ref] x [0, 1]. It lies
 in [0, 1]; every strategy family of a dataset shares one box, so their values compare. Log
@@ -12,6 +15,7 @@ dataset's cheapest cost has hypervolume equal to its F1.
 """
 from __future__ import annotations
 
+import json
 import math
 from typing import Optional, Sequence
 
@@ -19,10 +23,14 @@ import numpy as np
 import pandas as pd
 
 from analysis.aggregate import RELEVANT_KNOBS
+from analysis.load import SETTINGS, parse_settings
 
 HV_REF_FLOPS_FACTOR = 1.1
 HV_REF_F1 = 0.0
 MATCH_KNOBS = RELEVANT_KNOBS["retrain"]  # a config is compared with retrain on these knobs
+POST_SWITCH_SETTINGS = ("keep_optimizer",)  # settings retrain never uses (DESIGN.md section 8)
+FRONT_F1 = "final_val_f1_mean"          # the F1 of the final-configuration front
+ROUND_FRONT_F1 = "val_f1_mean"          # the F1 of the per-round front
 
 
 def pareto_mask(cost: Sequence[float], value: Sequence[float]) -> np.ndarray:
@@ -96,27 +104,28 @@ def normalised_log_hv(flops: Sequence[float], f1: Sequence[float], box: tuple[fl
 
 
 def final_front(summary: pd.DataFrame) -> pd.Series:
-    """Per dataset, is each configuration (seed means) on the (training FLOPs, test F1) front?"""
+    """Per dataset, is each configuration (seed means) on the (training FLOPs, validation F1) front?"""
     out = pd.Series(False, index=summary.index)
     for _, g in summary.groupby("dataset", dropna=False, sort=False):
-        out[g.index] = pareto_mask(g["total_train_flops_mean"], g["final_test_f1_mean"])
+        out[g.index] = pareto_mask(g["total_train_flops_mean"], g[FRONT_F1])
     return out
 
 
 def round_front(curves: pd.DataFrame) -> pd.Series:
-    """Per dataset, is each (configuration, round) point on the (cum. training FLOPs, test F1) front?"""
+    """Per dataset, is each (configuration, round) point on the (cum. training FLOPs, validation F1) front?"""
     out = pd.Series(False, index=curves.index)
     for _, g in curves.groupby("dataset", dropna=False, sort=False):
-        out[g.index] = pareto_mask(g["cum_train_flops"], g["test_f1_mean"])
+        out[g.index] = pareto_mask(g["cum_train_flops"], g[ROUND_FRONT_F1])
     return out
 
 
 def family_hypervolumes(summary: pd.DataFrame, curves: Optional[pd.DataFrame] = None) -> pd.DataFrame:
     """Normalised log-space hypervolume per dataset x strategy family.
 
-    ``hv_final`` uses the configurations' (total training FLOPs, final test F1) seed means;
-    ``hv_rounds`` (if `curves` is given) the per-round (cumulative training FLOPs, test F1)
-    means. Each has its own box per dataset, shared by the families.
+    ``hv_final`` uses the configurations' (total training FLOPs, final validation F1) seed
+    means; ``hv_rounds`` (if `curves` is given) the per-round (cumulative training FLOPs,
+    validation F1) means; ``hv_final_test`` is ``hv_final`` on final test F1, reported beside
+    it. Each has its own box per dataset, shared by the families.
     """
     rows = []
     for ds, g in summary.groupby("dataset", dropna=False, sort=True):
@@ -124,20 +133,23 @@ def family_hypervolumes(summary: pd.DataFrame, curves: Optional[pd.DataFrame] = 
         cg = None
         rbox = (math.nan, math.nan)
         if curves is not None and len(curves):
-            cg = curves[(curves["dataset"] == ds) & curves["test_f1_mean"].notna()]
+            cg = curves[(curves["dataset"] == ds) & curves[ROUND_FRONT_F1].notna()]
             rbox = hv_box(cg["cum_train_flops"])
         for fam, fg in g.groupby("strategy", dropna=False, sort=True):
+            flops = fg["total_train_flops_mean"]
             row = {
                 "dataset": ds, "strategy": fam, "configs": len(fg),
-                "front_size": int(pareto_mask(fg["total_train_flops_mean"], fg["final_test_f1_mean"]).sum()),
-                "hv_final": normalised_log_hv(fg["total_train_flops_mean"], fg["final_test_f1_mean"], box),
+                "front_size": int(pareto_mask(flops, fg[FRONT_F1]).sum()),
+                "hv_final": normalised_log_hv(flops, fg[FRONT_F1], box),
+                "hv_final_test": normalised_log_hv(flops, fg["final_test_f1_mean"], box),
                 "ref_log10_flops": box[1], "low_log10_flops": box[0],
             }
             if cg is not None:
                 fc = cg[cg["strategy"] == fam]
-                row["hv_rounds"] = normalised_log_hv(fc["cum_train_flops"], fc["test_f1_mean"], rbox)
+                row["hv_rounds"] = normalised_log_hv(fc["cum_train_flops"], fc[ROUND_FRONT_F1], rbox)
             rows.append(row)
-    cols = ["dataset", "strategy", "configs", "front_size", "hv_final", "hv_rounds", "ref_log10_flops", "low_log10_flops"]
+    cols = ["dataset", "strategy", "configs", "front_size", "hv_final", "hv_rounds", "hv_final_test",
+            "ref_log10_flops", "low_log10_flops"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -155,15 +167,20 @@ def best_by_validation(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def _match_key(row: pd.Series) -> tuple:
-    return tuple(None if pd.isna(row[k]) else str(row[k]) for k in ("dataset", *MATCH_KNOBS))
+    """What a configuration shares with its retrain baseline: dataset, retrain's knobs, and every
+    setting but the post-switch ones (a run with lr 1e-4 is compared with retrain at lr 1e-4)."""
+    settings = parse_settings(row.get(SETTINGS)) or {}
+    shared = {k: v for k, v in settings.items() if k not in POST_SWITCH_SETTINGS}
+    knobs = tuple(None if pd.isna(row[k]) else str(row[k]) for k in ("dataset", *MATCH_KNOBS))
+    return knobs + (json.dumps(shared, sort_keys=True),)
 
 
 def savings(summary: pd.DataFrame, tolerance_points: float = 0.5) -> pd.DataFrame:
     """Each configuration against its `retrain` baseline, with the matched-accuracy test.
 
     The baseline is the retrain configuration of the same dataset with the same model,
-    sampler and epochs (the knobs retrain has); if several match, the one with the highest
-    validation F1. Columns: ``flops_ratio`` (training FLOPs / retrain's), ``flops_saved_pct``,
+    sampler and epochs (the knobs retrain has) and the same settings but ``keep_optimizer``;
+    if several match, the one with the highest validation F1. Columns: ``flops_ratio`` (training FLOPs / retrain's), ``flops_saved_pct``,
     ``val_gap_points`` and ``test_gap_points`` (100 x F1 difference, negative = worse), and
     ``matched`` (validation F1 within `tolerance_points` of retrain or better).
     """

@@ -24,6 +24,7 @@ import io
 import json
 import math
 import posixpath
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
@@ -35,8 +36,9 @@ from analysis.problems import ProblemLog
 from analysis.storage import Reader
 from analysis.schema import RECORD_FIELDS
 
-# The canonical config columns of a trial (DESIGN.md section 8); a configuration is all of
-# them except the seed.
+# The canonical config columns of a trial (DESIGN.md section 8): the readable part of a
+# configuration. A configuration is these columns but the seed, plus the run's other engine
+# settings (``settings``, below).
 CONFIG_COLUMNS: tuple[str, ...] = (
     "dataset", "strategy", "after", "epsilon", "k", "c", "monitor", "seed",
     "model", "sampler", "epochs", "finetune_epochs", "replay",
@@ -46,13 +48,30 @@ FLOAT_CONFIG = ("epsilon", "c")
 INT_CONFIG = ("k", "seed", "epochs", "finetune_epochs", "replay")
 STR_CONFIG = ("dataset", "strategy", "after", "monitor", "model", "sampler")
 
+# Engine config keys (dotted for nested ones) that are not part of a configuration:
+# - seed, sampler_kwargs.seed: the replicate (the sampler's seed reseeds its generator);
+# - experiment_name, save_dir: the run's name and output folder;
+# - device, num_threads: where the run executes; Ray rewrites device "auto" to "cpu" for a trial
+#   that got no GPU, so seeds of one configuration record different values (the device used
+#   is in summary.json's environment);
+# - tensorboard: whether event files are written.
+# Everything else stays, including eval_batch_size and test_every: they change measured
+# numbers (padded inference FLOPs, the rounds AULC is computed over).
+NOT_CONFIGURATION = ("seed", "sampler_kwargs.seed", "experiment_name", "save_dir", "device", "num_threads",
+                     "tensorboard")
+# Engine keys the canonical columns already hold, under canonical names and values
+# (strategy_kwargs is deltaf1's after/epsilon/k; monitor_fraction is c where it is used).
+IN_CONFIG_COLUMNS = ("data", "model_name_or_path", "strategy_class", "strategy_kwargs", "sampler_class", "epochs",
+                     "finetune_epochs", "replay", "monitor", "monitor_fraction")
+SETTINGS = "settings"  # column: JSON of a trial's settings; missing where no run config was found
+
 # Record fields added after the first runs were made; their absence is only a note.
-OPTIONAL_RECORD_FIELDS = ("monitor_f1", "short_batch")
+OPTIONAL_RECORD_FIELDS = ("monitor_f1", "short_batch", "test_flops", "cum_test_flops", "test_rows", "monitor_classes")
 BOOL_RECORD_FIELDS = ("switched", "short_batch")
-STR_RECORD_FIELDS = ("strategy_used",)
+STR_RECORD_FIELDS = ("strategy_used", "test_rows")
 # Integer counters become nullable Int64; FLOPs stay float64 (no overflow on huge sweeps).
 INT_RECORD_FIELDS = (
-    "round", "n_labeled", "n_new", "stable_count", "train_samples", "train_tokens",
+    "round", "n_labeled", "n_new", "stable_count", "train_samples", "train_tokens", "monitor_classes",
 )
 
 STATUSES = ("finished", "incomplete", "errored")
@@ -69,6 +88,7 @@ class Trial:
     status: str                  # finished | incomplete | errored
     config: dict[str, Any]       # canonical config columns (None where unknown)
     rounds: list[dict[str, Any]]
+    settings: Optional[dict[str, Any]] = None  # the other engine settings; None: no run config found
     summary: Optional[dict[str, Any]] = None
     extra_params: dict[str, Any] = field(default_factory=dict)
     trial_id: Optional[str] = None
@@ -190,6 +210,48 @@ def _canonical_config(sources: Iterable[Optional[dict]]) -> tuple[dict, dict]:
             elif isinstance(v, (str, int, float, bool)) or v is None:
                 extra.setdefault(k, v)
     return config, extra
+
+
+_SCIENTIFIC = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
+def _plain_setting(v: Any) -> Any:
+    """One spelling per value, so that equal settings compare equal across files."""
+    if isinstance(v, str) and _SCIENTIFIC.fullmatch(v.strip()):
+        v = float(v)  # YAML 1.1 (PyYAML) reads 5e-5 as a string, JSON as a number
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, (list, tuple)):
+        return [_plain_setting(x) for x in v]
+    return v
+
+
+def _dotted(d: dict, prefix: str = "") -> dict[str, Any]:
+    """Nested dict -> {"optimizer_kwargs.lr": ...}, the keys `hybridal run --set` takes."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out |= _dotted(v, f"{prefix}{k}.")
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _in_config_columns(key: str) -> bool:
+    return any(key == p or key.startswith(p + ".") for p in (*NOT_CONFIGURATION, *IN_CONFIG_COLUMNS))
+
+
+def _engine_settings(sources: Iterable[Optional[dict]]) -> Optional[dict[str, Any]]:
+    """The first full run config's settings beyond the canonical columns (None: no run config).
+
+    Unset (null) settings are left out, so a setting an older engine did not write and one
+    written as null compare equal.
+    """
+    cfg = next((src for src in sources if isinstance(src, dict) and src), None)
+    if cfg is None:
+        return None
+    flat = _dotted(cfg)
+    return {k: _plain_setting(v) for k, v in sorted(flat.items()) if v is not None and not _in_config_columns(k)}
 
 
 def _last_line(text: str) -> str:
@@ -354,6 +416,11 @@ def _read_trial(
     absent = [c for c in CONFIG_COLUMNS if c not in config]
     if absent:
         problems.add(f"config lacks {', '.join(absent)} (filled as unknown)", display)
+    engine = [summary_config, (params or {}).get("engine"), (result_config or {}).get("engine"), config_yaml]
+    settings = _engine_settings(engine)
+    if settings is None:
+        problems.add("has no full run config (summary.json 'config', params.json 'engine' or config.yaml): "
+                     "grouped by its config columns alone", display)
     config = {c: config.get(c) for c in CONFIG_COLUMNS}
     for c in ("dataset", "strategy"):  # every trial belongs to some dataset and strategy in the report
         if config[c] is None:
@@ -416,7 +483,7 @@ def _read_trial(
         trial_id = str(tid) if tid is not None else None
     return Trial(
         trial=display, source="ray" if is_ray else "run", status=status, config=config,
-        rounds=rounds, summary=summary, extra_params=extra, trial_id=trial_id, missing_fields=missing,
+        rounds=rounds, settings=settings, summary=summary, extra_params=extra, trial_id=trial_id, missing_fields=missing,
     )
 
 
@@ -516,21 +583,74 @@ def _coerce_config(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def config_key(row: pd.Series | dict) -> str:
-    """A stable string naming a configuration (all canonical columns but the seed)."""
-    def plain(v: Any) -> Any:
-        if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
-            return None
-        if hasattr(v, "item"):
-            v = v.item()
-        if isinstance(v, float) and v.is_integer():
-            return int(v)
+def _plain(v: Any) -> Any:
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return None
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+def parse_settings(v: Any) -> Optional[dict[str, Any]]:
+    """A ``settings`` cell as a dict; None where the trial had no run config."""
+    if isinstance(v, dict):
         return v
-    return json.dumps({c: plain(row[c]) for c in GROUP_COLUMNS}, sort_keys=True, default=str)
+    return json.loads(v) if isinstance(v, str) else None
+
+
+def config_key(row: pd.Series | dict) -> str:
+    """A stable string naming a configuration: the canonical columns but the seed, and the settings."""
+    key = {c: _plain(row[c]) for c in GROUP_COLUMNS}
+    key[SETTINGS] = parse_settings(row.get(SETTINGS))
+    return json.dumps(key, sort_keys=True, default=str)
+
+
+def varying_settings(df: pd.DataFrame) -> list[str]:
+    """Setting keys whose value differs between the rows of `df` that have settings (absent = unset)."""
+    if SETTINGS not in df.columns:
+        return []
+    known = [d for d in map(parse_settings, df[SETTINGS]) if d is not None]
+    keys = sorted(set().union(*known)) if known else []
+    return [k for k in keys if len({json.dumps(d.get(k), sort_keys=True) for d in known}) > 1]
+
+
+def setting_column(key: str) -> str:
+    """The readable column of a setting: its dotted key, prefixed where it would clash."""
+    clash = key in CONFIG_COLUMNS or key in RECORD_FIELDS or key in ("trial", "status", "source", "config", "config_id")
+    return f"config.{key}" if clash else key
+
+
+def setting_columns(df: pd.DataFrame) -> list[str]:
+    """The readable columns of the settings that vary in `df` (see `varying_settings`)."""
+    return [setting_column(k) for k in varying_settings(df)]
+
+
+def with_setting_columns(df: pd.DataFrame, keys: list[str], after: str) -> pd.DataFrame:
+    """`df` with one readable column per setting key, inserted after column `after`."""
+    out = df.copy()
+    settings = [parse_settings(v) or {} for v in out[SETTINGS]] if SETTINGS in out.columns else [{}] * len(out)
+    at = list(out.columns).index(after) + 1
+    for i, k in enumerate(keys):
+        out.insert(at + i, setting_column(k), _typed([d.get(k) for d in settings], out.index))
+    return out
+
+
+def _typed(values: list, index: pd.Index) -> pd.Series:
+    """A setting's column with one type (numbers, booleans or text), so CSV and Parquet keep it."""
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, bool) for v in present):
+        return pd.Series(values, index=index, dtype="boolean")
+    if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+        return pd.Series(values, index=index, dtype="float64")
+    text = [None if v is None else (v if isinstance(v, str) else json.dumps(v)) for v in values]
+    return pd.Series(text, index=index, dtype=object)
 
 
 def trials_table(exp: Experiment) -> pd.DataFrame:
-    """One row per trial: id, source, status, config, and what summary.json says."""
+    """One row per trial: id, source, status, config, settings (JSON, and a column per setting
+    that varies between trials), and what summary.json says."""
     rows = []
     for t in exp.trials:
         s = t.summary or {}
@@ -538,6 +658,7 @@ def trials_table(exp: Experiment) -> pd.DataFrame:
         rows.append({
             "trial": t.trial, "trial_id": t.trial_id, "source": t.source, "status": t.status,
             **t.config,
+            SETTINGS: None if t.settings is None else json.dumps(t.settings, sort_keys=True),
             "n_rounds": len(t.rounds),
             "summary_test_f1": final.get("f1") if _is_number(final.get("f1")) else None,
             "summary_test_accuracy": final.get("accuracy") if _is_number(final.get("accuracy")) else None,
@@ -545,7 +666,7 @@ def trials_table(exp: Experiment) -> pd.DataFrame:
             "summary_switch_round": s.get("switch_round") if _is_number(s.get("switch_round")) else None,
             "extra_params": json.dumps(t.extra_params, sort_keys=True, default=str),
         })
-    cols = ["trial", "trial_id", "source", "status", *CONFIG_COLUMNS, "n_rounds", "summary_test_f1",
+    cols = ["trial", "trial_id", "source", "status", *CONFIG_COLUMNS, SETTINGS, "n_rounds", "summary_test_f1",
             "summary_test_accuracy", "summary_has_switch_round", "summary_switch_round", "extra_params"]
     df = pd.DataFrame(rows, columns=cols)
     df = _coerce_config(df)
@@ -554,18 +675,18 @@ def trials_table(exp: Experiment) -> pd.DataFrame:
     df["summary_has_switch_round"] = df["summary_has_switch_round"].astype(bool)
     df["n_rounds"] = df["n_rounds"].astype("int64")
     df["config_id"] = [config_key(r) for _, r in df.iterrows()] if len(df) else pd.Series(dtype=object)
-    return df
+    return with_setting_columns(df, varying_settings(df), after=CONFIG_COLUMNS[-1])
 
 
 def rounds_table(exp: Experiment, trials: Optional[pd.DataFrame] = None) -> pd.DataFrame:
-    """The tidy long table: one row per trial x round, config columns + every record field."""
+    """The tidy long table: one row per trial x round, config and varying-setting columns + every record field."""
     trials = trials_table(exp) if trials is None else trials
     frames = []
     for t in exp.trials:
         if not t.rounds:
             continue
         frames.append(pd.DataFrame(t.rounds, columns=list(RECORD_FIELDS)).assign(trial=t.trial))
-    front = ["trial", "status", "source", *CONFIG_COLUMNS]
+    front = ["trial", "status", "source", *CONFIG_COLUMNS, *setting_columns(trials)]
     if not frames:
         return pd.DataFrame(columns=front + list(RECORD_FIELDS))
     rec = pd.concat(frames, ignore_index=True)

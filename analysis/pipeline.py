@@ -60,8 +60,8 @@ def analyse(uri: str, tolerance_points: float = 0.5) -> Analysis:
     sav = frontier.savings(summary, tolerance_points)
     summary = summary.join(sav)
     for ds in sorted(summary.loc[summary["baseline"].isna(), "dataset"].dropna().unique()):
-        problems.add(f"dataset {ds}: some configurations have no retrain run with the same model, sampler and epochs, "
-                     "so their savings are not computed")
+        problems.add(f"dataset {ds}: some configurations have no retrain run with the same model, sampler, epochs "
+                     "and settings, so their savings are not computed")
     hv = frontier.family_hypervolumes(summary, curves)
     best = frontier.best_by_validation(summary)
     cheapest = frontier.cheapest_matched(summary.drop(columns=list(sav.columns)), sav)

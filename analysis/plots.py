@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from analysis.frontier import pareto_mask  # noqa: E402
+from analysis.frontier import FRONT_F1, ROUND_FRONT_F1, pareto_mask  # noqa: E402
 from analysis.outputs import atomic_path  # noqa: E402
 
 STRATEGY_COLORS = {
@@ -124,49 +124,51 @@ def learning_curves(dataset: str, summary: pd.DataFrame, curves: pd.DataFrame, p
 
 
 def f1_vs_flops(dataset: str, summary: pd.DataFrame, curves: pd.DataFrame, path: Path) -> Path:
-    """Per-round seed-mean test F1 against cumulative training FLOPs, with the Pareto front over
-    all (configuration, round) points drawn as a staircase."""
+    """Per-round seed-mean validation F1 (what the front is chosen on) against cumulative training
+    FLOPs, with the Pareto front over all (configuration, round) points drawn as a staircase."""
     fig, ax = plt.subplots(figsize=(8.5, 5.2))
-    pts = curves[curves["test_f1_mean"].notna() & (curves["cum_train_flops"] > 0)]
+    pts = curves[curves[ROUND_FRONT_F1].notna() & (curves["cum_train_flops"] > 0)]
     handles = []
     few = len(summary) <= 5  # few lines: draw them boldly; many: keep the front readable on top
     for strategy in _strategies(summary["strategy"]):
         line = strategy_line(strategy, lw=1.8 if few else 1.0, ms=5 if few else 3)
         for cid in summary.loc[summary["strategy"] == strategy, "config_id"]:
             c = pts[pts["config_id"] == cid].sort_values("round")
-            ax.plot(c["cum_train_flops"], c["test_f1_mean"], alpha=0.9 if few else 0.55, zorder=2, **line)
+            ax.plot(c["cum_train_flops"], c[ROUND_FRONT_F1], alpha=0.9 if few else 0.55, zorder=2, **line)
         handles.append(Line2D([], [], **line, label=strategy))
     if len(pts):
-        front = pts[pareto_mask(pts["cum_train_flops"], pts["test_f1_mean"])].sort_values("cum_train_flops")
-        fx, fy = front["cum_train_flops"].to_numpy(float), front["test_f1_mean"].to_numpy(float)
+        front = pts[pareto_mask(pts["cum_train_flops"], pts[ROUND_FRONT_F1])].sort_values("cum_train_flops")
+        fx, fy = front["cum_train_flops"].to_numpy(float), front[ROUND_FRONT_F1].to_numpy(float)
         ax.plot(np.r_[fx, pts["cum_train_flops"].max()], np.r_[fy, fy[-1]], drawstyle="steps-post",
                 color="black", lw=1.6, zorder=3)
         ax.scatter(fx, fy, s=40, facecolors="none", edgecolors="black", lw=1.3, zorder=4)
-        handles.append(Line2D([], [], color="black", lw=1.6, marker="o", mfc="none", label="Pareto front (all rounds)"))
+        handles.append(Line2D([], [], color="black", lw=1.6, marker="o", mfc="none",
+                              label="Pareto front on validation F1 (all rounds)"))
     ax.set_xscale("log")
     _pad_log_x(ax, pts["cum_train_flops"])
-    _style(ax, f"{dataset}: test macro-F1 vs cumulative training FLOPs (per round, seed means)",
-           "cumulative training FLOPs (log scale)", "test macro-F1")
+    _style(ax, f"{dataset}: validation macro-F1 vs cumulative training FLOPs (per round, seed means)",
+           "cumulative training FLOPs (log scale)", "validation macro-F1 (the front's F1)")
     _legend(ax, handles, loc="lower right")
     return _save(fig, path)
 
 
 def final_scatter(dataset: str, summary: pd.DataFrame, pareto: pd.Series, path: Path) -> Path:
-    """Final test F1 against total training FLOPs per configuration (seed means, ±1 std bars),
-    the Pareto set ringed, joined and named."""
+    """Final validation F1 (what the Pareto set is chosen on) against total training FLOPs per
+    configuration (seed means, ±1 std bars), the Pareto set ringed, joined and named with its
+    test F1 beside it."""
     fig, ax = plt.subplots(figsize=(8.5, 5.2))
     handles = []
-    ok = summary[summary["final_test_f1_mean"].notna() & (summary["total_train_flops_mean"] > 0)]
+    ok = summary[summary[FRONT_F1].notna() & (summary["total_train_flops_mean"] > 0)]
     for strategy in _strategies(ok["strategy"]):
         g = ok[ok["strategy"] == strategy]
         line = strategy_line(strategy, lw=1.0, ms=7)
-        ax.errorbar(g["total_train_flops_mean"], g["final_test_f1_mean"],
-                    yerr=np.nan_to_num(g["final_test_f1_std"].to_numpy(float)), fmt=line["marker"],
+        ax.errorbar(g["total_train_flops_mean"], g[FRONT_F1],
+                    yerr=np.nan_to_num(g["final_val_f1_std"].to_numpy(float)), fmt=line["marker"],
                     color=line["color"], ms=line["ms"], alpha=0.85, elinewidth=1, capsize=2, zorder=3)
         handles.append(Line2D([], [], color=line["color"], marker=line["marker"], ms=line["ms"] * 0.8, ls="", label=strategy))
     front = ok[pareto.reindex(ok.index).fillna(False).astype(bool)].sort_values("total_train_flops_mean")
     if len(front):
-        fx, fy = front["total_train_flops_mean"].to_numpy(float), front["final_test_f1_mean"].to_numpy(float)
+        fx, fy = front["total_train_flops_mean"].to_numpy(float), front[FRONT_F1].to_numpy(float)
         ax.plot(np.r_[fx, ok["total_train_flops_mean"].max()], np.r_[fy, fy[-1]], drawstyle="steps-post",
                 color="black", lw=1.3, zorder=2)
         ax.scatter(fx, fy, s=150, facecolors="none", edgecolors="black", lw=1.6, zorder=4)
@@ -179,16 +181,22 @@ def final_scatter(dataset: str, summary: pd.DataFrame, pareto: pd.Series, path: 
         for (x, y), ids in numbers.items():
             ax.annotate(",".join(ids), (x, y), xytext=(-4, 9), textcoords="offset points", fontsize=9,
                         fontweight="bold", ha="right", zorder=5)
-        key = "\n".join(f"{i}  {name}" for i, name in enumerate(front["config"], start=1))
-        ax.text(1.02, 1.0, "Pareto set (cheapest first)\n" + key, transform=ax.transAxes, va="top", ha="left",
+        key = "\n".join(f"{i}  {name} (test {_f1(test)})"
+                        for i, (name, test) in enumerate(zip(front["config"], front["final_test_f1_mean"]), start=1))
+        ax.text(1.02, 1.0, "Pareto set on validation F1 (cheapest first)\n" + key, transform=ax.transAxes, va="top", ha="left",
                 fontsize=8, family="monospace", bbox=dict(boxstyle="round", fc="white", ec="#999"))
-        handles.append(Line2D([], [], color="black", marker="o", mfc="none", ms=10, lw=1.3, label="Pareto set"))
+        handles.append(Line2D([], [], color="black", marker="o", mfc="none", ms=10, lw=1.3,
+                              label="Pareto set (validation F1)"))
     ax.set_xscale("log")
     _pad_log_x(ax, ok["total_train_flops_mean"])
-    _style(ax, f"{dataset}: final test macro-F1 vs total training FLOPs (seed means ± 1 std)",
-           "total training FLOPs per run (log scale)", "final test macro-F1")
+    _style(ax, f"{dataset}: final validation macro-F1 vs total training FLOPs (seed means ± 1 std)",
+           "total training FLOPs per run (log scale)", "final validation macro-F1 (the front's F1)")
     _legend(ax, handles, loc="lower right")
     return _save(fig, path)
+
+
+def _f1(x) -> str:
+    return "–" if x is None or pd.isna(x) else f"{x:.3f}"
 
 
 def _pad_log_x(ax, x: pd.Series) -> None:

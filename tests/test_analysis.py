@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import builtins
 import itertools
+import json
 import math
 
 import numpy as np
@@ -90,13 +91,38 @@ def test_normalised_log_hypervolume_of_the_cheapest_single_config_is_its_f1():
 def test_family_hypervolumes_share_one_box_per_dataset():
     s = pd.DataFrame({
         "dataset": ["a"] * 3, "strategy": ["retrain", "new_only", "new_only"],
-        "total_train_flops_mean": [1e14, 1e12, 1e13], "final_test_f1_mean": [0.9, 0.6, 0.8],
+        "total_train_flops_mean": [1e14, 1e12, 1e13], "final_val_f1_mean": [0.9, 0.6, 0.8],
+        "final_test_f1_mean": [0.9, 0.6, 0.8],
     })
     hv = frontier.family_hypervolumes(s).set_index("strategy")
     box = frontier.hv_box(s["total_train_flops_mean"])
     assert hv.loc["retrain", "hv_final"] == pytest.approx((box[1] - 14) * 0.9 / (box[1] - box[0]))
     assert hv.loc["new_only", "front_size"] == 2
     assert (hv["ref_log10_flops"] == box[1]).all()
+
+
+def test_pareto_flags_and_hypervolume_are_chosen_on_validation_f1():
+    # B has the best test F1 but is dearer than A and worse on validation: not on the front.
+    s = pd.DataFrame({
+        "dataset": ["a"] * 3, "strategy": ["new_only", "new_only", "retrain"], "config": ["A", "B", "R"],
+        "total_train_flops_mean": [1e12, 1e13, 1e14],
+        "final_val_f1_mean": [0.80, 0.70, 0.90], "final_test_f1_mean": [0.60, 0.95, 0.85],
+    })
+    assert frontier.final_front(s).tolist() == [True, False, True]
+    hv = frontier.family_hypervolumes(s).set_index("strategy")
+    box = frontier.hv_box(s["total_train_flops_mean"])
+    assert hv.loc["new_only", "front_size"] == 1
+    assert hv.loc["new_only", "hv_final"] == pytest.approx(0.80)  # A alone, at the dataset's cheapest cost
+    # the test-F1 value is reported beside it: A then B on test F1
+    expected_test = (1.0 * 0.60 + (box[1] - 13) * 0.95) / (box[1] - box[0])
+    assert hv.loc["new_only", "hv_final_test"] == pytest.approx(expected_test)
+    curves = pd.DataFrame({"dataset": ["a"] * 3, "strategy": ["new_only"] * 3, "cum_train_flops": [1e12, 2e12, 3e12],
+                           "val_f1_mean": [0.5, 0.7, 0.6], "test_f1_mean": [0.5, 0.6, 0.9]})
+    assert frontier.round_front(curves).tolist() == [True, True, False]
+    rounds_hv = frontier.family_hypervolumes(s, curves).set_index("strategy").loc["new_only", "hv_rounds"]
+    rbox = frontier.hv_box(curves["cum_train_flops"])
+    width = rbox[1] - rbox[0]
+    assert rounds_hv == pytest.approx((math.log10(2) * 0.5 + (rbox[1] - math.log10(2e12)) * 0.7) / width)
 
 
 # ----------------------------------------------------------------------------- aggregation
@@ -249,7 +275,7 @@ def test_savings_match_retrain_on_model_sampler_and_epochs():
 
 def test_final_front_is_per_dataset():
     s = pd.DataFrame({"dataset": ["a", "a", "b"], "total_train_flops_mean": [1.0, 2.0, 5.0],
-                      "final_test_f1_mean": [0.9, 0.8, 0.1]})
+                      "final_val_f1_mean": [0.9, 0.8, 0.1]})
     assert frontier.final_front(s).tolist() == [True, False, True]
 
 
@@ -269,3 +295,14 @@ def test_strategies_differ_in_marker_and_coinciding_lines_stay_visible():
     # A never-switching HybridAL run equals retrain: dashed and thinner on top of a wide line.
     assert lines["deltaf1"]["ls"] == "--" and lines["retrain"]["ls"] == "-"
     assert lines["retrain"]["lw"] > lines["deltaf1"]["lw"]
+
+
+def test_savings_baseline_has_the_same_settings_but_post_switch_ones():
+    s = _summary([
+        ["a", "retrain", "retrain", "m", "s", 3, 0.85, 0.85, 100.0],
+        ["a", "retrain lr", "retrain", "m", "s", 3, 0.80, 0.80, 100.0],
+        ["a", "finetune lr", "finetune", "m", "s", 3, 0.80, 0.80, 50.0],
+    ])
+    lr = {"optimizer_kwargs.lr": 1e-4}
+    s["settings"] = [json.dumps(d) for d in ({}, lr, lr | {"keep_optimizer": True})]
+    assert frontier.savings(s)["baseline"].tolist() == ["retrain", "retrain lr", "retrain lr"]

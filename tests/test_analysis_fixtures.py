@@ -88,8 +88,9 @@ def switch_round_of(records: list[dict]) -> Optional[int]:
     return next((r["round"] for r in records if r.get("switched")), None)
 
 
-def engine_config(cfg: dict, total_rounds: int = 8) -> dict:
-    """The full run config in ExperimentConfig field names (config.yaml; a Ray trial's `engine`)."""
+def engine_config(cfg: dict, total_rounds: int = 8, engine: Optional[dict] = None) -> dict:
+    """The full run config in ExperimentConfig field names (config.yaml; a Ray trial's `engine`);
+    `engine` overrides some of its keys."""
     kwargs = {k: cfg[k] for k in ("epsilon", "k", "after") if cfg.get(k) is not None}
     return {
         "seed": cfg["seed"], "experiment_name": f"run_{cfg['seed']}", "save_dir": "./experiments",
@@ -98,19 +99,19 @@ def engine_config(cfg: dict, total_rounds: int = 8) -> dict:
         "finetune_epochs": None, "replay": cfg.get("replay"), "monitor": cfg["monitor"], "monitor_fraction": 0.1,
         "sampler_class": cfg["sampler"], "sampler_kwargs": {"seed": cfg["seed"]}, "epochs": cfg["epochs"],
         "optimizer_kwargs": {"lr": 5e-5, "weight_decay": 0.01},
-    }
+    } | (engine or {})
 
 
-def run_config_yaml(cfg: dict, total_rounds: int = 8) -> str:
+def run_config_yaml(cfg: dict, total_rounds: int = 8, engine: Optional[dict] = None) -> str:
     """config.yaml as `hybridal run` writes it (ExperimentConfig field names, not the canonical ones)."""
-    return "".join(f"{k}: {json.dumps(v)}\n" for k, v in engine_config(cfg, total_rounds).items())  # JSON is YAML
+    return "".join(f"{k}: {json.dumps(v)}\n" for k, v in engine_config(cfg, total_rounds, engine).items())  # JSON is YAML
 
 
-def write_run(folder: Path, cfg: dict, records: list[dict], finished: bool = True) -> Path:
-    """A plain `hybridal run` output folder."""
+def write_run(folder: Path, cfg: dict, records: list[dict], finished: bool = True, engine: Optional[dict] = None) -> Path:
+    """A plain `hybridal run` output folder; `engine` overrides keys of its config.yaml."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "rounds.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-    (folder / "config.yaml").write_text(run_config_yaml(cfg, len(records) if finished else len(records) + 2))
+    (folder / "config.yaml").write_text(run_config_yaml(cfg, len(records) if finished else len(records) + 2, engine))
     if finished:
         last = records[-1]
         (folder / "summary.json").write_text(json.dumps({
@@ -121,15 +122,16 @@ def write_run(folder: Path, cfg: dict, records: list[dict], finished: bool = Tru
 
 
 def write_ray_trial(exp: Path, name: str, cfg: dict, records: list[dict], total_rounds: Optional[int],
-                    error: Optional[str] = None) -> Path:
-    """A Ray Tune trial folder as Ray 2.x writes it (params.json, result.json, progress.csv)."""
+                    error: Optional[str] = None, engine: Optional[dict] = None) -> Path:
+    """A Ray Tune trial folder as Ray 2.x writes it (params.json, result.json, progress.csv);
+    `engine` overrides keys of its engine config."""
     d = exp / name
     d.mkdir(parents=True, exist_ok=True)
     # as hybridal.tune writes it: canonical columns, total_rounds, trial_name, the nested engine config
     params = dict(cfg) | ({"total_rounds": total_rounds} if total_rounds is not None else {})
     params["trial_name"] = name
     if total_rounds is not None:  # without it nothing in params.json says how many rounds a run has
-        params["engine"] = engine_config(cfg, total_rounds)
+        params["engine"] = engine_config(cfg, total_rounds, engine)
     (d / "params.json").write_text(json.dumps(params, indent=2))
     lines = []
     t = 0.0

@@ -237,3 +237,86 @@ def test_a_switch_decided_after_the_last_round_counts_as_never(tmp_path):
     m = aggregate.trial_metrics(rounds_table(exp, trials), trials).set_index("trial")
     assert math.isnan(m.loc["runs/late", "switch_round"])
     assert m.loc["runs/early", "switch_round"] == early_switch
+
+
+# Settings the issue lists, each changed alone from the fixture's engine config.
+ENGINE_VARIANTS = {
+    "base": {}, "lr": {"optimizer_kwargs": {"lr": 1e-4, "weight_decay": 0.01}}, "batch": {"batch_size": 32},
+    "pool": {"initial_pool_size": 100}, "acq": {"acquisition_batch_size": 16}, "keep": {"keep_optimizer": True},
+    "cands": {"candidate_pool_size": 500}, "len": {"tokenizer_kwargs": {"max_length": 256, "padding": "max_length"}},
+    "pad": {"tokenizer_kwargs": {"max_length": 128, "padding": True}}, "val": {"val_size": 0.2},
+    "budget": {"label_budget": 600},
+}
+
+
+def test_runs_differing_only_in_an_engine_setting_are_separate_configurations(tmp_path):
+    from analysis.pipeline import analyse
+
+    cfg = config("agnews", "retrain", 1)
+    for name, engine in ENGINE_VARIANTS.items():
+        write_ray_trial(tmp_path, f"{name}_s1", cfg, simulate(cfg, 3), total_rounds=3, engine=engine)
+    # more rounds, another model, and a second seed of two variants: averaged with their own variant only
+    write_ray_trial(tmp_path, "rounds_s1", cfg, simulate(cfg, 4), total_rounds=4)
+    bert = config("agnews", "retrain", 1, model="tiny-bert")
+    write_ray_trial(tmp_path, "model_s1", bert, simulate(bert, 3), total_rounds=3)
+    cfg2 = config("agnews", "retrain", 2)
+    for name in ("base", "lr"):
+        write_ray_trial(tmp_path, f"{name}_s2", cfg2, simulate(cfg2, 3), total_rounds=3, engine=ENGINE_VARIANTS[name])
+    a = analyse(str(tmp_path))
+    s = a.summary
+    assert len(s) == len(ENGINE_VARIANTS) + 2
+    assert not [p for p in a.problems.lines() if "repeats" in p]
+    assert sorted(s["n_seeds"]) == [1] * (len(s) - 2) + [2, 2]
+    for column in ("optimizer_kwargs.lr", "batch_size", "initial_pool_size", "acquisition_batch_size", "keep_optimizer",
+                   "candidate_pool_size", "tokenizer_kwargs.max_length", "val_size", "label_budget", "total_rounds"):
+        assert column in s.columns and column in a.rounds.columns and column in a.metrics.columns, column
+    lr = s[s["optimizer_kwargs.lr"] == 1e-4].iloc[0]
+    assert lr["n_seeds"] == 2 and lr["seeds"] == "1,2"
+    assert "retrain model=minilm lr=0.0001" in set(s["config"]) and s["config"].is_unique
+    assert "weight_decay" not in s.columns  # the same in every trial: no column
+    a.rounds.to_parquet(tmp_path / "rounds.parquet")  # a setting with mixed types (padding True / "max_length")
+    assert set(pd.read_parquet(tmp_path / "rounds.parquet")["tokenizer_kwargs.padding"].dropna()) == {"true", "max_length"}
+
+
+def test_seed_name_paths_and_execution_settings_do_not_split_a_configuration(tmp_path):
+    from analysis.pipeline import analyse
+
+    c1, c2 = config("agnews", "retrain", 1), config("agnews", "retrain", 2)
+    # Ray trial (numbers from JSON) and plain run (config.yaml, where PyYAML reads 5e-05 as text)
+    write_ray_trial(tmp_path, "t1", c1, simulate(c1, 3), total_rounds=3,
+                    engine={"device": "auto", "num_threads": 1, "tensorboard": True})
+    write_run(tmp_path / "runs" / "r2", c2, simulate(c2, 3),
+              engine={"device": "cpu", "num_threads": 4, "tensorboard": False, "save_dir": "/elsewhere",
+                      "experiment_name": "other", "sampler_kwargs": {"seed": 99}})
+    a = analyse(str(tmp_path))
+    assert a.summary["n_seeds"].tolist() == [2]
+    assert a.summary["config"].tolist() == ["retrain"]
+    assert json.loads(a.summary.loc[0, "settings"])["optimizer_kwargs.lr"] == 5e-5
+
+
+def test_a_trial_without_a_run_config_is_noted(tmp_path):
+    cfg = config("imdb", "retrain", 1)
+    write_ray_trial(tmp_path, "old", cfg, simulate(cfg, 3), total_rounds=None)
+    exp = load_experiment(str(tmp_path))
+    assert exp.trials[0].settings is None
+    assert "has no full run config" in _problems(exp)
+
+
+def test_newer_record_fields_are_typed_and_their_absence_is_only_a_note(tmp_path, monkeypatch):
+    import analysis.load as load
+
+    newer = ("test_flops", "cum_test_flops", "test_rows", "monitor_classes")
+    cfg = config("agnews", "retrain", 1)
+    recs = [r | {"test_flops": 10 * (i + 1), "cum_test_flops": 10 * (i + 1) * (i + 2) // 2,
+                 "test_rows": "full", "monitor_classes": 4} for i, r in enumerate(simulate(cfg, 3))]
+    write_run(tmp_path / "new", cfg, recs)
+    assert trials_table(load_experiment(str(tmp_path)))["n_rounds"].tolist() == [3]  # today's schema: extras ignored
+    old = config("agnews", "retrain", 2)
+    write_run(tmp_path / "old", old, simulate(old, 3))
+    monkeypatch.setattr(load, "RECORD_FIELDS", RECORD_FIELDS + newer)  # the schema with the new fields
+    exp = load_experiment(str(tmp_path))
+    rounds = rounds_table(exp).set_index(["trial", "round"])
+    assert rounds.loc[("new", 2), "test_rows"] == "full" and rounds.loc[("new", 2), "monitor_classes"] == 4
+    assert str(rounds["monitor_classes"].dtype) == "Int64" and rounds.loc[("new", 2), "cum_test_flops"] == 60
+    assert pd.isna(rounds.loc[("old", 2), "test_rows"])
+    assert "lack the newer fields" in _problems(exp) and "(older run?)" not in _problems(exp)

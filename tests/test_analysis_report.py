@@ -80,6 +80,21 @@ def test_report_states_selection_on_validation_and_embeds_plots(sweep_report):
     assert "never used to choose" in md
     assert "## Data problems" in md and "None found." in md
     assert "plots/agnews_learning_curves.png" in md
+
+
+def test_pareto_set_and_hypervolume_say_they_use_validation_f1(sweep_report):
+    _, _, out = sweep_report
+    md = (out / "report.md").read_text()
+    assert "form the Pareto set of training FLOPs vs validation F1" in md and "vs test F1" not in md
+    assert "| val F1 (front) | test F1 (reported) |" in md and "Pareto (val F1)" in md
+    assert "hypervolume (final, val F1)" in md and "hypervolume (final, test F1; reported)" in md
+    summary = pd.read_csv(out / "summary.csv")
+    for _, g in summary.groupby("dataset"):  # the flag is the front of (train FLOPs, validation F1)
+        flops, val = g["total_train_flops_mean"].to_numpy(), g["final_val_f1_mean"].to_numpy()
+        beaten = [((flops <= f) & (val >= v) & ((flops < f) | (val > v))).any() for f, v in zip(flops, val)]
+        assert g["pareto"].tolist() == [not b for b in beaten]
+    rounds = pd.read_csv(out / "frontier_rounds.csv")
+    assert rounds.groupby("dataset")["on_front"].any().all()
     html = (out / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 8
     assert 'src="plots/' not in html  # self-contained
@@ -201,7 +216,7 @@ def test_a_single_run_gives_a_full_report(tmp_path, capsys):
     s = pd.read_csv(tmp_path / "out" / "summary.csv")
     assert len(s) == 1 and bool(s.loc[0, "pareto"]) and s.loc[0, "switched"] == 0
     hv = pd.read_csv(tmp_path / "out" / "hypervolume.csv")
-    assert hv.loc[0, "hv_final"] == pytest.approx(s.loc[0, "final_test_f1_mean"])  # cheapest single config: HV = F1
+    assert hv.loc[0, "hv_final"] == pytest.approx(s.loc[0, "final_val_f1_mean"])  # cheapest single config: HV = F1
     for kind in PLOT_KINDS:
         _assert_png_readable(tmp_path / "out" / "plots" / f"imdb_{kind}.png", min_colour=1e-4)  # one dot
     assert "no retrain run" in capsys.readouterr().out
