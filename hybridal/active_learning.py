@@ -267,9 +267,10 @@ class ActiveLearning:
         torch.manual_seed(derive_seed(cfg.seed, r, _TORCH))   # dropout masks
         generator = torch.Generator().manual_seed(derive_seed(cfg.seed, r, _SHUFFLE))
         model = self.model.model
-        optimizer = self._optimizer if (cfg.keep_optimizer and self._optimizer is not None) else self._new_optimizer(model)
-        if cfg.keep_optimizer:
-            self._optimizer = optimizer
+        # Only a finetune round continues the previous round's optimizer state (DESIGN.md section 3).
+        kept = cfg.keep_optimizer and mode == "finetune" and self._optimizer is not None
+        optimizer = self._optimizer if kept else self._new_optimizer(model)
+        self._optimizer = optimizer if cfg.keep_optimizer else None
         steps = epochs * math.ceil(len(rows) / cfg.batch_size)
         scheduler, interval = self._new_scheduler(optimizer, steps)
         return train_epochs(model, self.tokens["pool"], rows, self.pool_labels_t, epochs, cfg.batch_size,
@@ -280,8 +281,9 @@ class ActiveLearning:
         return target(model.parameters(), **with_fused_default(target, self.cfg.optimizer_kwargs))
 
     def _new_scheduler(self, optimizer, steps: int):
-        """A fresh scheduler every round: it counts steps within this round only."""
+        """A fresh scheduler every round: it counts steps within this round only, from the configured lr."""
         cfg = self.cfg
+        restart_learning_rate(optimizer)
         if cfg.scheduler_class is None:
             return None, cfg.scheduler_interval
         target = SCHEDULERS[cfg.scheduler_class]
@@ -393,6 +395,17 @@ def with_fused_default(optimizer_class, kwargs: dict) -> dict:
     if "fused" not in inspect.signature(optimizer_class.__init__).parameters:
         return dict(kwargs)
     return {**kwargs, "fused": True}
+
+
+def restart_learning_rate(optimizer: torch.optim.Optimizer) -> None:
+    """Put every param group back at the configured lr, as a fresh optimizer would be.
+
+    A kept optimizer ends a round at its decayed lr, and torch schedulers start from the
+    group's current lr (and keep the first round's `initial_lr`), so without this each round
+    would start where the last one ended and the decay would compound across rounds."""
+    for group in optimizer.param_groups:
+        group["lr"] = optimizer.defaults["lr"]
+        group.pop("initial_lr", None)
 
 
 def _eval_state(result: Optional[EvalResult]) -> Optional[dict]:

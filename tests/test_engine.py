@@ -198,3 +198,41 @@ def test_optimizer_is_fused_unless_the_user_chose_an_implementation():
             opt.step()
         results.append(layer.weight.detach().clone())
     assert torch.allclose(results[0], results[1], atol=1e-6)
+
+
+@pytest.fixture
+def optimizer_spy(monkeypatch):
+    """Record, per training call: the optimizer, its lr at the first step and whether it had state."""
+    calls = []
+    real = engine.train_epochs
+
+    def wrapper(model, tokens, rows, labels, epochs, batch_size, optimizer, *args, **kwargs):
+        calls.append({"optimizer": optimizer, "lr": optimizer.param_groups[0]["lr"], "fresh": not optimizer.state})
+        return real(model, tokens, rows, labels, epochs, batch_size, optimizer, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "train_epochs", wrapper)
+    return calls
+
+
+@pytest.mark.parametrize("scheduler, kwargs, first_lr", [
+    ("StepLR", {"step_size": 1, "gamma": 0.1}, 1e-3),
+    ("ExponentialLR", {"gamma": 0.5}, 1e-3),
+    ("MultiStepLR", {"milestones": [1, 2], "gamma": 0.1}, 1e-3),
+    ("CosineAnnealingLR", {"T_max": 2}, 1e-3),
+    ("ConstantLR", {"factor": 0.5, "total_iters": 100}, 5e-4),
+    ("linear", {"warmup_ratio": 0.0}, 1e-3),
+])
+def test_every_round_starts_at_the_configured_lr_with_a_kept_optimizer(make_config, optimizer_spy, scheduler, kwargs, first_lr):
+    run(make_config(strategy_class="finetune", keep_optimizer=True, scheduler_class=scheduler, scheduler_kwargs=kwargs,
+                    scheduler_interval="step", optimizer_kwargs={"lr": 1e-3}))
+    assert optimizer_spy[2]["optimizer"] is optimizer_spy[1]["optimizer"] and not optimizer_spy[2]["fresh"]   # kept
+    assert [c["lr"] for c in optimizer_spy] == pytest.approx([first_lr] * 3, rel=1e-9)
+
+
+def test_keep_optimizer_applies_to_finetune_rounds_only(make_config, optimizer_spy):
+    run(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1, "after": "new_only"},
+                    keep_optimizer=True, total_rounds=4))
+    assert [c["fresh"] for c in optimizer_spy] == [True] * 4            # retrain, retrain, new_only, new_only
+    run(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1}, keep_optimizer=True,
+                    total_rounds=4, experiment_name="ft"))
+    assert [c["fresh"] for c in optimizer_spy[4:]] == [True, True, False, False]   # retrain, retrain, finetune, finetune
