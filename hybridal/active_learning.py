@@ -24,7 +24,7 @@ from .records import RoundRecord
 from .registry import LOSSES, OPTIMIZERS, SCHEDULERS
 from .samplers import build_sampler
 from .samplers.base import PoolScores
-from .strategies import DeltaF1Strategy, build_strategy
+from .strategies import DeltaF1Strategy, build_strategy, trained_switch_round
 from .tokenization import tokenize_cached
 from .training import Batching, EvalResult, evaluate, score_pool, train_epochs
 
@@ -299,6 +299,16 @@ class ActiveLearning:
                         self.cfg.eval_batch_size, self.batching)
 
     # ---- results ------------------------------------------------------------------------
+    @property
+    def switch_round(self) -> Optional[int]:
+        """The first round that trained with the cheaper strategy so far; None if none has
+        (a switch the ΔF1 rule decides after the last round never trains, so it is None)."""
+        return trained_switch_round(self.strategy.switch_decided_round, len(self.records))
+
+    def switch_columns(self) -> dict:
+        """`switch_round` and the round the ΔF1 rule chose (`switch_decided_round`), for outputs."""
+        return {"switch_round": self.switch_round, "switch_decided_round": self.strategy.switch_decided_round}
+
     def final_metrics(self) -> dict:
         if self.final_test is None:
             raise RuntimeError("no test evaluation yet: run the pipeline first.")
@@ -306,7 +316,7 @@ class ActiveLearning:
         return {
             "f1_score": self.final_test.f1, "accuracy": self.final_test.accuracy, "loss": self.final_test.loss,
             "per_class_f1": dict(zip(self.splits.label_names, self.final_test.per_class_f1)),
-            "switch_round": self.strategy.switch_round, "rounds": len(self.records),
+            **self.switch_columns(), "rounds": len(self.records),
             "n_labeled": last.n_labeled, "cum_train_flops": last.cum_train_flops, "cum_total_flops": last.cum_total_flops,
         }
 
@@ -328,7 +338,7 @@ class ActiveLearning:
             "final_test": {k: final.get(k2) for k, k2 in (("f1", "f1_score"), ("accuracy", "accuracy"), ("loss", "loss"), ("per_class_f1", "per_class_f1"))},
             "final_validation": {"f1": self.final_validation.f1, "accuracy": self.final_validation.accuracy,
                                  "loss": self.final_validation.loss} if self.final_validation else None,
-            "switch_round": self.strategy.switch_round,
+            **self.switch_columns(),
             "rounds": len(self.records),
             "n_labeled": self.pool.n_labeled,
             "totals": totals,

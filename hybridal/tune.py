@@ -397,7 +397,7 @@ def run_trial(config: dict) -> None:
         if last:
             al.save_experiment()   # summary.json before the final report, so it is synced with it
             write_hparams(run_dir, columns, al)
-        metrics = {**record.to_dict(), **extra, "switch_round": al.strategy.switch_round, "done": last}
+        metrics = {**record.to_dict(), **extra, **al.switch_columns(), "done": last}
         if last or (record.round + 1) % checkpoint_every == 0:
             with tempfile.TemporaryDirectory(prefix="hybridal-ckpt-") as tmp:
                 al.save_checkpoint(tmp)
@@ -462,7 +462,7 @@ def write_hparams(run_dir: Path, columns: dict, al) -> None:
         "hparams/total_train_flops": float(last.cum_train_flops),
         "hparams/total_flops": float(last.cum_total_flops),
         "hparams/n_labeled": float(last.n_labeled),
-        "hparams/switch_round": al.strategy.switch_round,
+        "hparams/switch_round": al.switch_round,   # the first round trained with `after`; absent if none
     }
     metrics = {k: float(v) for k, v in metrics.items() if v is not None and math.isfinite(float(v))}
     _, start, end = hparams(hparam_values(columns), metrics)

@@ -80,7 +80,7 @@ def test_monitor_acquired_never_trained_on_and_counts_against_budget(make_config
     recs = al.records
     assert [r.n_labeled for r in recs] == [24, 36, 48, 60]          # monitor labels are paid for
     assert recs[0].monitor_f1 is None and recs[1].delta_f1 is None and recs[2].delta_f1 is not None
-    assert al.strategy.switch_round == 3                            # first Δ at round 2, k=1
+    assert al.switch_round == 3                            # first Δ at round 2, k=1
     summary = json.loads((al.run_dir / "summary.json").read_text())
     assert sorted(summary["monitor_indices"]) == sorted(monitor)
 
@@ -139,7 +139,7 @@ def test_outputs_records_and_flops(make_config):
 
 def test_epsilon_zero_never_switches(make_config):
     al = run(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 0.0, "k": 1}, total_rounds=4))
-    assert al.strategy.switch_round is None and all(r.strategy_used == "retrain" for r in al.records)
+    assert al.switch_round is None and all(r.strategy_used == "retrain" for r in al.records)
 
 
 def test_fixed_padding_processes_max_length_tokens(make_config):
@@ -236,3 +236,13 @@ def test_keep_optimizer_applies_to_finetune_rounds_only(make_config, optimizer_s
     run(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1}, keep_optimizer=True,
                     total_rounds=4, experiment_name="ft"))
     assert [c["fresh"] for c in optimizer_spy[4:]] == [True, True, False, False]   # retrain, retrain, finetune, finetune
+
+
+def test_switch_decided_after_the_last_round_is_not_a_switch_round(make_config):
+    """ε=1, k=1: the rule fires after round 1, the last of two rounds, so no round trains with `after`."""
+    al = run(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1}, total_rounds=2))
+    assert [r.switched for r in al.records] == [False, False]
+    metrics = al.final_metrics()
+    assert (metrics["switch_round"], metrics["switch_decided_round"]) == (None, 2)
+    summary = json.loads((al.run_dir / "summary.json").read_text())
+    assert (summary["switch_round"], summary["switch_decided_round"]) == (None, 2)
