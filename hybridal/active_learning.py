@@ -21,7 +21,7 @@ from .models import ResettableModel, load_model, load_tokenizer
 from .outputs import RunWriter, atomic_write_text, to_json
 from .pool import MONITOR, TRAIN, LabelPool
 from .records import RoundRecord
-from .registry import LOSSES, OPTIMIZERS, SCHEDULERS
+from .registry import OPTIMIZERS, SCHEDULERS, build_criterion
 from .samplers import build_sampler
 from .samplers.base import PoolScores
 from .strategies import DeltaF1Strategy, build_strategy, trained_switch_round
@@ -123,7 +123,7 @@ class ActiveLearning:
             flops=FlopsModel.from_config(model.config, self.num_labels),
         )
         self.pool = LabelPool(n_pool)
-        self.criterion = LOSSES[cfg.criterion_class](**_tensor_kwargs(cfg.criterion_kwargs)).to(self.device)
+        self.criterion = build_criterion(cfg.criterion_class, cfg.criterion_kwargs).to(self.device)
         self.writer = RunWriter(self.run_dir, cfg.tensorboard)
         self._prepared = True
         return self
@@ -429,11 +429,6 @@ def _eval_from_state(state: Optional[dict]) -> Optional[EvalResult]:
     if state is None:
         return None
     return EvalResult(**{k: (float("nan") if v is None and k in ("f1", "accuracy", "loss") else v) for k, v in state.items()})
-
-
-def _tensor_kwargs(kwargs: dict) -> dict:
-    """Loss kwargs such as class `weight` arrive as lists from YAML; losses need tensors."""
-    return {k: torch.tensor(v, dtype=torch.float32) if isinstance(v, list) else v for k, v in kwargs.items()}
 
 
 def environment(device: torch.device, precision: str) -> dict:
