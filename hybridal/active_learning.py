@@ -17,7 +17,7 @@ from .data import RunSplits, load_named_or_path, make_run_splits
 from .errors import ConfigError, DataError
 from .flops import FlopsModel
 from .hardware import configure_backends, resolve_device, resolve_precision
-from .models import ResettableModel, load_model, load_tokenizer
+from .models import ResettableModel, check_model, load_model, load_tokenizer
 from .outputs import RunWriter, atomic_write_text, to_json
 from .pool import MONITOR, TRAIN, LabelPool
 from .records import RoundRecord
@@ -95,6 +95,7 @@ class ActiveLearning:
         cfg = self.cfg
         if cfg.num_threads:
             torch.set_num_threads(cfg.num_threads)
+        check_model(cfg.model_name_or_path)   # a wrong name fails in one sentence, before the data loads
         dataset = load_named_or_path(cfg.data, cfg.text_column, cfg.label_column, cfg.data_kwargs, cfg.seed, cfg.num_labels)
         self.splits: RunSplits = make_run_splits(dataset, cfg.seed, cfg.val_size, cfg.max_train_size, cfg.max_test_size)
         self.data_source = dataset.source

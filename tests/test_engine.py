@@ -1,5 +1,6 @@
 """The round loop: what each strategy trains on and from, monitor modes, budgets, outputs, resume."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -246,3 +247,29 @@ def test_switch_decided_after_the_last_round_is_not_a_switch_round(make_config):
     assert (metrics["switch_round"], metrics["switch_decided_round"]) == (None, 2)
     summary = json.loads((al.run_dir / "summary.json").read_text())
     assert (summary["switch_round"], summary["switch_decided_round"]) == (None, 2)
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("./no/such/model", r"is neither a local folder nor a model id cached on this machine \(HF_HUB_OFFLINE=1\)"),
+    ("nobody-xyz/no-such-model", r"is neither a local folder nor a model id cached on this machine \(HF_HUB_OFFLINE=1\)"),
+    ("EMPTY", r"is a folder without a config.json"),
+])
+def test_unknown_model_fails_in_one_sentence_before_data_loads(make_config, monkeypatch, tmp_path, name, reason):
+    from hybridal.errors import ConfigError
+
+    if name == "EMPTY":
+        name = str(tmp_path / "empty-model")
+        (tmp_path / "empty-model").mkdir()
+
+    def no_data(*args, **kwargs):
+        raise AssertionError("data was loaded before the model was checked")
+
+    monkeypatch.setattr(engine, "load_named_or_path", no_data)
+    al = ActiveLearning(make_config(model_name_or_path=name))
+    with pytest.raises(ConfigError) as info:
+        al.prepare()
+    message = str(info.value)
+    assert message.startswith(f"model_name_or_path={name!r} ") and message.count("\n") == 0 and message.endswith(".")
+    assert re.search(reason, message), message
+    assert "allowed: a local folder with a config.json, a Hugging Face hub id" in message and "tiny-bert" in message
+    assert not al.run_dir.exists()

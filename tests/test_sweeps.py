@@ -171,6 +171,14 @@ def test_bad_dataset_fails_in_the_driver_before_ray_starts(tmp_path, capsys, dat
     assert not any((tmp_path / "res").rglob("params.json"))
 
 
+def test_unknown_model_fails_in_the_driver_before_ray_starts(tmp_path, capsys, data_dir, monkeypatch):
+    monkeypatch.setenv("HYBRIDAL_DATA_DIR", str(data_dir))
+    rc, _, err = run_grid(capsys, "--preset", "smoke", "--set", "model_name_or_path=nobody-xyz/no-such-model",
+                          "--storage-path", tmp_path / "res")
+    one_line_error(rc, err, "model_name_or_path='nobody-xyz/no-such-model'", "allowed: a local folder with a config.json")
+    assert not any((tmp_path / "res").rglob("params.json"))
+
+
 def test_unreachable_address_fails_with_one_sentence(tmp_path, capsys, ray_env):
     rc, _, err = run_grid(capsys, "--preset", "smoke", "--address", "127.0.0.1:9", "--storage-path", tmp_path / "res",
                           "--no-data-check")
