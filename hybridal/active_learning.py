@@ -69,8 +69,6 @@ class ActiveLearning:
         if isinstance(cfg, dict):
             cfg = ExperimentConfig.from_dict(cfg)
         self.cfg = cfg.validate()
-        if cfg.monitor == "acquired" and cfg.acquisition_batch_size < 2:
-            raise ConfigError("acquisition_batch_size=1 leaves nothing to train on with monitor='acquired'; allowed: >= 2.")
         if cfg.candidate_pool_size is not None and cfg.candidate_pool_size < cfg.acquisition_batch_size:
             raise ConfigError(f"candidate_pool_size={cfg.candidate_pool_size} is smaller than acquisition_batch_size={cfg.acquisition_batch_size}; allowed: >= the batch.")
         self.strategy = build_strategy(cfg.strategy_class, **cfg.strategy_kwargs)
@@ -227,7 +225,7 @@ class ActiveLearning:
         rng = np.random.default_rng(derive_seed(self.sampler_seed, r, _QUERY))
         monitor_idx = np.empty(0, dtype=np.int64)
         if cfg.monitor == "acquired":
-            m = min(n, max(1, round(cfg.monitor_fraction * cfg.acquisition_batch_size)))
+            m = min(n, cfg.monitor_per_batch)
             monitor_rng = np.random.default_rng(derive_seed(cfg.seed, r, _MONITOR))
             monitor_idx = np.sort(monitor_rng.choice(unlabeled, size=m, replace=False))
             unlabeled = np.setdiff1d(unlabeled, monitor_idx, assume_unique=True)

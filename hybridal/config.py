@@ -122,6 +122,11 @@ class ExperimentConfig:
         return self.tokenizer_kwargs.get("padding") == "max_length"
 
     @property
+    def monitor_per_batch(self) -> int:
+        """Monitor labels drawn from each full acquisition batch with monitor='acquired' (DESIGN.md section 4)."""
+        return max(1, round(self.monitor_fraction * self.acquisition_batch_size))
+
+    @property
     def steady_finetune_epochs(self) -> int:
         return self.epochs if self.finetune_epochs is None else self.finetune_epochs
 
@@ -165,6 +170,14 @@ class ExperimentConfig:
             raise choice_error("monitor", self.monitor, MONITORS)
         if isinstance(self.monitor_fraction, bool) or not isinstance(self.monitor_fraction, (int, float)) or not 0 <= self.monitor_fraction < 1:
             raise ConfigError(f"monitor_fraction={self.monitor_fraction!r} is invalid; allowed: c in [0, 1).")
+        if self.monitor == "acquired" and self.monitor_per_batch >= self.acquisition_batch_size:
+            b = self.acquisition_batch_size
+            allowed = f"c with round(c × {b}) ≤ {b - 1}" if b > 1 else "acquisition_batch_size ≥ 2"
+            raise ConfigError(
+                f"monitor_fraction={self.monitor_fraction!r} with acquisition_batch_size={b} keeps "
+                f"max(1, round(c × batch)) = {self.monitor_per_batch} of each batch for the monitor and trains on none; "
+                f"allowed: at least one queried example per batch ({allowed})."
+            )
         if self.scheduler_interval not in SCHEDULER_INTERVALS:
             raise choice_error("scheduler_interval", self.scheduler_interval, SCHEDULER_INTERVALS)
         if self.max_grad_norm is not None and (not isinstance(self.max_grad_norm, (int, float)) or not self.max_grad_norm > 0):

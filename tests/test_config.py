@@ -128,3 +128,21 @@ def test_cli_scheduler_without_required_argument_leaves_nothing(tmp_path, data_d
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "scheduler_kwargs is missing 'step_size'" in err[0]
     assert not out.exists()
+
+
+@pytest.mark.parametrize("fraction, batch, ok", [
+    (0.99, 16, False),   # round(15.84) = 16: the whole batch would be monitor labels
+    (0.97, 16, False),   # round(15.52) = 16
+    (0.95, 16, True),    # 15 monitor, 1 queried
+    (0.5, 2, True),
+    (0.1, 1, False),     # max(1, ·) = 1 of a batch of 1
+])
+def test_monitor_acquired_leaves_a_queried_example_per_batch(fraction, batch, ok):
+    c = cfg(monitor="acquired", monitor_fraction=fraction, acquisition_batch_size=batch)
+    if ok:
+        assert c.validate() is c and c.monitor_per_batch == batch - 1
+        return
+    with pytest.raises(ConfigError, match=rf"monitor_fraction={fraction} with acquisition_batch_size={batch} .*trains on none") as info:
+        c.validate()
+    assert str(info.value).count("\n") == 0 and str(info.value).endswith(".")
+    cfg(monitor="validation", monitor_fraction=fraction, acquisition_batch_size=batch).validate()   # c unused: fine
