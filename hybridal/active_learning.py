@@ -17,14 +17,14 @@ from .data import RunSplits, load_named_or_path, make_run_splits
 from .errors import ConfigError, DataError
 from .flops import FlopsModel
 from .hardware import configure_backends, resolve_device, resolve_precision
-from .models import ResettableModel, load_model, load_tokenizer
+from .models import ResettableModel, check_model, load_model, load_tokenizer
 from .outputs import RunWriter, atomic_write_text, to_json
 from .pool import MONITOR, TRAIN, LabelPool
 from .records import RoundRecord
-from .registry import LOSSES, OPTIMIZERS, SCHEDULERS
+from .registry import OPTIMIZERS, SCHEDULERS, build_criterion
 from .samplers import build_sampler
 from .samplers.base import PoolScores
-from .strategies import DeltaF1Strategy, build_strategy
+from .strategies import DeltaF1Strategy, build_strategy, trained_switch_round
 from .tokenization import tokenize_cached
 from .training import Batching, EvalResult, evaluate, score_pool, train_epochs
 
@@ -70,8 +70,6 @@ class ActiveLearning:
         if isinstance(cfg, dict):
             cfg = ExperimentConfig.from_dict(cfg)
         self.cfg = cfg.validate()
-        if cfg.monitor == "acquired" and cfg.acquisition_batch_size < 2:
-            raise ConfigError("acquisition_batch_size=1 leaves nothing to train on with monitor='acquired'; allowed: >= 2.")
         if cfg.candidate_pool_size is not None and cfg.candidate_pool_size < cfg.acquisition_batch_size:
             raise ConfigError(f"candidate_pool_size={cfg.candidate_pool_size} is smaller than acquisition_batch_size={cfg.acquisition_batch_size}; allowed: >= the batch.")
         self.strategy = build_strategy(cfg.strategy_class, **cfg.strategy_kwargs)
@@ -96,6 +94,7 @@ class ActiveLearning:
         cfg = self.cfg
         if cfg.num_threads:
             torch.set_num_threads(cfg.num_threads)
+        check_model(cfg.model_name_or_path)   # a wrong name fails in one sentence, before the data loads
         dataset = load_named_or_path(cfg.data, cfg.text_column, cfg.label_column, cfg.data_kwargs, cfg.seed, cfg.num_labels)
         self.splits: RunSplits = make_run_splits(dataset, cfg.seed, cfg.val_size, cfg.max_train_size, cfg.max_test_size)
         self.data_source = dataset.source
@@ -124,7 +123,7 @@ class ActiveLearning:
             flops=FlopsModel.from_config(model.config, self.num_labels),
         )
         self.pool = LabelPool(n_pool)
-        self.criterion = LOSSES[cfg.criterion_class](**_tensor_kwargs(cfg.criterion_kwargs)).to(self.device)
+        self.criterion = build_criterion(cfg.criterion_class, cfg.criterion_kwargs).to(self.device)
         self.writer = RunWriter(self.run_dir, cfg.tensorboard)
         self._prepared = True
         return self
@@ -228,7 +227,7 @@ class ActiveLearning:
         rng = np.random.default_rng(derive_seed(self.sampler_seed, r, _QUERY))
         monitor_idx = np.empty(0, dtype=np.int64)
         if cfg.monitor == "acquired":
-            m = min(n, max(1, round(cfg.monitor_fraction * cfg.acquisition_batch_size)))
+            m = min(n, cfg.monitor_per_batch)
             monitor_rng = np.random.default_rng(derive_seed(cfg.seed, r, _MONITOR))
             monitor_idx = np.sort(monitor_rng.choice(unlabeled, size=m, replace=False))
             unlabeled = np.setdiff1d(unlabeled, monitor_idx, assume_unique=True)
@@ -270,9 +269,10 @@ class ActiveLearning:
         torch.manual_seed(derive_seed(cfg.seed, r, _TORCH))   # dropout masks
         generator = torch.Generator().manual_seed(derive_seed(cfg.seed, r, _SHUFFLE))
         model = self.model.model
-        optimizer = self._optimizer if (cfg.keep_optimizer and self._optimizer is not None) else self._new_optimizer(model)
-        if cfg.keep_optimizer:
-            self._optimizer = optimizer
+        # Only a finetune round continues the previous round's optimizer state (DESIGN.md section 3).
+        kept = cfg.keep_optimizer and mode == "finetune" and self._optimizer is not None
+        optimizer = self._optimizer if kept else self._new_optimizer(model)
+        self._optimizer = optimizer if cfg.keep_optimizer else None
         steps = epochs * math.ceil(len(rows) / cfg.batch_size)
         scheduler, interval = self._new_scheduler(optimizer, steps)
         return train_epochs(model, self.tokens["pool"], rows, self.pool_labels_t, epochs, cfg.batch_size,
@@ -283,8 +283,9 @@ class ActiveLearning:
         return target(model.parameters(), **with_fused_default(target, self.cfg.optimizer_kwargs))
 
     def _new_scheduler(self, optimizer, steps: int):
-        """A fresh scheduler every round: it counts steps within this round only."""
+        """A fresh scheduler every round: it counts steps within this round only, from the configured lr."""
         cfg = self.cfg
+        restart_learning_rate(optimizer)
         if cfg.scheduler_class is None:
             return None, cfg.scheduler_interval
         target = SCHEDULERS[cfg.scheduler_class]
@@ -300,6 +301,16 @@ class ActiveLearning:
                         self.cfg.eval_batch_size, self.batching, present_classes_only)
 
     # ---- results ------------------------------------------------------------------------
+    @property
+    def switch_round(self) -> Optional[int]:
+        """The first round that trained with the cheaper strategy so far; None if none has
+        (a switch the ΔF1 rule decides after the last round never trains, so it is None)."""
+        return trained_switch_round(self.strategy.switch_decided_round, len(self.records))
+
+    def switch_columns(self) -> dict:
+        """`switch_round` and the round the ΔF1 rule chose (`switch_decided_round`), for outputs."""
+        return {"switch_round": self.switch_round, "switch_decided_round": self.strategy.switch_decided_round}
+
     def final_metrics(self) -> dict:
         if self.final_test is None:
             raise RuntimeError("no test evaluation yet: run the pipeline first.")
@@ -307,7 +318,7 @@ class ActiveLearning:
         return {
             "f1_score": self.final_test.f1, "accuracy": self.final_test.accuracy, "loss": self.final_test.loss,
             "per_class_f1": dict(zip(self.splits.label_names, self.final_test.per_class_f1)),
-            "switch_round": self.strategy.switch_round, "rounds": len(self.records),
+            **self.switch_columns(), "rounds": len(self.records),
             "n_labeled": last.n_labeled, "cum_train_flops": last.cum_train_flops, "cum_total_flops": last.cum_total_flops,
         }
 
@@ -329,7 +340,7 @@ class ActiveLearning:
             "final_test": {k: final.get(k2) for k, k2 in (("f1", "f1_score"), ("accuracy", "accuracy"), ("loss", "loss"), ("per_class_f1", "per_class_f1"))},
             "final_validation": {"f1": self.final_validation.f1, "accuracy": self.final_validation.accuracy,
                                  "loss": self.final_validation.loss} if self.final_validation else None,
-            "switch_round": self.strategy.switch_round,
+            **self.switch_columns(),
             "rounds": len(self.records),
             "n_labeled": self.pool.n_labeled,
             "totals": totals,
@@ -398,6 +409,17 @@ def with_fused_default(optimizer_class, kwargs: dict) -> dict:
     return {**kwargs, "fused": True}
 
 
+def restart_learning_rate(optimizer: torch.optim.Optimizer) -> None:
+    """Put every param group back at the configured lr, as a fresh optimizer would be.
+
+    A kept optimizer ends a round at its decayed lr, and torch schedulers start from the
+    group's current lr (and keep the first round's `initial_lr`), so without this each round
+    would start where the last one ended and the decay would compound across rounds."""
+    for group in optimizer.param_groups:
+        group["lr"] = optimizer.defaults["lr"]
+        group.pop("initial_lr", None)
+
+
 def _eval_state(result: Optional[EvalResult]) -> Optional[dict]:
     if result is None:
         return None
@@ -409,11 +431,6 @@ def _eval_from_state(state: Optional[dict]) -> Optional[EvalResult]:
     if state is None:
         return None
     return EvalResult(**{k: (float("nan") if v is None and k in ("f1", "accuracy", "loss") else v) for k, v in state.items()})
-
-
-def _tensor_kwargs(kwargs: dict) -> dict:
-    """Loss kwargs such as class `weight` arrive as lists from YAML; losses need tensors."""
-    return {k: torch.tensor(v, dtype=torch.float32) if isinstance(v, list) else v for k, v in kwargs.items()}
 
 
 def environment(device: torch.device, precision: str) -> dict:

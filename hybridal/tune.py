@@ -277,13 +277,16 @@ def grid_key(trials: list[dict]) -> list[str]:
 # ---- checks the driver makes before any trial starts ---------------------------------------
 
 def check_trial_data(trials: list[dict], warm_cache: bool = False, log=print) -> None:
-    """Load each distinct dataset once and check every trial's splits fit its rounds.
+    """Check each distinct model name, load each distinct dataset once and check every trial's
+    splits fit its rounds.
 
-    Raises DataError (naming the trial) so a bad dataset stops the sweep before it starts.
+    Raises ConfigError/DataError (naming the trial) so a bad model or dataset stops the sweep
+    before it starts.
     With `warm_cache`, also tokenizes each distinct (splits, tokenizer, max_length) into the
     machine's cache, so trials starting together read it instead of waiting on each other.
     """
     from .data import load_named_or_path, make_run_splits
+    from .models import check_model
 
     try:  # one progress bar per split file is noise in a sweep's log
         import datasets
@@ -295,8 +298,15 @@ def check_trial_data(trials: list[dict], warm_cache: bool = False, log=print) ->
     checked: set[str] = set()
     tokenizers: dict[str, Any] = {}
     warmed: set[str] = set()
+    models: set[str] = set()
     for t in trials:
         cfg = engine_config(t)
+        if cfg.model_name_or_path not in models:
+            models.add(cfg.model_name_or_path)
+            try:
+                check_model(cfg.model_name_or_path)
+            except ConfigError as exc:
+                raise ConfigError(f"trial {t['trial_name']}: {exc}") from None
         data_key = json.dumps([cfg.data, cfg.text_column, cfg.label_column, cfg.data_kwargs, cfg.num_labels], default=str)
         needs_seed = warm_cache   # splits (and holdout tests) depend on the seed: warm per seed
         load_key = data_key + (f"|{cfg.seed}" if needs_seed else "")
@@ -397,7 +407,7 @@ def run_trial(config: dict) -> None:
         if last:
             al.save_experiment()   # summary.json before the final report, so it is synced with it
             write_hparams(run_dir, columns, al)
-        metrics = {**record.to_dict(), **extra, "switch_round": al.strategy.switch_round, "done": last}
+        metrics = {**record.to_dict(), **extra, **al.switch_columns(), "done": last}
         if last or (record.round + 1) % checkpoint_every == 0:
             with tempfile.TemporaryDirectory(prefix="hybridal-ckpt-") as tmp:
                 al.save_checkpoint(tmp)
@@ -462,7 +472,7 @@ def write_hparams(run_dir: Path, columns: dict, al) -> None:
         "hparams/total_train_flops": float(last.cum_train_flops),
         "hparams/total_flops": float(last.cum_total_flops),
         "hparams/n_labeled": float(last.n_labeled),
-        "hparams/switch_round": al.strategy.switch_round,
+        "hparams/switch_round": al.switch_round,   # the first round trained with `after`; absent if none
     }
     metrics = {k: float(v) for k, v in metrics.items() if v is not None and math.isfinite(float(v))}
     _, start, end = hparams(hparam_values(columns), metrics)

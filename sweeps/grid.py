@@ -464,6 +464,16 @@ def _num(value, fmt: str) -> str:
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, fmt)
 
 
+def _switch_cell(metrics: dict) -> str:
+    """The first round a trial trained with `after`. Results reported before `switch_round`
+    meant that could hold a switch decided after the last round, which never trained: "-"."""
+    from hybridal.strategies import trained_switch_round
+
+    rounds = metrics.get("round")
+    switch = metrics.get("switch_round")
+    return _num(trained_switch_round(switch, rounds + 1) if isinstance(rounds, int) else switch, "d")
+
+
 def report(results, trials, uri: str, seconds: float) -> int:
     from hybridal.tune import FATAL
 
@@ -479,7 +489,7 @@ def report(results, trials, uri: str, seconds: float) -> int:
         metrics, status, _ = rows.get(i, ({}, "not started", None))
         table.append((t["trial_name"], t["dataset"], t["strategy"], _num(t["epsilon"], "g"), _num(t["k"], "d"), str(t["seed"]),
                       _num(metrics.get("test_f1"), ".4f"), _num(metrics.get("cum_train_flops"), ".3e"),
-                      _num(metrics.get("switch_round"), "d"), status))
+                      _switch_cell(metrics), status))
     widths = [max(len(h), *(len(row[j]) for row in table)) for j, h in enumerate(header)]
     print()
     print("  ".join(h.ljust(w) for h, w in zip(header, widths)))

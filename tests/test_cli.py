@@ -53,3 +53,17 @@ def test_cli_validate_and_keys(tmp_path, data_dir, capsys):
     assert "pool 340, validation 60, test 120, 4 labels" in capsys.readouterr().out
     assert main(["keys"]) == 0
     assert "strategy_class: 'retrain'" in capsys.readouterr().out
+
+
+def test_cli_unknown_model_is_one_line(tmp_path, data_dir):
+    import os
+
+    path = write_config(tmp_path, model_name_or_path="nobody-xyz/no-such-model")
+    out = tmp_path / "out"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run([sys.executable, "-m", "hybridal", "run", str(path), "--out", str(out)],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hybridal: error: model_name_or_path='nobody-xyz/no-such-model' "), proc.stderr
+    assert not out.exists()

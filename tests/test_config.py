@@ -96,3 +96,53 @@ def test_no_eval_anywhere_in_the_library():
     root = pathlib.Path(__file__).resolve().parents[1]
     for path in list((root / "hybridal").rglob("*.py")) + list((root / "sweeps").rglob("*.py")):
         assert not re.search(r"(^|[^\w.])(eval|exec)\(", path.read_text()), path
+
+
+@pytest.mark.parametrize("changes, fragment", [
+    ({"scheduler_class": "StepLR"}, r"scheduler_kwargs is missing 'step_size', which StepLR requires"),
+    ({"scheduler_class": "CosineAnnealingLR", "scheduler_kwargs": {"eta_min": 0.0}}, r"scheduler_kwargs is missing 'T_max'"),
+    ({"scheduler_class": "MultiStepLR", "scheduler_kwargs": {"milestones": 3}}, r"scheduler_kwargs=\{'milestones': 3\} does not build MultiStepLR"),
+    ({"scheduler_class": "OneCycleLR", "scheduler_kwargs": {"max_lr": 0.1}}, r"scheduler_kwargs=.* does not build OneCycleLR \(You must define"),
+    ({"scheduler_class": "linear", "scheduler_kwargs": {"warmup_ratio": 1.5}}, r"scheduler_kwargs.warmup_ratio=1.5 is invalid; allowed: a number in \[0, 1\]"),
+    ({"optimizer_class": "SGD", "optimizer_kwargs": {"lr": 0.1, "momentum": -1}}, r"optimizer_kwargs=.* does not build SGD \(Invalid momentum value: -1"),
+    ({"optimizer_kwargs": {"lr": 1e-3, "betas": [0.9]}}, r"optimizer_kwargs=.* does not build AdamW"),
+    ({"criterion_kwargs": {"weight": "heavy"}}, r"criterion_kwargs=\{'weight': 'heavy'\} does not build CrossEntropyLoss"),
+])
+def test_components_are_built_once_during_validation(changes, fragment):
+    """Arguments a constructor refuses fail in validate(), in one sentence naming the key, not at round 0."""
+    with pytest.raises(ConfigError, match=fragment) as info:
+        cfg(**changes).validate()
+    message = str(info.value)
+    assert message.count("\n") == 0 and message.endswith(".")
+
+
+def test_cli_scheduler_without_required_argument_leaves_nothing(tmp_path, data_dir, capsys):
+    from conftest import tiny_config
+    from hybridal.cli import main
+    import yaml
+
+    path = tmp_path / "run.yaml"
+    path.write_text(yaml.safe_dump(tiny_config(tmp_path / "runs", scheduler_class="StepLR").to_dict()))
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "scheduler_kwargs is missing 'step_size'" in err[0]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("fraction, batch, ok", [
+    (0.99, 16, False),   # round(15.84) = 16: the whole batch would be monitor labels
+    (0.97, 16, False),   # round(15.52) = 16
+    (0.95, 16, True),    # 15 monitor, 1 queried
+    (0.5, 2, True),
+    (0.1, 1, False),     # max(1, ·) = 1 of a batch of 1
+])
+def test_monitor_acquired_leaves_a_queried_example_per_batch(fraction, batch, ok):
+    c = cfg(monitor="acquired", monitor_fraction=fraction, acquisition_batch_size=batch)
+    if ok:
+        assert c.validate() is c and c.monitor_per_batch == batch - 1
+        return
+    with pytest.raises(ConfigError, match=rf"monitor_fraction={fraction} with acquisition_batch_size={batch} .*trains on none") as info:
+        c.validate()
+    assert str(info.value).count("\n") == 0 and str(info.value).endswith(".")
+    cfg(monitor="validation", monitor_fraction=fraction, acquisition_batch_size=batch).validate()   # c unused: fine

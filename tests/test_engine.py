@@ -1,5 +1,6 @@
 """The round loop: what each strategy trains on and from, monitor modes, budgets, outputs, resume."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -80,7 +81,7 @@ def test_monitor_acquired_never_trained_on_and_counts_against_budget(make_config
     recs = al.records
     assert [r.n_labeled for r in recs] == [24, 36, 48, 60]          # monitor labels are paid for
     assert recs[0].monitor_f1 is None and recs[1].delta_f1 is None and recs[2].delta_f1 is not None
-    assert al.strategy.switch_round == 3                            # first Δ at round 2, k=1
+    assert al.switch_round == 3                            # first Δ at round 2, k=1
     summary = json.loads((al.run_dir / "summary.json").read_text())
     assert sorted(summary["monitor_indices"]) == sorted(monitor)
 
@@ -178,7 +179,7 @@ def test_outputs_records_and_flops(make_config):
 
 def test_epsilon_zero_never_switches(make_config):
     al = run(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 0.0, "k": 1}, total_rounds=4))
-    assert al.strategy.switch_round is None and all(r.strategy_used == "retrain" for r in al.records)
+    assert al.switch_round is None and all(r.strategy_used == "retrain" for r in al.records)
 
 
 def test_fixed_padding_processes_max_length_tokens(make_config):
@@ -263,3 +264,77 @@ def test_optimizer_is_fused_unless_the_user_chose_an_implementation():
             opt.step()
         results.append(layer.weight.detach().clone())
     assert torch.allclose(results[0], results[1], atol=1e-6)
+
+
+@pytest.fixture
+def optimizer_spy(monkeypatch):
+    """Record, per training call: the optimizer, its lr at the first step and whether it had state."""
+    calls = []
+    real = engine.train_epochs
+
+    def wrapper(model, tokens, rows, labels, epochs, batch_size, optimizer, *args, **kwargs):
+        calls.append({"optimizer": optimizer, "lr": optimizer.param_groups[0]["lr"], "fresh": not optimizer.state})
+        return real(model, tokens, rows, labels, epochs, batch_size, optimizer, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "train_epochs", wrapper)
+    return calls
+
+
+@pytest.mark.parametrize("scheduler, kwargs, first_lr", [
+    ("StepLR", {"step_size": 1, "gamma": 0.1}, 1e-3),
+    ("ExponentialLR", {"gamma": 0.5}, 1e-3),
+    ("MultiStepLR", {"milestones": [1, 2], "gamma": 0.1}, 1e-3),
+    ("CosineAnnealingLR", {"T_max": 2}, 1e-3),
+    ("ConstantLR", {"factor": 0.5, "total_iters": 100}, 5e-4),
+    ("linear", {"warmup_ratio": 0.0}, 1e-3),
+])
+def test_every_round_starts_at_the_configured_lr_with_a_kept_optimizer(make_config, optimizer_spy, scheduler, kwargs, first_lr):
+    run(make_config(strategy_class="finetune", keep_optimizer=True, scheduler_class=scheduler, scheduler_kwargs=kwargs,
+                    scheduler_interval="step", optimizer_kwargs={"lr": 1e-3}))
+    assert optimizer_spy[2]["optimizer"] is optimizer_spy[1]["optimizer"] and not optimizer_spy[2]["fresh"]   # kept
+    assert [c["lr"] for c in optimizer_spy] == pytest.approx([first_lr] * 3, rel=1e-9)
+
+
+def test_keep_optimizer_applies_to_finetune_rounds_only(make_config, optimizer_spy):
+    run(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1, "after": "new_only"},
+                    keep_optimizer=True, total_rounds=4))
+    assert [c["fresh"] for c in optimizer_spy] == [True] * 4            # retrain, retrain, new_only, new_only
+    run(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1}, keep_optimizer=True,
+                    total_rounds=4, experiment_name="ft"))
+    assert [c["fresh"] for c in optimizer_spy[4:]] == [True, True, False, False]   # retrain, retrain, finetune, finetune
+
+
+def test_switch_decided_after_the_last_round_is_not_a_switch_round(make_config):
+    """ε=1, k=1: the rule fires after round 1, the last of two rounds, so no round trains with `after`."""
+    al = run(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1}, total_rounds=2))
+    assert [r.switched for r in al.records] == [False, False]
+    metrics = al.final_metrics()
+    assert (metrics["switch_round"], metrics["switch_decided_round"]) == (None, 2)
+    summary = json.loads((al.run_dir / "summary.json").read_text())
+    assert (summary["switch_round"], summary["switch_decided_round"]) == (None, 2)
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("./no/such/model", r"is neither a local folder nor a model id cached on this machine \(HF_HUB_OFFLINE=1\)"),
+    ("nobody-xyz/no-such-model", r"is neither a local folder nor a model id cached on this machine \(HF_HUB_OFFLINE=1\)"),
+    ("EMPTY", r"is a folder without a config.json"),
+])
+def test_unknown_model_fails_in_one_sentence_before_data_loads(make_config, monkeypatch, tmp_path, name, reason):
+    from hybridal.errors import ConfigError
+
+    if name == "EMPTY":
+        name = str(tmp_path / "empty-model")
+        (tmp_path / "empty-model").mkdir()
+
+    def no_data(*args, **kwargs):
+        raise AssertionError("data was loaded before the model was checked")
+
+    monkeypatch.setattr(engine, "load_named_or_path", no_data)
+    al = ActiveLearning(make_config(model_name_or_path=name))
+    with pytest.raises(ConfigError) as info:
+        al.prepare()
+    message = str(info.value)
+    assert message.startswith(f"model_name_or_path={name!r} ") and message.count("\n") == 0 and message.endswith(".")
+    assert re.search(reason, message), message
+    assert "allowed: a local folder with a config.json, a Hugging Face hub id" in message and "tiny-bert" in message
+    assert not al.run_dir.exists()

@@ -171,6 +171,14 @@ def test_bad_dataset_fails_in_the_driver_before_ray_starts(tmp_path, capsys, dat
     assert not any((tmp_path / "res").rglob("params.json"))
 
 
+def test_unknown_model_fails_in_the_driver_before_ray_starts(tmp_path, capsys, data_dir, monkeypatch):
+    monkeypatch.setenv("HYBRIDAL_DATA_DIR", str(data_dir))
+    rc, _, err = run_grid(capsys, "--preset", "smoke", "--set", "model_name_or_path=nobody-xyz/no-such-model",
+                          "--storage-path", tmp_path / "res")
+    one_line_error(rc, err, "model_name_or_path='nobody-xyz/no-such-model'", "allowed: a local folder with a config.json")
+    assert not any((tmp_path / "res").rglob("params.json"))
+
+
 def test_unreachable_address_fails_with_one_sentence(tmp_path, capsys, ray_env):
     rc, _, err = run_grid(capsys, "--preset", "smoke", "--address", "127.0.0.1:9", "--storage-path", tmp_path / "res",
                           "--no-data-check")
@@ -402,3 +410,41 @@ def test_local_sweeps_keep_ray_on_loopback():
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("ip ")][-1]
     _, node_ip, gcs = line.split()
     assert node_ip == "127.0.0.1" and gcs.startswith("127.0.0.1:"), line
+
+
+# ---- switch_round: the first round trained with `after` (no Ray needed) ----------------------
+
+@pytest.mark.parametrize("total_rounds, expected", [(2, None), (3, 2.0)])
+def test_hparams_switch_round_is_the_first_round_trained_with_after(make_config, tmp_path, total_rounds, expected):
+    """ε=1, k=1 decides to switch at round 2: with 2 rounds that round never runs, so no switch is reported."""
+    from tensorboard.backend.event_processing import event_accumulator
+
+    from hybridal import ActiveLearning
+    from hybridal.active_learning import trial_columns
+    from hybridal.tune import write_hparams
+
+    cfg = make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1}, total_rounds=total_rounds,
+                      tensorboard=True)
+    al = ActiveLearning(cfg)
+    al.run_full_pipeline()
+    write_hparams(al.run_dir, trial_columns(cfg), al)
+    acc = event_accumulator.EventAccumulator(str(al.run_dir / "tensorboard" / "hparams"))
+    acc.Reload()
+    scalars = acc.Tags()["scalars"]
+    assert "hparams/final_test_f1" in scalars
+    reported = acc.Scalars("hparams/switch_round")[-1].value if "hparams/switch_round" in scalars else None
+    assert reported == expected
+
+
+def test_closing_table_shows_no_switch_decided_after_the_last_round(capsys):
+    from types import SimpleNamespace
+
+    trials = [{"trial_name": f"t{i}", "dataset": "agnews", "strategy": "deltaf1", "epsilon": 1.0, "k": 1, "seed": 0}
+              for i in range(2)]
+    # t0 as reported before `switch_round` meant a trained round: the rule fired after round 2, the last.
+    metrics = [{"round": 2, "switch_round": 3, "test_f1": 0.5, "cum_train_flops": 1.0, "done": True},
+               {"round": 2, "switch_round": 2, "switch_decided_round": 2, "test_f1": 0.5, "cum_train_flops": 1.0, "done": True}]
+    results = [SimpleNamespace(config={"trial_index": i}, metrics=m, error=None, path=None) for i, m in enumerate(metrics)]
+    assert grid.report(results, trials, "/tmp/x", 1.0) == 0
+    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("t")}
+    assert rows["t0"][-2] == "-" and rows["t1"][-2] == "2"
