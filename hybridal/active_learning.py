@@ -26,6 +26,7 @@ from .samplers import build_sampler
 from .samplers.base import PoolScores
 from .strategies import DeltaF1Strategy, build_strategy, trained_switch_round
 from .tokenization import tokenize_cached
+from .trial import trial_columns
 from .training import Batching, EvalResult, evaluate, score_pool, train_epochs
 
 # Purposes for per-round seeds: every random draw is a function of (seed, round, purpose),
@@ -36,27 +37,6 @@ _MC_DROPOUT = 6   # BALD's dropout passes at acquisition
 
 def derive_seed(*parts: int) -> int:
     return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
-
-
-def trial_columns(cfg: ExperimentConfig) -> dict:
-    """The canonical, flat description of a run that sweeps and analysis group by."""
-    strategy = build_strategy(cfg.strategy_class, **cfg.strategy_kwargs)
-    is_hybrid = isinstance(strategy, DeltaF1Strategy)
-    return {
-        "dataset": cfg.data,
-        "strategy": strategy.name,
-        "after": strategy.after if is_hybrid else None,
-        "epsilon": strategy.epsilon if is_hybrid else None,
-        "k": strategy.k if is_hybrid else None,
-        "c": cfg.monitor_fraction if cfg.monitor == "acquired" else None,
-        "monitor": cfg.monitor,
-        "seed": cfg.seed,
-        "model": cfg.model_name_or_path,
-        "sampler": build_sampler(cfg.sampler_class, **cfg.sampler_kwargs).name,
-        "epochs": cfg.epochs,
-        "finetune_epochs": cfg.steady_finetune_epochs,
-        "replay": cfg.replay,
-    }
 
 
 class ActiveLearning:

@@ -180,7 +180,8 @@ def expand_grid(spec: GridSpec) -> list[dict]:
 
     Raises ConfigError (one sentence) for an empty grid, an unknown key or a bad value.
     """
-    from .active_learning import ActiveLearning, trial_columns
+    from .active_learning import ActiveLearning
+    from .trial import trial_columns
     from .strategies import DeltaF1Strategy, build_strategy
 
     _validate_axes(spec)
@@ -369,7 +370,8 @@ def run_trial(config: dict) -> None:
     import torch
     from ray import tune
 
-    from .active_learning import ActiveLearning, trial_columns
+    from .active_learning import ActiveLearning
+    from .trial import trial_columns
 
     started = time.time()
     logging.getLogger("ray.train").setLevel(logging.WARNING)   # "Checkpoint successfully created" every round

@@ -420,7 +420,7 @@ def test_hparams_switch_round_is_the_first_round_trained_with_after(make_config,
     from tensorboard.backend.event_processing import event_accumulator
 
     from hybridal import ActiveLearning
-    from hybridal.active_learning import trial_columns
+    from hybridal.trial import trial_columns
     from hybridal.tune import write_hparams
 
     cfg = make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1}, total_rounds=total_rounds,

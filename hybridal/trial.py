@@ -1,0 +1,29 @@
+"""The canonical, flat description of a run: what sweeps, TensorBoard's HParams tab and
+analysis group and label by. The engine writes it into summary.json ("trial"), and every
+reader takes it from there rather than rebuilding it."""
+from __future__ import annotations
+
+from .config import ExperimentConfig
+from .samplers import build_sampler
+from .strategies import DeltaF1Strategy, build_strategy
+
+
+def trial_columns(cfg: ExperimentConfig) -> dict:
+    """The canonical columns of `cfg`, in the order readers show them."""
+    strategy = build_strategy(cfg.strategy_class, **cfg.strategy_kwargs)
+    is_hybrid = isinstance(strategy, DeltaF1Strategy)
+    return {
+        "dataset": cfg.data,
+        "strategy": strategy.name,
+        "after": strategy.after if is_hybrid else None,
+        "epsilon": strategy.epsilon if is_hybrid else None,
+        "k": strategy.k if is_hybrid else None,
+        "c": cfg.monitor_fraction if cfg.monitor == "acquired" else None,
+        "monitor": cfg.monitor,
+        "seed": cfg.seed,
+        "model": cfg.model_name_or_path,
+        "sampler": build_sampler(cfg.sampler_class, **cfg.sampler_kwargs).name,
+        "epochs": cfg.epochs,
+        "finetune_epochs": cfg.steady_finetune_epochs,
+        "replay": cfg.replay,
+    }
