@@ -4,9 +4,15 @@ Entry point: ``python -m analysis.report EXPERIMENT_DIR --out OUT_DIR`` (see ana
 Modules, one job each:
 
 - ``problems``  : the error types and the "data problems" log;
-- ``schema``    : the round-record fields (hybridal.records, which imports no torch);
 - ``storage``   : local folders and URLs (pyarrow.fs, fsspec);
-- ``load``      : find the runs of an experiment and read both layouts into tables;
+- ``discover``  : which folders of an experiment are trials;
+- ``trial``     : one trial as read, and the readers its sources share;
+- ``rounds``    : rounds.jsonl as clean rows of the record schema (hybridal.records, no torch);
+- ``run``       : one run folder (summary.json, rounds.jsonl; config.yaml for older runs);
+- ``ray_errors``: Ray's files, only for trials that stopped before writing summary.json;
+- ``load``      : every trial of an experiment folder, read concurrently from object stores;
+- ``configuration``: what a configuration is (canonical columns but the seed, plus engine settings);
+- ``tables``    : the trials table and the tidy trial x round table;
 - ``aggregate`` : per-trial metrics (AULC, totals), seed aggregation with t-intervals, mean curves;
 - ``frontier``  : Pareto sets, hypervolume, savings at matched accuracy (pure functions);
 - ``pipeline``  : from a folder to every table (no files written);

@@ -21,9 +21,9 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.load import (CONFIG_COLUMNS, GROUP_COLUMNS, SETTINGS, parse_settings, setting_columns,
-                           varying_settings)
+from analysis.configuration import GROUP_COLUMNS, SETTINGS, parse_settings, setting_columns, varying_settings
 from analysis.problems import ProblemLog
+from hybridal.records import TRIAL_COLUMNS
 
 # metric column -> human name (used by tables and the report)
 METRICS: dict[str, str] = {
@@ -112,7 +112,7 @@ def trial_metrics(rounds: pd.DataFrame, trials: pd.DataFrame, problems: Optional
     rows = []
     for _, t in trials.iterrows():
         g = by_trial.get(t["trial"])
-        row = {c: t.get(c) for c in ("trial", "status", "source", *CONFIG_COLUMNS, *varying, SETTINGS, "config_id")}
+        row = {c: t.get(c) for c in ("trial", "status", "source", *TRIAL_COLUMNS, *varying, SETTINGS, "config_id")}
         row |= {m: math.nan for m in METRICS} | {"n_rounds": 0, "final_round": math.nan, "final_n_labeled": math.nan}
         if g is not None and len(g):
             last = g.iloc[-1]
@@ -144,7 +144,7 @@ def trial_metrics(rounds: pd.DataFrame, trials: pd.DataFrame, problems: Optional
                 # the rule fired after the last round: no round ran the cheaper strategy
                 row["switch_round"] = math.nan
         rows.append(row)
-    cols = ["trial", "status", "source", *CONFIG_COLUMNS, *varying, SETTINGS, "config_id", "n_rounds", "final_round",
+    cols = ["trial", "status", "source", *TRIAL_COLUMNS, *varying, SETTINGS, "config_id", "n_rounds", "final_round",
             "final_n_labeled", *METRICS]
     return pd.DataFrame(rows, columns=cols)
 
@@ -258,7 +258,7 @@ def _setting_names(keys: list[str]) -> dict[str, str]:
     """Setting key -> its name in labels: the last part of the key (``lr``) where that is unambiguous."""
     leaf = {k: k.rsplit(".", 1)[-1] for k in keys}
     taken = list(leaf.values())
-    return {k: n if taken.count(n) == 1 and n not in CONFIG_COLUMNS else k for k, n in leaf.items()}
+    return {k: n if taken.count(n) == 1 and n not in TRIAL_COLUMNS else k for k, n in leaf.items()}
 
 
 def _usual_settings(g: pd.DataFrame, keys) -> dict[str, str]:

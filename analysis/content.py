@@ -7,8 +7,8 @@ from typing import Optional
 
 import pandas as pd
 
+from analysis.configuration import parse_settings, setting_column, varying_settings
 from analysis.frontier import HV_REF_FLOPS_FACTOR
-from analysis.load import parse_settings, setting_column, varying_settings
 from analysis.pipeline import Analysis, status_counts
 from analysis.plots import STRATEGY_ORDER
 from analysis.render import Block, Bullets, Heading, Image, Para, Table

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.aggregate import RELEVANT_KNOBS
-from analysis.load import SETTINGS, parse_settings
+from analysis.configuration import SETTINGS, parse_settings
 
 HV_REF_FLOPS_FACTOR = 1.1
 HV_REF_F1 = 0.0

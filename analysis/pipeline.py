@@ -1,18 +1,15 @@
 """From an experiment folder to every table the report needs (no files written here)."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Optional
 
 import pandas as pd
 
 from analysis import aggregate, frontier
-from analysis.load import load_experiment, rounds_table, trials_table
+from analysis.load import load_experiment
 from analysis.problems import NoUsableDataError, ProblemLog
-
-# Per-trial parameters that differ between seeds of one configuration by design.
-_NOISY_PARAM_HINTS = ("dir", "path", "name", "id", "seed", "time", "date", "host", "node", "pid", "uri", "url")
+from analysis.tables import rounds_table, trials_table
 
 
 @dataclass
@@ -39,7 +36,7 @@ def analyse(uri: str, tolerance_points: float = 0.5) -> Analysis:
     problems = exp.problems
     if not exp.trials:
         raise NoUsableDataError(
-            f"No runs found under {uri}: no folder holds rounds.jsonl, summary.json, params.json or result.json."
+            f"No runs found under {uri}: no folder holds summary.json, rounds.jsonl or Ray's trial files."
         )
     trials = trials_table(exp)
     rounds = rounds_table(exp, trials)
@@ -53,7 +50,6 @@ def analyse(uri: str, tolerance_points: float = 0.5) -> Analysis:
             f"{int(((trials['status'] == 'finished') & (trials['n_rounds'] == 0)).sum())} finished without records)."
         )
     summary = aggregate.seed_summary(metrics)  # duplicates already noted by finished_unique
-    _note_pooled_params(trials, used, summary, problems)
     curves = aggregate.mean_curves(rounds, used)
     curves["on_front"] = frontier.round_front(curves).to_numpy() if len(curves) else pd.Series(dtype=bool)
     summary["pareto"] = frontier.final_front(summary).to_numpy()
@@ -66,26 +62,6 @@ def analyse(uri: str, tolerance_points: float = 0.5) -> Analysis:
     best = frontier.best_by_validation(summary)
     cheapest = frontier.cheapest_matched(summary.drop(columns=list(sav.columns)), sav)
     return Analysis(uri, trials, rounds, metrics, used, summary, curves, hv, best, cheapest, problems, tolerance_points)
-
-
-def _note_pooled_params(trials: pd.DataFrame, used: pd.DataFrame, summary: pd.DataFrame, problems: ProblemLog) -> None:
-    """Note non-canonical parameters that differ between the seeds pooled into one configuration."""
-    t = trials[trials["trial"].isin(set(used["trial"]))]
-    label = dict(zip(zip(summary["dataset"], summary["config_id"]), summary["config"]))
-    for (ds, cid), g in t.groupby(["dataset", "config_id"], dropna=False):
-        params = [json.loads(p) for p in g["extra_params"]]
-        keys = set().union(*params) if params else set()
-        differing = []
-        for key in sorted(keys):
-            if any(h in key.lower() for h in _NOISY_PARAM_HINTS):
-                continue
-            # a parameter one source records and another does not is not a difference
-            values = {json.dumps(p[key], sort_keys=True) for p in params if p.get(key) is not None}
-            if len(values) > 1:
-                differing.append(f"'{key}' ({', '.join(sorted(values)[:4])})")
-        if differing:
-            problems.add(f"{ds} / {label.get((ds, cid), cid)}: the pooled trials differ in {', '.join(differing)}; "
-                         "they are aggregated as one configuration")
 
 
 def status_counts(trials: pd.DataFrame, dataset: Optional[str] = None) -> dict[str, int]:

@@ -49,3 +49,10 @@ RECORD_FIELDS = tuple(f.name for f in fields(RoundRecord))
 NUMERIC_FIELDS = tuple(
     name for name in RECORD_FIELDS if name not in ("strategy_used",)
 )
+
+# The canonical columns of a trial (DESIGN.md section 8), in order: the readable description of a
+# run that summary.json's "trial", the sweep's table and HParams, and analysis share.
+TRIAL_COLUMNS = (
+    "dataset", "strategy", "after", "epsilon", "k", "c", "monitor", "seed",
+    "model", "sampler", "epochs", "finetune_epochs", "replay",
+)

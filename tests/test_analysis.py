@@ -12,8 +12,9 @@ import pytest
 
 from analysis import aggregate, frontier
 from analysis.aggregate import aulc, mean_std_ci, seed_summary, t975
+from analysis.configuration import config_key
 from analysis.frontier import hypervolume, normalised_log_hv, pareto_mask
-from analysis.load import CONFIG_COLUMNS, config_key
+from hybridal.records import TRIAL_COLUMNS
 
 
 # ----------------------------------------------------------------------------- Pareto
@@ -161,7 +162,7 @@ def test_aulc_on_a_hand_computed_curve():
 
 
 def _metrics_row(dataset, strategy, seed, test, val, flops, **cfg):
-    row = {c: None for c in CONFIG_COLUMNS} | {"dataset": dataset, "strategy": strategy, "seed": seed} | cfg
+    row = {c: None for c in TRIAL_COLUMNS} | {"dataset": dataset, "strategy": strategy, "seed": seed} | cfg
     row |= {"trial": f"{dataset}-{strategy}-{cfg.get('epsilon')}-{seed}", "status": "finished", "source": "run",
             "n_rounds": 3, "final_round": 2, "final_n_labeled": 264,
             "final_test_f1": test, "final_test_accuracy": test, "final_val_f1": val, "aulc": test,

@@ -1,10 +1,12 @@
 """Builders of synthetic experiment folders for the analysis tests (and a check of the builders).
 
-`make_experiment` writes a sweep in either layout: Ray Tune trial folders (params.json,
-result.json, progress.csv, experiment_state-*.json) or plain `hybridal run` folders
-(rounds.jsonl, summary.json, config.yaml). Curves and costs are simulated so that retrain
-is the most accurate and most expensive, new_only the cheapest, and deltaf1 switches by the
-real ΔF1 rule on a noisy validation curve.
+`make_experiment` writes a sweep in either layout: Ray Tune trial folders (the run's own files
+beside Ray's params.json, result.json, progress.csv, experiment_state-*.json) or plain
+`hybridal run` folders (rounds.jsonl, summary.json, config.yaml). summary.json follows the
+engine's contract: written when the run starts ("running") and at its end ("finished"), always
+with "trial" (the canonical columns) and "config" (the whole engine config). Curves and costs
+are simulated so that retrain is the most accurate and most expensive, new_only the cheapest,
+and deltaf1 switches by the real ΔF1 rule on a noisy validation curve.
 """
 from __future__ import annotations
 
@@ -16,8 +18,7 @@ from typing import Any, Iterable, Optional
 
 import numpy as np
 
-from analysis.schema import RECORD_FIELDS
-from hybridal.records import RoundRecord
+from hybridal.records import RECORD_FIELDS, RoundRecord
 
 
 FLOPS_PER_SAMPLE = 6 * 22.7e6 * 128     # one training pass of one example (MiniLM-ish)
@@ -96,7 +97,7 @@ def engine_config(cfg: dict, total_rounds: int = 8, engine: Optional[dict] = Non
         "seed": cfg["seed"], "experiment_name": f"run_{cfg['seed']}", "save_dir": "./experiments",
         "total_rounds": total_rounds, "data": cfg["dataset"], "model_name_or_path": cfg["model"],
         "tokenizer_kwargs": {"max_length": 128}, "strategy_class": cfg["strategy"], "strategy_kwargs": kwargs,
-        "finetune_epochs": None, "replay": cfg.get("replay"), "monitor": cfg["monitor"], "monitor_fraction": 0.1,
+        "finetune_epochs": cfg.get("finetune_epochs"), "replay": cfg.get("replay"), "monitor": cfg["monitor"], "monitor_fraction": 0.1,
         "sampler_class": cfg["sampler"], "sampler_kwargs": {"seed": cfg["seed"]}, "epochs": cfg["epochs"],
         "optimizer_kwargs": {"lr": 5e-5, "weight_decay": 0.01},
     } | (engine or {})
@@ -107,31 +108,44 @@ def run_config_yaml(cfg: dict, total_rounds: int = 8, engine: Optional[dict] = N
     return "".join(f"{k}: {json.dumps(v)}\n" for k, v in engine_config(cfg, total_rounds, engine).items())  # JSON is YAML
 
 
-def write_run(folder: Path, cfg: dict, records: list[dict], finished: bool = True, engine: Optional[dict] = None) -> Path:
-    """A plain `hybridal run` output folder; `engine` overrides keys of its config.yaml."""
+def summary_json(cfg: dict, records: list[dict], total_rounds: int, engine: Optional[dict] = None) -> dict:
+    """summary.json as the engine writes it: "running" until the last round, then "finished" with
+    the final test metrics (a running one holds them empty, as the engine's does)."""
+    finished = len(records) >= total_rounds
+    last = records[-1] if finished and records else {}
+    return {
+        "status": "finished" if finished else "running", "trial": cfg,
+        "config": engine_config(cfg, total_rounds, engine), "rounds": len(records),
+        "switch_round": switch_round_of(records),
+        "final_test": {"f1": last.get("test_f1"), "accuracy": last.get("test_accuracy"),
+                       "loss": 0.4 if finished else None},
+    }
+
+
+def write_run(folder: Path, cfg: dict, records: list[dict], finished: bool = True, engine: Optional[dict] = None,
+              total_rounds: Optional[int] = None) -> Path:
+    """A `hybridal run` output folder; `engine` overrides keys of its engine config. An unfinished
+    run has `total_rounds` (default: two more than recorded) and a "running" summary.json."""
+    total = total_rounds if total_rounds is not None else len(records) + (0 if finished else 2)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "rounds.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
-    (folder / "config.yaml").write_text(run_config_yaml(cfg, len(records) if finished else len(records) + 2, engine))
-    if finished:
-        last = records[-1]
-        (folder / "summary.json").write_text(json.dumps({
-            "trial": cfg, "status": "finished", "switch_round": switch_round_of(records),
-            "final_test": {"f1": last.get("test_f1"), "accuracy": last.get("test_accuracy"), "loss": 0.4},
-        }))
+    (folder / "config.yaml").write_text(run_config_yaml(cfg, total, engine))
+    (folder / "summary.json").write_text(json.dumps(summary_json(cfg, records, total, engine)))
     return folder
 
 
-def write_ray_trial(exp: Path, name: str, cfg: dict, records: list[dict], total_rounds: Optional[int],
-                    error: Optional[str] = None, engine: Optional[dict] = None) -> Path:
-    """A Ray Tune trial folder as Ray 2.x writes it (params.json, result.json, progress.csv);
-    `engine` overrides keys of its engine config."""
+def write_ray_trial(exp: Path, name: str, cfg: dict, records: list[dict], total_rounds: int,
+                    error: Optional[str] = None, engine: Optional[dict] = None, run_files: bool = True) -> Path:
+    """A sweep trial folder as Ray 2.x and the trainable write it: the run's own files (unless
+    `run_files` is False: the trial failed before its run began) beside Ray's params.json,
+    result.json, progress.csv and, where it failed, error.txt."""
     d = exp / name
     d.mkdir(parents=True, exist_ok=True)
-    # as hybridal.tune writes it: canonical columns, total_rounds, trial_name, the nested engine config
-    params = dict(cfg) | ({"total_rounds": total_rounds} if total_rounds is not None else {})
-    params["trial_name"] = name
-    if total_rounds is not None:  # without it nothing in params.json says how many rounds a run has
-        params["engine"] = engine_config(cfg, total_rounds, engine)
+    if run_files:
+        write_run(d, cfg, records, finished=len(records) >= total_rounds, engine=engine, total_rounds=total_rounds)
+    # as the sweep writes it: canonical columns, total_rounds, trial_name, the nested engine config
+    params = dict(cfg) | {"total_rounds": total_rounds, "trial_name": name,
+                          "engine": engine_config(cfg, total_rounds, engine)}
     (d / "params.json").write_text(json.dumps(params, indent=2))
     lines = []
     t = 0.0

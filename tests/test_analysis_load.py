@@ -1,4 +1,5 @@
-"""Reading experiment folders: plain run folders, Ray Tune trial folders, damaged input, fsspec URLs."""
+"""Reading experiment folders: run folders (summary.json + rounds.jsonl), sweep trials, trials Ray
+alone knows about, older runs, damaged input, fsspec URLs."""
 from __future__ import annotations
 
 import json
@@ -11,9 +12,10 @@ from test_analysis_fixtures import (config, make_experiment, simulate, switch_ro
                                     write_ray_trial, write_run)
 
 from analysis import aggregate
-from analysis.load import CONFIG_COLUMNS, load_experiment, rounds_table, trials_table
+from analysis.load import load_experiment
 from analysis.problems import AnalysisError
-from analysis.schema import RECORD_FIELDS
+from analysis.tables import rounds_table, trials_table
+from hybridal.records import RECORD_FIELDS, TRIAL_COLUMNS
 
 
 def _by_trial(exp):
@@ -34,11 +36,12 @@ def test_plain_run_folders_are_read_with_their_summary(tmp_path):
     t = _by_trial(exp)
     assert set(t) == {"runs/a", "runs/b"}
     assert t["runs/a"].status == "finished" and t["runs/a"].source == "run"
-    assert t["runs/a"].config == {c: cfg[c] for c in CONFIG_COLUMNS}
+    assert t["runs/a"].config == {c: cfg[c] for c in TRIAL_COLUMNS}
     assert len(t["runs/a"].rounds) == 6
-    # no summary.json: unfinished; its config comes from config.yaml
+    # summary.json says "running": unfinished, described all the same
     assert t["runs/b"].status == "incomplete" and t["runs/b"].config["strategy"] == "retrain"
-    assert "incomplete" in _problems(exp)
+    assert t["runs/b"].settings == t["runs/a"].settings | {"total_rounds": 8}
+    assert "incomplete, left out of the aggregates (summary.json says running" in _problems(exp)
 
     trials = trials_table(exp)
     m = aggregate.trial_metrics(rounds_table(exp, trials), trials).set_index("trial")
@@ -48,62 +51,74 @@ def test_plain_run_folders_are_read_with_their_summary(tmp_path):
     assert m.loc["runs/a", "wall_seconds"] == pytest.approx(sum(r["wall_seconds"] for r in recs))
 
 
-def test_ray_trials_finish_by_total_rounds_error_or_state(tmp_path):
+def test_sweep_trial_status_comes_from_summary_json_and_ray_only_lists_the_rest(tmp_path):
     exp_dir = tmp_path / "exp"
-    c = [config("imdb", "retrain", s) for s in (1, 2, 3, 4, 5)]
+    c = [config("imdb", "retrain", s) for s in (1, 2, 3, 4, 5, 6)]
     write_ray_trial(exp_dir, "trainable_x_00000_0", c[0], simulate(c[0], 5), total_rounds=5)          # finished
     write_ray_trial(exp_dir, "trainable_x_00001_1", c[1], simulate(c[1], 5)[:2], total_rounds=5,
-                    error="RuntimeError: CUDA out of memory")                                        # errored
+                    error="RuntimeError: CUDA out of memory")                                        # died mid-run
     write_ray_trial(exp_dir, "trainable_x_00002_2", c[2], simulate(c[2], 5)[:3], total_rounds=5)       # running
-    write_ray_trial(exp_dir, "trainable_x_00003_3", c[3], simulate(c[3], 4), total_rounds=None)        # by Ray state
+    write_ray_trial(exp_dir, "trainable_x_00003_3", c[3], [], total_rounds=5, run_files=False,
+                    error="\x1b[36mValueError: data='imdbb' is unknown\x1b[39m")                  # before its run
     write_ray_trial(exp_dir, "trainable_x_00004_4", c[4], simulate(c[4], 5), total_rounds=5,
                     error="RuntimeError: preempted")                                                 # retried, done
-    write_ray_state(exp_dir, [("x_00003", "TERMINATED", "trainable_x_00003_3"),
-                              ("x_00002", "RUNNING", "trainable_x_00002_2"),
+    bad = write_ray_trial(exp_dir, "trainable_x_00005_5", c[5], [], total_rounds=5)                    # its input
+    summary = json.loads((bad / "summary.json").read_text())
+    (bad / "summary.json").write_text(json.dumps(summary | {"status": "error", "error": "label_budget=10 is too small"}))
+    write_ray_state(exp_dir, [("x_00002", "RUNNING", "trainable_x_00002_2"),
                               ("x_00009", "PENDING", "trainable_x_00009_9")])
     exp = load_experiment(str(exp_dir))
     t = _by_trial(exp)
     assert {k: v.status for k, v in t.items()} == {
         "trainable_x_00000_0": "finished", "trainable_x_00001_1": "errored", "trainable_x_00002_2": "incomplete",
-        "trainable_x_00003_3": "finished", "trainable_x_00004_4": "finished",
+        "trainable_x_00003_3": "errored", "trainable_x_00004_4": "finished", "trainable_x_00005_5": "errored",
     }
     assert all(v.source == "ray" for v in t.values())
-    assert t["trainable_x_00000_0"].trial_id == "x_00000"  # from result.json when Ray's state does not list it
-    assert t["trainable_x_00003_3"].trial_id == "x_00003"
+    assert t["trainable_x_00003_3"].config == {col: c[3][col] for col in TRIAL_COLUMNS} and not t["trainable_x_00003_3"].rounds
+    assert len(t["trainable_x_00001_1"].rounds) == 2
     p = _problems(exp)
     assert "errored: RuntimeError: CUDA out of memory" in p
+    assert "errored: ValueError: data='imdbb' is unknown (1 trial" in p
+    assert "errored: label_budget=10 is too small" in p
     assert "still running" in p
     assert "1 trial(s) listed in Ray's experiment state have no result folder" in p
-    assert "retried" in p
 
 
-def test_ray_trial_done_flag_and_progress_csv_fallback(tmp_path):
-    cfg = config("agnews", "new_only", 1)
-    d = write_ray_trial(tmp_path, "t1", cfg, simulate(cfg, 4), total_rounds=None)
-    lines = (d / "result.json").read_text().splitlines()
-    last = json.loads(lines[-1]) | {"done": True}
-    (d / "result.json").write_text("\n".join(lines[:-1] + [json.dumps(last)]) + "\n")
-    cfg2 = config("agnews", "new_only", 2)
-    d2 = write_ray_trial(tmp_path, "t2", cfg2, simulate(cfg2, 4), total_rounds=4)
-    (d2 / "result.json").unlink()  # only progress.csv left
-    exp = load_experiment(str(tmp_path))
-    t = _by_trial(exp)
-    assert t["t1"].status == "finished"
-    assert t["t2"].status == "finished" and len(t["t2"].rounds) == 4
-    r = rounds_table(exp)
-    r2 = r[r["trial"] == "t2"]
-    assert r2["switched"].tolist() == [False] * 4 and r2["test_f1"].notna().all()
-
-
-def test_rounds_jsonl_in_a_ray_trial_folder_is_preferred_and_checkpoints_ignored(tmp_path):
+def test_ray_result_files_are_not_read_for_a_trial_with_run_files(tmp_path):
     cfg = config("agnews", "retrain", 1)
     recs = simulate(cfg, 4)
-    d = write_ray_trial(tmp_path, "trial", cfg, recs[:2], total_rounds=4)   # result.json lags behind
-    write_run(d / "run", cfg, recs)                                          # the trainable's own output
-    write_run(d / "checkpoint_000001", cfg, recs[:1])                        # a checkpoint copy: ignored
+    d = write_ray_trial(tmp_path, "trial", cfg, recs, total_rounds=4)
+    (d / "result.json").write_text('{"round": 0, "val_f1": ')        # damaged: never opened
+    (d / "params.json").write_text(json.dumps({"dataset": "imdb"}))   # disagrees: the summary is the record
+    write_run(d / "checkpoint_000001", cfg, recs[:1])                  # a checkpoint copy: ignored
     exp = load_experiment(str(tmp_path))
     assert [t.trial for t in exp.trials] == ["trial"]
     assert exp.trials[0].status == "finished" and len(exp.trials[0].rounds) == 4
+    assert exp.trials[0].config["dataset"] == "agnews" and exp.trials[0].source == "ray"
+    assert not exp.problems.lines()
+
+
+def test_a_ray_folder_around_a_run_folder_is_that_run(tmp_path):
+    cfg = config("agnews", "retrain", 1)
+    d = write_ray_trial(tmp_path, "trial", cfg, [], total_rounds=3, run_files=False)
+    write_run(d / "run", cfg, simulate(cfg, 3))
+    pending = write_ray_trial(tmp_path, "pending", cfg, [], total_rounds=3, run_files=False)
+    (pending / "result.json").unlink()
+    exp = load_experiment(str(tmp_path))
+    assert {t.trial: t.status for t in exp.trials} == {"pending": "incomplete", "trial/run": "finished"}
+    assert "pending, or stopped before its run began" in _problems(exp)
+
+
+def test_older_runs_without_summary_json_fall_back_to_config_yaml(tmp_path):
+    cfg = config("agnews", "deltaf1", 1, epsilon=0.02, k=2, monitor="acquired", c=0.1)
+    run = write_run(tmp_path / "old", cfg, simulate(cfg, 3), finished=False)
+    (run / "summary.json").unlink()  # written only at the end by older engines
+    exp = load_experiment(str(tmp_path))
+    t = exp.trials[0]
+    assert t.status == "incomplete" and "no summary.json" in _problems(exp)
+    assert t.config == {c: cfg[c] for c in TRIAL_COLUMNS}
+    assert t.settings["optimizer_kwargs.lr"] == 5e-5  # PyYAML reads 5e-05 as text; one spelling per value
+    assert len(t.rounds) == 3
 
 
 def test_half_written_line_is_skipped_and_reported(tmp_path):
@@ -119,7 +134,7 @@ def test_half_written_line_is_skipped_and_reported(tmp_path):
 def test_half_written_summary_makes_the_run_incomplete(tmp_path):
     cfg = config("agnews", "retrain", 1)
     run = write_run(tmp_path / "r", cfg, simulate(cfg, 3))
-    (run / "summary.json").write_text('{"trial": {"dataset": "agn')
+    (run / "summary.json").write_text('{"trial": {"dataset": "agn')  # copied while written
     exp = load_experiment(str(tmp_path))
     assert exp.trials[0].status == "incomplete"
     assert exp.trials[0].config["dataset"] == "agnews"  # from config.yaml
@@ -131,9 +146,7 @@ def test_missing_record_fields_and_config_columns_from_older_runs(tmp_path):
     old_cfg = {k: v for k, v in cfg.items() if k not in ("replay", "finetune_epochs")}
     recs = [{k: v for k, v in r.items() if k not in ("test_accuracy", "monitor_f1", "short_batch", "cum_train_flops")}
             for r in simulate(cfg, 3)]
-    run = write_run(tmp_path / "old", old_cfg, recs)
-    yaml_text = (run / "config.yaml").read_text().splitlines()
-    (run / "config.yaml").write_text("\n".join(x for x in yaml_text if not x.startswith(("replay", "finetune_epochs"))))
+    write_run(tmp_path / "old", old_cfg, recs)
     exp = load_experiment(str(tmp_path))
     p = _problems(exp)
     assert "records lack fields test_accuracy" in p
@@ -162,7 +175,7 @@ def test_rounds_table_is_tidy_and_survives_parquet(tmp_path):
         write_run(tmp_path / f"r{s}", cfg, simulate(cfg, 3))
     r = rounds_table(load_experiment(str(tmp_path)))
     assert len(r) == 6
-    assert list(r.columns) == ["trial", "status", "source", *CONFIG_COLUMNS, *RECORD_FIELDS]
+    assert list(r.columns) == ["trial", "status", "source", *TRIAL_COLUMNS, *RECORD_FIELDS]
     r.to_parquet(tmp_path / "x.parquet")
     back = pd.read_parquet(tmp_path / "x.parquet")
     assert back.shape == r.shape and back["cum_train_flops"].equals(r["cum_train_flops"])
@@ -194,26 +207,27 @@ def test_missing_folder_is_an_analysis_error(tmp_path):
         load_experiment(str(tmp_path / "file"))
 
 
-def test_metrics_fall_back_to_records_without_summary(tmp_path):
+def test_metrics_of_a_running_trial_come_from_its_records(tmp_path):
     cfg = config("agnews", "deltaf1", 1, epsilon=0.02, k=1)
     recs = simulate(cfg, 6)
-    write_ray_trial(tmp_path, "t", cfg, recs, total_rounds=6)
+    write_ray_trial(tmp_path, "t", cfg, recs, total_rounds=8)  # its summary.json says running, final_test empty
     exp = load_experiment(str(tmp_path))
     trials = trials_table(exp)
     m = aggregate.trial_metrics(rounds_table(exp, trials), trials).iloc[0]
+    assert m["status"] == "incomplete"
     assert m["final_test_f1"] == recs[-1]["test_f1"]
     assert m["switch_round"] == switch_round_of(recs)
     assert m["final_val_f1"] == recs[-1]["val_f1"]
     assert not math.isnan(m["aulc"])
 
 
-def test_schema_is_hybridal_records_without_importing_torch():
+def test_analysis_and_the_trial_record_import_no_torch():
     import subprocess
     import sys
 
-    code = ("import sys, analysis.load; from analysis.schema import RECORD_FIELDS; "
+    code = ("import sys, analysis.pipeline, hybridal.records; "
             "assert 'torch' not in sys.modules and 'hybridal.active_learning' not in sys.modules; "
-            "import hybridal.records as r; assert RECORD_FIELDS == r.RECORD_FIELDS; print('ok')")
+            "print('ok')")
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300)
     assert proc.stdout.strip() == "ok", proc.stderr[-2000:]
@@ -282,7 +296,7 @@ def test_seed_name_paths_and_execution_settings_do_not_split_a_configuration(tmp
     from analysis.pipeline import analyse
 
     c1, c2 = config("agnews", "retrain", 1), config("agnews", "retrain", 2)
-    # Ray trial (numbers from JSON) and plain run (config.yaml, where PyYAML reads 5e-05 as text)
+    # a sweep trial and a plain run of one configuration, executed differently
     write_ray_trial(tmp_path, "t1", c1, simulate(c1, 3), total_rounds=3,
                     engine={"device": "auto", "num_threads": 1, "tensorboard": True})
     write_run(tmp_path / "runs" / "r2", c2, simulate(c2, 3),
@@ -292,20 +306,25 @@ def test_seed_name_paths_and_execution_settings_do_not_split_a_configuration(tmp
     assert a.summary["n_seeds"].tolist() == [2]
     assert a.summary["config"].tolist() == ["retrain"]
     assert json.loads(a.summary.loc[0, "settings"])["optimizer_kwargs.lr"] == 5e-5
+    assert not a.problems.lines()  # executing differently is by design, not a data problem
 
 
 def test_a_trial_without_a_run_config_is_noted(tmp_path):
     cfg = config("imdb", "retrain", 1)
-    write_ray_trial(tmp_path, "old", cfg, simulate(cfg, 3), total_rounds=None)
+    run = write_run(tmp_path / "old", cfg, simulate(cfg, 3))
+    summary = json.loads((run / "summary.json").read_text())
+    (run / "summary.json").write_text(json.dumps({k: v for k, v in summary.items() if k != "config"}))
+    (run / "config.yaml").unlink()
     exp = load_experiment(str(tmp_path))
-    assert exp.trials[0].settings is None
+    assert exp.trials[0].settings is None and exp.trials[0].status == "finished"
     assert "has no full run config" in _problems(exp)
 
 
 def test_newer_record_fields_are_typed_and_their_absence_is_only_a_note(tmp_path, monkeypatch):
-    import analysis.load as load
+    import analysis.rounds
+    import analysis.tables
 
-    newer = ("test_flops", "cum_test_flops", "test_rows", "monitor_classes")
+    newer = ("test_flops", "cum_test_flops", "test_rows")
     cfg = config("agnews", "retrain", 1)
     recs = [r | {"test_flops": 10 * (i + 1), "cum_test_flops": 10 * (i + 1) * (i + 2) // 2,
                  "test_rows": "full", "monitor_classes": 4} for i, r in enumerate(simulate(cfg, 3))]
@@ -313,7 +332,8 @@ def test_newer_record_fields_are_typed_and_their_absence_is_only_a_note(tmp_path
     assert trials_table(load_experiment(str(tmp_path)))["n_rounds"].tolist() == [3]  # today's schema: extras ignored
     old = config("agnews", "retrain", 2)
     write_run(tmp_path / "old", old, simulate(old, 3))
-    monkeypatch.setattr(load, "RECORD_FIELDS", RECORD_FIELDS + newer)  # the schema with the new fields
+    for module in (analysis.rounds, analysis.tables):  # the schema with the new fields
+        monkeypatch.setattr(module, "RECORD_FIELDS", RECORD_FIELDS + newer)
     exp = load_experiment(str(tmp_path))
     rounds = rounds_table(exp).set_index(["trial", "round"])
     assert rounds.loc[("new", 2), "test_rows"] == "full" and rounds.loc[("new", 2), "monitor_classes"] == 4

@@ -123,7 +123,7 @@ def test_damaged_sweep_is_analysed_and_its_problems_listed(tmp_path, capsys):
                     error="RuntimeError: CUDA error: out of memory")
     running = config("agnews", "finetune", 3)
     write_ray_trial(exp, "trainable_abc12_00101_101_run", running, simulate(running, 6)[:3], 6)
-    with open(exp / "trainable_abc12_00101_101_run" / "result.json", "a") as f:
+    with open(exp / "trainable_abc12_00101_101_run" / "rounds.jsonl", "a") as f:
         f.write('{"round": 3, "val_f1"')
     old = config("agnews", "new_only", 3)
     write_run(exp / "older_runs" / "n3", old, [{k: v for k, v in r.items() if k != "test_accuracy"}
@@ -195,18 +195,6 @@ def test_second_run_replaces_outputs_in_place(tmp_path):
     assert main([str(exp), "--out", str(out)]) == 0
     assert sorted(p.name for p in out.rglob("*")) == first
     assert np.isfinite(pd.read_csv(out / "summary.csv")["aulc_mean"]).all()
-
-
-def test_seeds_pooled_despite_a_differing_parameter_are_reported(tmp_path):
-    from analysis.pipeline import analyse
-
-    for seed, lr in ((1, 5e-5), (2, 1e-4)):
-        cfg = config("agnews", "retrain", seed) | {"lr": lr, "output_dir": f"/x/{seed}"}
-        write_ray_trial(tmp_path, f"t{seed}", cfg, simulate(cfg, 3), total_rounds=3)
-    a = analyse(str(tmp_path))
-    lines = a.problems.lines()
-    assert len(lines) == 1 and "differ in 'lr' (0.0001, 5e-05)" in lines[0]  # output_dir differs by design
-    assert a.summary["n_seeds"].tolist() == [2]
 
 
 def test_a_single_run_gives_a_full_report(tmp_path, capsys):
