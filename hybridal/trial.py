@@ -4,6 +4,7 @@ reader takes it from there rather than rebuilding it."""
 from __future__ import annotations
 
 from .config import ExperimentConfig
+from .records import TRIAL_COLUMNS
 from .samplers import build_sampler
 from .strategies import DeltaF1Strategy, build_strategy
 
@@ -12,7 +13,7 @@ def trial_columns(cfg: ExperimentConfig) -> dict:
     """The canonical columns of `cfg`, in the order readers show them."""
     strategy = build_strategy(cfg.strategy_class, **cfg.strategy_kwargs)
     is_hybrid = isinstance(strategy, DeltaF1Strategy)
-    return {
+    columns = {
         "dataset": cfg.data,
         "strategy": strategy.name,
         "after": strategy.after if is_hybrid else None,
@@ -27,3 +28,5 @@ def trial_columns(cfg: ExperimentConfig) -> dict:
         "finetune_epochs": cfg.steady_finetune_epochs,
         "replay": cfg.replay,
     }
+    assert tuple(columns) == TRIAL_COLUMNS, "trial_columns and records.TRIAL_COLUMNS must list the same columns"
+    return columns
