@@ -47,12 +47,12 @@ INT_CONFIG = ("k", "seed", "epochs", "finetune_epochs", "replay")
 STR_CONFIG = ("dataset", "strategy", "after", "monitor", "model", "sampler")
 
 # Record fields added after the first runs were made; their absence is only a note.
-OPTIONAL_RECORD_FIELDS = ("monitor_f1", "short_batch")
+OPTIONAL_RECORD_FIELDS = ("monitor_f1", "short_batch", "test_flops", "cum_test_flops", "test_rows", "test_n")
 BOOL_RECORD_FIELDS = ("switched", "short_batch")
-STR_RECORD_FIELDS = ("strategy_used",)
+STR_RECORD_FIELDS = ("strategy_used", "test_rows")
 # Integer counters become nullable Int64; FLOPs stay float64 (no overflow on huge sweeps).
 INT_RECORD_FIELDS = (
-    "round", "n_labeled", "n_new", "stable_count", "train_samples", "train_tokens",
+    "round", "n_labeled", "n_new", "stable_count", "train_samples", "train_tokens", "test_n",
 )
 
 STATUSES = ("finished", "incomplete", "errored")
