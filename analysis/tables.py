@@ -19,7 +19,7 @@ BOOL_RECORD_FIELDS = ("switched", "short_batch")
 STR_RECORD_FIELDS = ("strategy_used", "test_rows")
 # Integer counters become nullable Int64; FLOPs stay float64 (no overflow on huge sweeps).
 INT_RECORD_FIELDS = (
-    "round", "n_labeled", "n_new", "stable_count", "train_samples", "train_tokens", "monitor_classes",
+    "round", "n_labeled", "n_new", "stable_count", "train_samples", "train_tokens", "monitor_classes", "test_n",
 )
 _SUMMARY_COLUMNS = ("summary_test_f1", "summary_test_accuracy", "summary_switch_round")
 

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from .config import ExperimentConfig
-from .data import RunSplits, load_named_or_path, make_run_splits
+from .data import RunSplits, indices_fingerprint, load_named_or_path, make_run_splits, per_round_test_rows
 from .errors import ConfigError, DataError
 from .flops import FlopsModel
 from .hardware import configure_backends, resolve_device, resolve_precision
@@ -94,6 +94,7 @@ class ActiveLearning:
             tokens, cached = tokenize_cached(getattr(self.splits, split).texts, tokenizer, cfg.max_length)
             self.tokens[split], self.tokenization_cached[split] = tokens, cached
         self.labels = {split: getattr(self.splits, split).labels for split in ("pool", "validation", "test")}
+        self.test_subsample = per_round_test_rows(self.labels["test"], cfg.test_subsample_size, cfg.seed)
         self.pool_labels_t = torch.from_numpy(self.labels["pool"])
         model = load_model(cfg.model_name_or_path, self.num_labels, cfg.seed)
         self.model = ResettableModel(model, self.device)
@@ -156,10 +157,9 @@ class ActiveLearning:
         monitor_classes = monitor.classes_present if monitor.n else None
         delta, count = self.strategy.observe(r, monitor_f1)
         last = self._is_last_round(r)
-        test = None
-        if r % cfg.test_every == 0 or last:
-            test = self._evaluate("test", self.labels_rows("test"))
-            infer_flops += test.flops
+        test_rows = self._test_rows_for(r, last)
+        test = self._evaluate("test", self._test_row_indices(test_rows)) if test_rows else None
+        test_flops = test.flops if test else 0   # measurement, kept out of the AL cost
         eval_seconds = time.perf_counter() - e_start
 
         prev = self.records[-1] if self.records else None
@@ -174,11 +174,13 @@ class ActiveLearning:
             train_seconds=train.seconds, query_seconds=query_seconds, eval_seconds=eval_seconds,
             wall_seconds=time.perf_counter() - wall_start, monitor_f1=monitor_f1, short_batch=short_batch,
             monitor_classes=monitor_classes,
+            test_flops=test_flops, cum_test_flops=(prev.cum_test_flops if prev else 0) + test_flops,
+            test_rows=test_rows, test_n=test.n if test else None,
         )
         self.records.append(record)
         self.next_round = r + 1
         self.final_validation = val
-        if test is not None:
+        if test_rows == "full":   # final metrics only ever come from the full split
             self.final_test = test
         self.finished = last
         self.writer.write_records(self.records)
@@ -187,6 +189,18 @@ class ActiveLearning:
 
     def labels_rows(self, split: str) -> np.ndarray:
         return np.arange(len(self.labels[split]))
+
+    def _test_rows_for(self, r: int, last: bool) -> Optional[str]:
+        """Which test rows round r evaluates: the full split after the last round; the
+        per-round subsample (or the full split, without one) every `test_every` rounds."""
+        if last:
+            return "full"
+        if r % self.cfg.test_every:
+            return None
+        return "full" if self.test_subsample is None else "subsample"
+
+    def _test_row_indices(self, test_rows: str) -> np.ndarray:
+        return self.labels_rows("test") if test_rows == "full" else self.test_subsample
 
     def _is_last_round(self, r: int) -> bool:
         cfg = self.cfg
@@ -306,7 +320,8 @@ class ActiveLearning:
         totals = {
             "train_flops": sum(r.train_flops for r in self.records),
             "infer_flops": sum(r.infer_flops for r in self.records),
-            "total_flops": self.records[-1].cum_total_flops if self.records else 0,
+            "total_flops": self.records[-1].cum_total_flops if self.records else 0,   # AL cost: test excluded
+            "test_flops": sum(r.test_flops for r in self.records),
             "train_samples": sum(r.train_samples for r in self.records),
             "train_tokens": sum(r.train_tokens for r in self.records),
             **{f: sum(getattr(r, f) for r in self.records) for f in ("train_seconds", "query_seconds", "eval_seconds", "wall_seconds")},
@@ -330,7 +345,16 @@ class ActiveLearning:
             "environment": environment(self.device, self.precision),
             "selected_indices": {str(r): idx for r, idx in self.pool.selected_by_round().items()},
             "monitor_indices": self.pool.monitor_indices().tolist(),
+            "test_subsample": self.test_subsample_summary(),
         }
+
+    def test_subsample_summary(self) -> dict:
+        """The per-round test rows (positions in the run's test split), so runs can be checked
+        for having used the same rows; null indices: every round used the full split."""
+        rows = self.test_subsample
+        return {"size": len(self.labels["test"]) if rows is None else len(rows), "of": len(self.labels["test"]),
+                "test_every": self.cfg.test_every, "fingerprint": None if rows is None else indices_fingerprint(rows),
+                "indices": None if rows is None else rows.tolist()}
 
     def save_experiment(self) -> Path:
         """Write summary.json (config.yaml and rounds.jsonl are kept current every round)."""

@@ -12,6 +12,8 @@ from .errors import ConfigError, DataError
 
 def format_record(rec) -> str:
     test = f"test F1 {rec.test_f1:.3f}" if rec.test_f1 is not None else "test F1 -"
+    if rec.test_rows == "subsample":
+        test += f" ({rec.test_n}-row subsample)"
     delta = f"ΔF1 {rec.delta_f1:+.3f} (stable {rec.stable_count})" if rec.delta_f1 is not None else "ΔF1 -"
     short = " (short batch)" if rec.short_batch else ""
     return (f"round {rec.round:>2} | labels {rec.n_labeled} (+{rec.n_new}{short}) | {rec.strategy_used:<8} | "

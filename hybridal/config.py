@@ -31,6 +31,9 @@ class ExperimentConfig:
     acquisition_batch_size: int = 32
     label_budget: Optional[int] = None
     test_every: int = 1
+    # Per-round test rows: a seeded, stratified subsample (null: the full split every round).
+    # The full split is always evaluated after the last round, for the final metrics.
+    test_subsample_size: Optional[int] = 2000
     # Data
     data: str = "agnews"
     text_column: Optional[str] = None
@@ -138,6 +141,8 @@ class ExperimentConfig:
         _int("initial_pool_size", self.initial_pool_size, minimum=1)
         _int("acquisition_batch_size", self.acquisition_batch_size, minimum=1)
         _int("test_every", self.test_every, minimum=1)
+        if self.test_subsample_size is not None:
+            _int("test_subsample_size", self.test_subsample_size, minimum=1)
         _int("epochs", self.epochs, minimum=1)
         _int("batch_size", self.batch_size, minimum=1)
         _int("eval_batch_size", self.eval_batch_size, minimum=1)

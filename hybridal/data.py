@@ -328,6 +328,23 @@ def make_run_splits(dataset: LoadedDataset, seed: int, val_size=None,
     return RunSplits(train.subset(np.flatnonzero(mask)), train.subset(val_idx), test, dataset.num_labels, dataset.label_names, notes)
 
 
+def per_round_test_rows(labels: np.ndarray, size: Optional[int], seed: int) -> Optional[np.ndarray]:
+    """The rows of the test split that per-round test evaluations use (DESIGN.md section 2).
+
+    A seeded, stratified draw that depends on the seed and the test labels only: every round,
+    strategy and shared-prefix fork of a seed sees the same rows, so learning curves compare.
+    None when `size` is None or covers the split (the full split is then used every round).
+    """
+    if size is None or size >= len(labels):
+        return None
+    return stratified_sample(labels, size, np.random.default_rng([seed, 4]))
+
+
+def indices_fingerprint(indices: np.ndarray) -> str:
+    """A short content hash of an index list, so two runs can be checked for the same rows."""
+    return hashlib.sha256(np.asarray(indices, dtype=np.int64).tobytes()).hexdigest()[:16]
+
+
 def texts_fingerprint(texts: list[str]) -> str:
     """A content hash of a list of texts (order-sensitive), for cache keys."""
     h = hashlib.sha256()

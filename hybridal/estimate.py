@@ -4,7 +4,9 @@ The estimate uses the same FLOPs model as the runs (hybridal.flops), the real to
 the dataset when it can be read here (otherwise typical lengths, flagged as approximate), and
 the batch shapes the engine will form: training batches bucketed by length within shuffled
 windows, length-sorted inference batches. HybridAL's switch round is unknown before it runs, so its
-training cost is a range: never switching (upper) to switching at the earliest round k+1 (lower).
+training cost is a range: never switching (upper) to switching at the earliest round (lower: k+1, or
+k+2 with `monitor: acquired`). Test evaluation is estimated apart (`test_flops`): it is measurement,
+not AL cost, as in the run records.
 """
 from __future__ import annotations
 
@@ -41,16 +43,18 @@ class SplitLengths:
     validation: np.ndarray
     test: np.ndarray
     exact: bool     # True: real token lengths; False: typical lengths (approximate)
+    test_labels: Optional[np.ndarray] = None   # when known, the per-round test rows are the run's own
 
 
 @dataclass
 class RunEstimate:
     train_flops: int        # upper bound for deltaf1 (never switches)
-    train_flops_min: int    # deltaf1 switching at round k+1; equals train_flops otherwise
-    infer_flops: int
+    train_flops_min: int    # deltaf1 switching at its earliest round; equals train_flops otherwise
+    infer_flops: int        # scoring, validation and monitor passes (test apart, as in the records)
     rounds: int
     labels: int
     exact_lengths: bool
+    test_flops: int = 0     # per-round test evaluations and the final full-split one
 
 
 def flops_model_for(cfg: ExperimentConfig, num_labels: int) -> FlopsModel:
@@ -73,7 +77,7 @@ def split_lengths(cfg: ExperimentConfig) -> tuple[SplitLengths, int]:
         splits = make_run_splits(dataset, cfg.seed, cfg.val_size, cfg.max_train_size, cfg.max_test_size)
         tokenizer = load_tokenizer(cfg.model_name_or_path)
         lengths = [tokenize_cached(getattr(splits, s).texts, tokenizer, cfg.max_length)[0].lengths for s in ("pool", "validation", "test")]
-        return SplitLengths(*lengths, exact=True), splits.num_labels
+        return SplitLengths(*lengths, exact=True, test_labels=splits.test.labels), splits.num_labels
     except Exception:
         if cfg.data not in TYPICAL_DATASETS:
             raise
@@ -151,6 +155,7 @@ def _train_epoch_flops(lengths: np.ndarray, rows: int, batch: int, window: int, 
     first_only = model.model_type in FIRST_TOKEN_HEADS   # as in _sorted_batches_flops
     total = 0
     span = max(1, window) * batch
+    widths: dict[tuple[int, int], float] = {}   # full windows repeat the same order statistics
     for start in range(0, rows, span):
         n = min(span, rows - start)
         for first in range(0, n, batch):
@@ -160,9 +165,38 @@ def _train_epoch_flops(lengths: np.ndarray, rows: int, batch: int, window: int, 
             elif window <= 1:
                 width = expected_max_length(lengths, size)
             else:   # the batch's longest row is the (first + size)-th shortest of the window
-                width = expected_order_statistic(lengths, first + size, n)
+                key = (first + size, n)
+                if key not in widths:
+                    widths[key] = expected_order_statistic(lengths, *key)
+                width = widths[key]
             total += model.train_step(size, int(round(width)), first_only)
     return total
+
+
+def earliest_switch_round(k: int, monitor: str) -> int:
+    """The first round HybridAL can train with `after` (DESIGN.md section 4): Δ is first defined at
+    round 1, so count >= k first after round k and the switch is k+1; with `monitor: acquired` the
+    monitor set is empty at round 0, Δ is first defined at round 2, and the switch is k+2."""
+    first_delta = 2 if monitor == "acquired" else 1
+    return first_delta + k
+
+
+def eval_plan_flops(cfg: ExperimentConfig, lengths: SplitLengths, rounds: int, model: FlopsModel,
+                    pad_to: Optional[int], max_tokens: Optional[int], rng: np.random.Generator) -> int:
+    """FLOPs of the run's test evaluations: the per-round rows every `test_every` rounds and the
+    full split after the last round, as the engine plans them."""
+    from .data import per_round_test_rows
+
+    full = _sorted_batches_flops(lengths.test, cfg.eval_batch_size, model, pad_to, max_tokens)
+    n_test = len(lengths.test)
+    if cfg.test_subsample_size is None or cfg.test_subsample_size >= n_test:
+        per_round = full
+    else:
+        rows = (per_round_test_rows(lengths.test_labels, cfg.test_subsample_size, cfg.seed) if lengths.test_labels is not None
+                else rng.choice(n_test, size=cfg.test_subsample_size, replace=False))
+        per_round = _sorted_batches_flops(lengths.test[rows], cfg.eval_batch_size, model, pad_to, max_tokens)
+    curve_rounds = sum(1 for r in range(rounds - 1) if r % cfg.test_every == 0)
+    return curve_rounds * per_round + full
 
 
 def estimate_run(cfg: ExperimentConfig, lengths: SplitLengths, model: FlopsModel, device_type: str = "cpu") -> RunEstimate:
@@ -183,7 +217,7 @@ def estimate_run(cfg: ExperimentConfig, lengths: SplitLengths, model: FlopsModel
             break
         bought.append(min(cfg.acquisition_batch_size, room))
     rounds = len(bought)
-    switch_at = strategy.k + 1 if isinstance(strategy, DeltaF1Strategy) else None
+    switch_at = earliest_switch_round(strategy.k, cfg.monitor) if isinstance(strategy, DeltaF1Strategy) else None
     window = training_window()
     max_tokens = inference_max_tokens(device_type)
 
@@ -209,25 +243,23 @@ def estimate_run(cfg: ExperimentConfig, lengths: SplitLengths, model: FlopsModel
 
     infer = 0
     val_cost = _sorted_batches_flops(lengths.validation, cfg.eval_batch_size, model, pad_to, max_tokens)
-    test_cost = _sorted_batches_flops(lengths.test, cfg.eval_batch_size, model, pad_to, max_tokens)
     forward_needed = bool(sampler.requires & {PROBS, LOG_PROBS, EMBEDDINGS})
+    scoring_passes = int(forward_needed) + (sampler.mc_passes if MC_PROBS in sampler.requires else 0)
     labeled = 0
     for r, n in enumerate(bought):
-        if r > 0:
+        if r > 0 and scoring_passes:   # random sampling scores nothing: skip the (slow) pass estimate
             unlabeled = n_pool - labeled
             scored = min(unlabeled - min(n, monitor_per_batch), cfg.candidate_pool_size or unlabeled)
             subset = lengths.pool[rng.choice(n_pool, size=scored, replace=False)]
-            one_pass = _sorted_batches_flops(subset, cfg.eval_batch_size, model, pad_to, max_tokens)
-            infer += one_pass * (int(forward_needed) + (sampler.mc_passes if MC_PROBS in sampler.requires else 0))
-            if LABELED_EMBEDDINGS in sampler.requires:
-                infer += _sorted_batches_flops(lengths.pool[rng.choice(n_pool, size=labeled, replace=False)], cfg.eval_batch_size, model, pad_to, max_tokens)
+            infer += scoring_passes * _sorted_batches_flops(subset, cfg.eval_batch_size, model, pad_to, max_tokens)
+        if r > 0 and LABELED_EMBEDDINGS in sampler.requires:
+            infer += _sorted_batches_flops(lengths.pool[rng.choice(n_pool, size=labeled, replace=False)], cfg.eval_batch_size, model, pad_to, max_tokens)
         labeled += n
         infer += val_cost
-        if r % cfg.test_every == 0 or r == rounds - 1:
-            infer += test_cost
         if monitor_per_batch and r > 0:
             infer += _sorted_batches_flops(lengths.pool[:monitor_per_batch * r], cfg.eval_batch_size, model, pad_to, max_tokens)
-    return RunEstimate(int(upper), int(lower), int(infer), rounds, labeled, lengths.exact)
+    test = eval_plan_flops(cfg, lengths, rounds, model, pad_to, max_tokens, rng)
+    return RunEstimate(int(upper), int(lower), int(infer), rounds, labeled, lengths.exact, int(test))
 
 
 def gpu_hours(flops: float, gpu: str = "A10G", utilization: float = DEFAULT_UTILIZATION) -> float:
@@ -253,6 +285,10 @@ class GridEstimate:
         return sum(r.infer_flops for r in self.runs)
 
     @property
+    def test_flops(self) -> int:
+        return sum(r.test_flops for r in self.runs)
+
+    @property
     def exact(self) -> bool:
         return all(r.exact_lengths for r in self.runs)
 
@@ -274,12 +310,14 @@ def estimate_grid(configs: list[ExperimentConfig], device_type: str = "cpu") -> 
 
 def describe(estimate: GridEstimate, gpu: str = "A10G", utilization: float = DEFAULT_UTILIZATION) -> str:
     """A few lines for --dry-run: FLOPs and the GPU-hours they mean at a stated utilisation."""
-    train_hi, train_lo, infer = estimate.train_flops, estimate.train_flops_min, estimate.infer_flops
+    train_hi, train_lo, infer, test = estimate.train_flops, estimate.train_flops_min, estimate.infer_flops, estimate.test_flops
     lines = [
-        f"estimated training FLOPs: {train_lo:.3e} – {train_hi:.3e} (HybridAL switching at k+1 … never)",
-        f"estimated inference FLOPs (scoring + evaluation): {infer:.3e}",
-        f"estimated GPU time on {gpu} ({GPU_PEAK_TFLOPS[gpu]:.0f} TFLOP/s bf16 peak) at {utilization:.0%} utilisation: "
-        f"{gpu_hours(train_lo + infer, gpu, utilization):.2f} – {gpu_hours(train_hi + infer, gpu, utilization):.2f} GPU-hours",
+        f"estimated training FLOPs: {train_lo:.3e} – {train_hi:.3e} (HybridAL switching at its earliest round … never)",
+        f"estimated AL inference FLOPs (scoring, validation, monitor): {infer:.3e}",
+        f"estimated test-evaluation FLOPs (reported apart, not AL cost): {test:.3e} = "
+        f"{test / max(train_hi + infer + test, 1):.1%} – {test / max(train_lo + infer + test, 1):.1%} of all compute",
+        f"estimated GPU time on {gpu} ({GPU_PEAK_TFLOPS[gpu]:.0f} TFLOP/s bf16 peak) at {utilization:.0%} utilisation, test included: "
+        f"{gpu_hours(train_lo + infer + test, gpu, utilization):.2f} – {gpu_hours(train_hi + infer + test, gpu, utilization):.2f} GPU-hours",
     ]
     if not estimate.exact:
         lines.append("note: some datasets could not be read here; their lengths are typical values, so the estimate is approximate.")

@@ -25,8 +25,8 @@ class RoundRecord:
     train_tokens: int       # token positions processed by training, padding included
     train_flops: int
     cum_train_flops: int
-    infer_flops: int        # scoring + evaluation passes this round
-    cum_total_flops: int
+    infer_flops: int        # scoring, validation and monitor passes this round (test apart: test_flops)
+    cum_total_flops: int    # cum_train_flops + all infer_flops so far: what AL itself costs
     train_seconds: float
     query_seconds: float
     eval_seconds: float
@@ -34,6 +34,11 @@ class RoundRecord:
     monitor_f1: Optional[float] = None   # the F1 the ΔF1 rule saw (validation or acquired monitor set)
     short_batch: bool = False            # the acquisition batch was cut by the budget or an empty pool
     monitor_classes: Optional[int] = None   # distinct classes among the monitor labels (None: no monitor set yet)
+    # Test evaluation is measurement, not AL cost: its FLOPs are in neither infer_flops nor cum_total_flops.
+    test_flops: int = 0
+    cum_test_flops: int = 0
+    test_rows: Optional[str] = None      # which rows test_f1 used: "subsample" | "full" (None: not evaluated)
+    test_n: Optional[int] = None         # how many test rows that was
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -47,7 +52,7 @@ class RoundRecord:
 RECORD_FIELDS = tuple(f.name for f in fields(RoundRecord))
 # Fields that are numbers every round, so they can be plotted as scalars.
 NUMERIC_FIELDS = tuple(
-    name for name in RECORD_FIELDS if name not in ("strategy_used",)
+    name for name in RECORD_FIELDS if name not in ("strategy_used", "test_rows")
 )
 
 # The canonical columns of a trial (DESIGN.md section 8), in order: the readable description of a

@@ -3,7 +3,9 @@
 A *grid* is a mapping with a `base:` section (ExperimentConfig keys shared by every trial) and
 a `grid:` section of axes. Baselines (retrain, finetune, new_only) are crossed with
 dataset × seed × sampler only; `deltaf1` is also crossed with ε × k × after (× c where
-`monitor: acquired`). Every trial is validated here, before Ray starts.
+`monitor: acquired`). Baselines use no monitor, so with `monitor: acquired` they run with
+`monitor: validation`: they train on every label they buy. Every trial is validated here,
+before Ray starts.
 
 A trial's Ray config is flat: the canonical columns of `trial_columns` (what analysis groups
 by), `total_rounds`, `trial_name`, and `engine` (the full ExperimentConfig as a dict, which
@@ -217,6 +219,8 @@ def expand_grid(spec: GridSpec) -> list[dict]:
         unused = [a for a in DELTAF1_AXES if getattr(spec, a)]
         if unused:
             notes.append(f"grid.{', grid.'.join(unused)} only apply to deltaf1, which is not among the strategies: ignored.")
+    if acquired and any(name != "deltaf1" for name in canonical):
+        notes.append("baselines run with monitor 'validation': they use no monitor, so they set no labels aside (c applies to deltaf1 only).")
     spec.notes = notes
 
     trials, seen = [], set()
@@ -228,6 +232,8 @@ def expand_grid(spec: GridSpec) -> list[dict]:
                       "strategy_kwargs": {"epsilon": eps, "k": k, "after": after} if strategy == "deltaf1" else {}}
             if c is not None:
                 values["monitor_fraction"] = c
+            if strategy != "deltaf1":
+                values["monitor"] = "validation"   # a baseline never reads a monitor: buy no labels for one
             try:
                 cfg = ExperimentConfig.from_dict(values).validate()
                 ActiveLearning(cfg)   # the engine's cross-field checks; loads no data or model

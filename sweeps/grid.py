@@ -154,8 +154,7 @@ def print_trials(trials: list[dict], notes: list[str]) -> None:
 
 def print_estimate(trials: list[dict]) -> None:
     """The grid's FLOPs and GPU-hours before launch (hybridal.estimate); a note if it cannot be made."""
-    from hybridal.estimate import GridEstimate, describe, estimate_grid
-    from hybridal.tune import engine_config
+    from hybridal.estimate import describe
 
     try:
         import datasets
@@ -163,6 +162,17 @@ def print_estimate(trials: list[dict]) -> None:
         datasets.disable_progress_bars()
     except (ImportError, AttributeError):
         pass
+    try:
+        print(describe(estimate_trials(trials)))
+    except Exception as exc:  # noqa: BLE001 - the estimate is advisory; the trial list stands
+        print(f"note: no cost estimate ({type(exc).__name__}: {_first_line(exc)}).", file=sys.stderr)
+
+
+def estimate_trials(trials: list[dict]):
+    """The cost estimate (hybridal.estimate.GridEstimate) of every trial of an expanded grid."""
+    from hybridal.estimate import GridEstimate, estimate_grid
+    from hybridal.tune import engine_config
+
     # The estimate depends on neither ε nor (beyond sampling noise) the seed: estimate each
     # distinct remaining configuration once, for the first seed of its dataset, and count it
     # once per trial. A 285-trial grid then costs 21 estimates, not 285.
@@ -177,11 +187,8 @@ def print_estimate(trials: list[dict]) -> None:
         key = json.dumps({**rep.to_dict(), "experiment_name": None}, sort_keys=True, default=str)
         unique.setdefault(key, rep)
         keys.append(key)
-    try:
-        runs = dict(zip(unique, estimate_grid(list(unique.values())).runs))
-        print(describe(GridEstimate([runs[key] for key in keys])))
-    except Exception as exc:  # noqa: BLE001 - the estimate is advisory; the trial list stands
-        print(f"note: no cost estimate ({type(exc).__name__}: {_first_line(exc)}).", file=sys.stderr)
+    runs = dict(zip(unique, estimate_grid(list(unique.values())).runs))
+    return GridEstimate([runs[key] for key in keys])
 
 
 # ---- storage --------------------------------------------------------------------------------

@@ -35,6 +35,8 @@ def cfg(**kw):
     ({"tokenizer_kwargs": {"max_len": 64}}, r"tokenizer_kwargs key='max_len' is not known.*max_length"),
     ({"device": "gpu"}, r"device='gpu' is invalid"),
     ({"candidate_pool_size": 0}, r"candidate_pool_size=0"),
+    ({"test_subsample_size": 0}, r"test_subsample_size=0 is invalid; allowed: an integer >= 1"),
+    ({"test_subsample_size": 0.5}, r"test_subsample_size=0.5 is invalid"),
 ])
 def test_bad_values_fail_in_one_sentence(changes, fragment):
     with pytest.raises((ConfigError, ValueError), match=fragment) as info:

@@ -152,6 +152,46 @@ def test_label_budget_cuts_the_last_batch(make_config):
 def test_test_every_and_always_after_last_round(make_config):
     al = run(make_config(total_rounds=4, test_every=2))
     assert [r.test_f1 is not None for r in al.records] == [True, False, True, True]
+    # the tiny test split (120 rows) is smaller than the default subsample: the full split every time
+    assert [r.test_rows for r in al.records] == ["full", None, "full", "full"]
+    assert [r.test_n for r in al.records] == [120, None, 120, 120]
+
+
+def test_test_flops_are_reported_apart_from_the_al_cost(make_config):
+    # Random sampling, validation monitor: each round's AL inference is the same validation pass,
+    # whether or not test is evaluated that round.
+    al = run(make_config(total_rounds=4, test_every=2))
+    recs = al.records
+    assert len({r.infer_flops for r in recs}) == 1
+    assert [r.test_flops > 0 for r in recs] == [True, False, True, True]
+    assert recs[-1].cum_total_flops == sum(r.train_flops + r.infer_flops for r in recs)
+    assert recs[-1].cum_test_flops == sum(r.test_flops for r in recs)
+    totals = json.loads((al.run_dir / "summary.json").read_text())["totals"]
+    assert totals["total_flops"] == recs[-1].cum_total_flops and totals["test_flops"] == recs[-1].cum_test_flops
+
+
+def test_curves_use_a_seeded_stratified_subsample_and_final_metrics_the_full_split(make_config, tmp_path):
+    cfg = make_config(total_rounds=3, test_subsample_size=40, sampler_class="entropy")
+    al = run(cfg)
+    assert [(r.test_rows, r.test_n) for r in al.records] == [("subsample", 40), ("subsample", 40), ("full", 120)]
+    assert al.records[0].test_flops < al.records[-1].test_flops
+    assert al.final_metrics()["f1_score"] == al.records[-1].test_f1
+    plan = json.loads((al.run_dir / "summary.json").read_text())["test_subsample"]
+    rows = np.array(plan["indices"])
+    assert plan["size"] == len(rows) == len(set(rows)) == 40 and plan["of"] == 120
+    classes = np.bincount(al.labels["test"][rows], minlength=4)
+    assert classes.max() - classes.min() <= 1                      # AG News test is balanced: 10 per class
+    # The rows depend on the seed only: same for another strategy, sampler and round count.
+    other = run(cfg.replace(strategy_class="new_only", sampler_class="random", total_rounds=2, save_dir=str(tmp_path / "o")))
+    assert other.test_subsample_summary() == plan
+    reseeded = run(cfg.replace(seed=4, total_rounds=1, save_dir=str(tmp_path / "s")))
+    assert reseeded.test_subsample_summary()["fingerprint"] != plan["fingerprint"]
+    # The AL itself is untouched by the evaluation plan: same selections, same AL cost.
+    full = run(cfg.replace(test_subsample_size=None, save_dir=str(tmp_path / "f")))
+    assert [r.test_rows for r in full.records] == ["full"] * 3
+    assert full.pool.selected_by_round() == al.pool.selected_by_round()
+    assert [r.cum_total_flops for r in full.records] == [r.cum_total_flops for r in al.records]
+    assert full.final_metrics()["f1_score"] == al.final_metrics()["f1_score"]
 
 
 def test_outputs_records_and_flops(make_config):

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from hybridal import ActiveLearning
+from tests.conftest import REPO_ROOT
 from hybridal.estimate import describe, estimate_grid, expected_max_length, gpu_hours
 
 
@@ -58,3 +59,42 @@ def test_order_statistic_by_hand():
     lengths = np.array([1, 3])
     assert expected_order_statistic(lengths, 2, 2) == pytest.approx(expected_max_length(lengths, 2))
     assert expected_order_statistic(lengths, 1, 2) == pytest.approx(1.5)   # min of two: 3 only if both are 3
+
+
+@pytest.mark.parametrize("monitor, first_switch", [("validation", 2), ("acquired", 3)])
+def test_earliest_switch_bound_equals_a_run_that_switches_as_early_as_it_can(make_config, monitor, first_switch):
+    # ε = 1 makes every defined Δ stable, so the run switches at its earliest round; with fixed
+    # padding the training FLOPs are a function of the row counts alone, so the bound is exact.
+    # With monitor='acquired' Δ is first defined at round 2 (DESIGN.md §4): k=1 switches at 3, not 2.
+    cfg = make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1, "after": "new_only"},
+                      monitor=monitor, monitor_fraction=0.25, total_rounds=4, tokenizer_kwargs={"max_length": 32, "padding": "max_length"})
+    al = ActiveLearning(cfg)
+    al.run_full_pipeline()
+    assert al.strategy.switch_round == first_switch
+    assert estimate_grid([cfg]).runs[0].train_flops_min == al.records[-1].cum_train_flops
+
+
+def test_test_evaluation_is_estimated_apart_and_matches_the_run(make_config):
+    cfg = make_config(total_rounds=4, test_every=2, test_subsample_size=40, tokenizer_kwargs={"max_length": 32, "padding": "max_length"})
+    run = estimate_grid([cfg]).runs[0]
+    al = ActiveLearning(cfg)
+    al.run_full_pipeline()
+    last = al.records[-1]
+    assert run.test_flops == last.cum_test_flops                     # 40 rows at rounds 0 and 2, all 120 after round 3
+    assert run.infer_flops == last.cum_total_flops - last.cum_train_flops
+    full = estimate_grid([cfg.replace(test_subsample_size=None)]).runs[0]
+    # full split every round: 3 × 120 rows instead of 2 × 40 + 120 (fixed padding: FLOPs ∝ rows)
+    assert full.test_flops * 200 == run.test_flops * 360 and full.infer_flops == run.infer_flops
+
+
+def test_paper_preset_keeps_test_evaluation_under_a_tenth_of_the_compute(monkeypatch):
+    # The hub is offline and no data folder is set: typical dataset sizes and lengths, as on a
+    # laptop planning a cluster run. The bound is the cheapest case: every HybridAL trial
+    # switching at its earliest round.
+    from hybridal.tune import expand_grid, load_grid_file
+    from sweeps.grid import estimate_trials
+
+    monkeypatch.delenv("HYBRIDAL_DATA_DIR", raising=False)
+    grid = estimate_trials(expand_grid(load_grid_file(REPO_ROOT / "sweeps" / "presets" / "paper.yaml")))
+    assert not grid.exact
+    assert grid.test_flops < 0.10 * (grid.train_flops_min + grid.infer_flops + grid.test_flops)

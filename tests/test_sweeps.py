@@ -114,11 +114,14 @@ def test_cli_axes_replace_the_presets(capsys):
     assert '"total_rounds": 2' in out
 
 
-def test_monitor_acquired_grid_crosses_c_for_deltaf1_only():
+def test_monitor_acquired_grid_crosses_c_for_deltaf1_only_and_baselines_set_no_labels_aside():
     spec = GridSpec(base={"model_name_or_path": "tiny-bert", "monitor": "acquired"},
-                    strategies=["retrain", "deltaf1"], epsilons=[0.01], ks=[1], cs=[0.1, 0.25])
+                    strategies=["retrain", "new_only", "deltaf1"], epsilons=[0.01], ks=[1], cs=[0.1, 0.25])
     trials = expand_grid(spec)
-    assert sorted((t["strategy"], t["c"]) for t in trials) == [("deltaf1", 0.1), ("deltaf1", 0.25), ("retrain", 0.1)]
+    assert sorted((t["strategy"], t["monitor"], t["c"]) for t in trials) == [
+        ("deltaf1", "acquired", 0.1), ("deltaf1", "acquired", 0.25), ("new_only", "validation", None), ("retrain", "validation", None)]
+    assert all(t["engine"]["monitor"] == t["monitor"] for t in trials)
+    assert any("baselines run with monitor 'validation'" in note for note in spec.notes)
     with pytest.raises(ConfigError, match="grid.cs is only used with monitor 'acquired'"):
         expand_grid(GridSpec(base={}, strategies=["deltaf1"], cs=[0.1]))
 
