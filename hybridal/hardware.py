@@ -4,8 +4,9 @@ bf16 on a CPU (measured on a 2-core EPYC with AVX-512 BF16, torch 2.13, MiniLM):
 * training runs under autocast, which casts each weight once per step (its cache lives as
   long as the autocast region, i.e. one forward); the scaled-dot-product attention runs on
   the math backend, because the CPU flash-attention kernel's bf16 backward is slower than its
-  fp32 one (63 ms against 14 ms per step at 16 x 64 tokens): with it, a bf16 step was 1.0-1.9x
-  an fp32 step, without it 2.4-2.7x (CPU time, 1 thread);
+  fp32 one (63 ms against 14 ms per step at 16 x 64 tokens): a bf16 step measured 1.9x an fp32
+  step with it and 2.7x without (16 x 48 tokens, CPU time, 1 thread). This matters only where
+  attention dropout is 0: with dropout, SDPA takes the math backend anyway (MiniLM trains so);
 * inference passes cast the Linear weights to bf16 once per pass (`bf16_linear_weights`)
   instead of autocast re-casting them every batch: the same numbers, about 10% faster.
 """

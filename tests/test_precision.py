@@ -127,7 +127,3 @@ def test_auto_precision_on_cpu_picks_bf16_only_where_native_and_measured_faster(
     assert resolve_precision("auto", CPU) == expected
     assert resolve_precision("fp32", CPU) == "fp32" and resolve_precision("bf16", CPU) == "bf16"
 
-
-def test_bf16_matmul_speedup_is_measured_once_per_process():
-    first = hardware.cpu_bf16_matmul_speedup()
-    assert first > 0 and hardware.cpu_bf16_matmul_speedup() == first
