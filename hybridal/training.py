@@ -9,7 +9,9 @@ and counts its FLOPs from the real batch shapes. Speed choices, in the open:
 * training forms batches within shuffled length buckets (`Batching.train_window`, see
   `tokenization.shuffled_length_buckets`), which halves the padded tokens on short-text data;
 * on CUDA, host batches are pinned and copied with `non_blocking=True`;
-* bf16 autocast only where `hardware.resolve_precision` says it pays (never emulated bf16).
+* bf16 autocast only where `hardware.resolve_precision` says it pays (never emulated bf16);
+  inference passes cast the Linear weights to bf16 once per pass, not once per batch, and
+  training runs attention on the math backend on CPU (see `hardware`).
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from torch import nn
 
 from .first_token import first_token_last_layer
 from .flops import FlopsModel
-from .hardware import autocast
+from .hardware import autocast, bf16_linear_weights
 from .models import classifier_layer
 from .samplers.base import EMBEDDINGS, LABELED_EMBEDDINGS, LOG_PROBS, MC_PROBS, PROBS, PoolScores
 from .tokenization import TokenizedTexts, length_sorted_positions, pad_batch, shuffled_length_buckets
@@ -91,7 +93,7 @@ def train_epochs(model: nn.Module, tokens: TokenizedTexts, rows: np.ndarray, lab
             for batch_rows in shuffled_length_buckets(tokens, rows, batch_size, generator, window):
                 ids, mask = run.batch(tokens, batch_rows)
                 targets = run.to_device(labels[batch_rows])
-                with autocast(run.device, run.precision):
+                with autocast(run.device, run.precision, training=True):
                     logits = model(input_ids=ids, attention_mask=mask).logits
                 loss = criterion(logits.float(), targets)
                 optimizer.zero_grad(set_to_none=True)
@@ -171,7 +173,7 @@ def _forward_log_probs(model, tokens, rows, batch_size, run: Batching, capture_e
         hook = classifier_layer(model).register_forward_hook(lambda m, inp, o: captured.append(inp[0]))
     flops = 0
     try:
-        with first_token_last_layer(model) as first_only:
+        with first_token_last_layer(model) as first_only, bf16_linear_weights(model, run.precision):
             for positions in length_sorted_positions(tokens, rows, batch_size, run.max_tokens):
                 ids, mask = run.batch(tokens, rows[positions])
                 where = run.to_device(torch.from_numpy(positions))
@@ -214,7 +216,8 @@ def _mc_probs(model, tokens, rows, batch_size, passes: int, run: Batching, seed:
     rows = np.asarray(rows)
     out = torch.empty((passes, len(rows), model.config.num_labels), dtype=torch.float32, device=run.device)
     flops = 0
-    with seeded_dropout(seed, run.device), first_token_last_layer(model) as first_only:
+    with seeded_dropout(seed, run.device), first_token_last_layer(model) as first_only, \
+            bf16_linear_weights(model, run.precision):
         for positions in length_sorted_positions(tokens, rows, batch_size, run.max_tokens):
             ids, mask = run.batch(tokens, rows[positions])
             where = run.to_device(torch.from_numpy(positions))
