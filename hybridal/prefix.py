@@ -1,0 +1,74 @@
+"""Shared prefixes (DESIGN.md section 8): what lets one retrain trajectory serve many configs.
+
+Configs of one *group* differ only in the strategy and in knobs that act after a switch, so
+they all train exactly like `retrain` until their switch round s: every draw is a function
+of (seed, round, purpose) and the ΔF1 rule is a pure function of the monitor F1 series. A
+config's rounds before s are therefore the trunk's rounds, and its rounds from s on continue
+the trunk's state after round s-1. Only the rule's own record fields (Δ, stable count,
+switched) depend on the config; `adopt_records` recomputes them.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Optional, Sequence
+
+from .records import RoundRecord
+from .strategies import RoundPlan, TrainingStrategy, build_strategy
+
+# Engine keys that may differ within a group: the strategy, and knobs read only by rounds that
+# train with `finetune` or `new_only` (a retrain round ignores them).
+POST_SWITCH_KEYS = ("strategy_class", "strategy_kwargs", "finetune_epochs", "replay", "keep_optimizer")
+# Keys that name a run or place its output; they never change what it computes.
+NAMING_KEYS = ("experiment_name", "save_dir")
+
+
+def group_key(config: dict) -> str:
+    """Configs with the same key follow one retrain trajectory until they switch."""
+    shared = {k: v for k, v in config.items() if k not in POST_SWITCH_KEYS + NAMING_KEYS}
+    return json.dumps(shared, sort_keys=True, default=str)
+
+
+def rule_trace(strategy: TrainingStrategy, monitor_f1s: Sequence[Optional[float]]) -> list[tuple[RoundPlan, Optional[float], int]]:
+    """(plan, Δ, stable count) of every round, replaying `strategy` over a monitor F1 series.
+
+    `strategy` must be fresh; it is left in the state it would have after those rounds."""
+    trace = []
+    for r, f1 in enumerate(monitor_f1s):
+        plan = strategy.plan(r)
+        delta, count = strategy.observe(r, f1)
+        trace.append((plan, delta, count))
+    return trace
+
+
+def switch_round_within(strategy_class: str, strategy_kwargs: dict, monitor_f1s: Sequence[Optional[float]]) -> Optional[int]:
+    """The first round among len(monitor_f1s)+1 rounds that would train with the cheaper
+    strategy, given the trunk's monitor F1 so far; None if none of them would (yet).
+
+    A baseline (finetune, new_only) trains cheaper from round 1; retrain never does."""
+    strategy = build_strategy(strategy_class, **strategy_kwargs)
+    rule_trace(strategy, monitor_f1s)
+    for r in range(len(monitor_f1s) + 1):
+        if strategy.plan(r).mode != "retrain":
+            return r
+    return None
+
+
+class PrefixMismatch(ValueError):
+    """A record's strategy disagrees with what the config's rule says for that round."""
+
+
+def adopt_records(strategy_class: str, strategy_kwargs: dict, source: Sequence[RoundRecord]) -> list[RoundRecord]:
+    """`source` (a trunk's, or a fork's, records) as the given strategy would have recorded them.
+
+    Everything measured stays; Δ, the stable count and `switched` are recomputed. Raises
+    PrefixMismatch if a round trained otherwise than the strategy would have."""
+    strategy = build_strategy(strategy_class, **strategy_kwargs)
+    trace = rule_trace(strategy, [rec.monitor_f1 for rec in source])
+    adopted = []
+    for rec, (plan, delta, count) in zip(source, trace):
+        if plan.mode != rec.strategy_used:
+            raise PrefixMismatch(f"round {rec.round} trained with {rec.strategy_used} but {strategy_class} "
+                                 f"{strategy_kwargs} plans {plan.mode} there.")
+        adopted.append(dataclasses.replace(rec, delta_f1=delta, stable_count=count, switched=plan.switched))
+    return adopted
