@@ -58,8 +58,10 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from hybridal.active_learning import _INITIAL, _QUERY, _SHUFFLE, _TORCH, ActiveLearning, derive_seed, with_fused_default  # noqa: E402
+from hybridal.active_learning import ActiveLearning  # noqa: E402
 from hybridal.data import load_named_or_path, make_run_splits  # noqa: E402
+from hybridal.registry import with_fused_default  # noqa: E402
+from hybridal.seeds import INITIAL, QUERY, SHUFFLE, TORCH, derive_seed  # noqa: E402
 from hybridal.flops import FlopsModel  # noqa: E402
 from hybridal.hardware import autocast, configure_backends, cpu_supports_bf16, resolve_precision  # noqa: E402
 from hybridal.models import PACKAGED_MINILM, load_model, load_model_config, load_tokenizer, resolve_model_path  # noqa: E402
@@ -361,8 +363,8 @@ class OursWorker:
         self.cfg = al_config(spec, spec["save_dir"], device)
 
     def prepare(self):
-        self.al = ActiveLearning(self.cfg).prepare()
-        return {"precision": self.al.precision}
+        self.al = ActiveLearning(self.cfg)
+        return {"precision": self.al.parts.precision}
 
     def round(self, r):
         rec = self.al.run_round()
@@ -373,8 +375,8 @@ class OursWorker:
         if self.al.finished:
             self.al.save_experiment()
             out["test_predictions"] = self.al.final_test.predictions.tolist()
-            out["test_labels"] = self.al.labels["test"].tolist()
-            out["num_labels"] = self.al.num_labels
+            out["test_labels"] = self.al.parts.labels["test"].tolist()
+            out["num_labels"] = self.al.parts.num_labels
         return out
 
 
@@ -409,13 +411,13 @@ class NaiveWorker:
         infer_flops = 0
         t0 = time.perf_counter()
         if r == 0:
-            rng = np.random.default_rng(derive_seed(SEED, 0, _INITIAL))
+            rng = np.random.default_rng(derive_seed(SEED, 0, INITIAL))
             self.labeled = np.sort(rng.choice(len(pool), size=s["initial_pool_size"], replace=False))
         else:
             unlabeled = np.setdiff1d(np.arange(len(pool)), self.labeled)
             log_probs = self._predict([pool.texts[i] for i in unlabeled])
             infer_flops += sum(self.flops.forward(min(NAIVE_BATCH, len(unlabeled) - i), MAX_LENGTH) for i in range(0, len(unlabeled), NAIVE_BATCH))
-            rng = np.random.default_rng(derive_seed(SEED, r, _QUERY))
+            rng = np.random.default_rng(derive_seed(SEED, r, QUERY))
             picks = top_n(entropy_from_log_probs(log_probs), min(s["acquisition_batch_size"], len(unlabeled)), rng)
             self.labeled = np.sort(np.concatenate([self.labeled, unlabeled[picks]]))   # the engine trains in pool order
         t1 = time.perf_counter()
@@ -423,8 +425,8 @@ class NaiveWorker:
         self.model = load_model(MODEL, self.splits.num_labels, SEED).to(self.device)
         ids, mask = self._encode([pool.texts[i] for i in self.labeled])
         y = torch.from_numpy(pool.labels[self.labeled])
-        torch.manual_seed(derive_seed(SEED, r, _TORCH))
-        gen = torch.Generator().manual_seed(derive_seed(SEED, r, _SHUFFLE))
+        torch.manual_seed(derive_seed(SEED, r, TORCH))
+        gen = torch.Generator().manual_seed(derive_seed(SEED, r, SHUFFLE))
         opt = torch.optim.AdamW(self.model.parameters(), lr=5e-5, weight_decay=0.01)
         loss_fn = torch.nn.CrossEntropyLoss()
         train_flops = 0

@@ -27,8 +27,7 @@ def cmd_run(args) -> int:
 
     cfg = ExperimentConfig.from_yaml(args.config, args.set)
     run_dir = Path(args.out) if args.out else None
-    al = ActiveLearning(cfg, run_dir=run_dir)
-    al.prepare()   # data and model problems surface here, before any output is written
+    al = ActiveLearning(cfg, run_dir=run_dir)   # data and model problems surface here, before any output is written
     bar = tqdm(total=cfg.total_rounds, desc=cfg.experiment_name, unit="round", file=sys.stderr, disable=args.quiet)
     for rec in al.iter_rounds():
         bar.update(1)
@@ -44,11 +43,10 @@ def cmd_validate(args) -> int:
     from . import ActiveLearning, ExperimentConfig
 
     cfg = ExperimentConfig.from_yaml(args.config, args.set)
-    al = ActiveLearning(cfg)
-    al.prepare()
-    s = al.splits
+    parts = ActiveLearning(cfg).parts
+    s = parts.splits
     print(f"ok: {cfg.data}: pool {len(s.pool)}, validation {len(s.validation)}, test {len(s.test)}, {s.num_labels} labels; "
-          f"model {cfg.model_name_or_path} on {al.device} ({al.precision})")
+          f"model {cfg.model_name_or_path} on {parts.device} ({parts.precision})")
     return 0
 
 

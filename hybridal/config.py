@@ -159,6 +159,9 @@ class ExperimentConfig:
                 f"label_budget={self.label_budget} is smaller than initial_pool_size={self.initial_pool_size}; "
                 "allowed: a budget >= the initial pool."
             )
+        if self.candidate_pool_size is not None and self.candidate_pool_size < self.acquisition_batch_size:
+            raise ConfigError(f"candidate_pool_size={self.candidate_pool_size} is smaller than acquisition_batch_size="
+                              f"{self.acquisition_batch_size}; allowed: >= the batch.")
         if self.val_size is not None:
             v = self.val_size
             if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0 or (isinstance(v, float) and v >= 1 and not v.is_integer()):

@@ -10,17 +10,17 @@ not AL cost, as in the run records.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
 
+from .batch_flops import inference_max_tokens, inference_pass_flops, train_epoch_flops, training_window
 from .config import ExperimentConfig
-from .first_token import FIRST_TOKEN_HEADS
 from .flops import FlopsModel
 from .samplers import build_sampler
 from .samplers.base import EMBEDDINGS, LABELED_EMBEDDINGS, LOG_PROBS, MC_PROBS, PROBS
+from .schedule import RoundStep, round_plan
 from .strategies import DeltaF1Strategy, build_strategy
 
 # Dense bf16 tensor-core peaks (vendor datasheets, TFLOP/s) for the GPU-hour estimate.
@@ -55,6 +55,8 @@ class RunEstimate:
     labels: int
     exact_lengths: bool
     test_flops: int = 0     # per-round test evaluations and the final full-split one
+    plan: list[RoundStep] = field(default_factory=list)                  # the rounds costed (deltaf1: never switching)
+    plan_earliest_switch: list[RoundStep] = field(default_factory=list)  # deltaf1 switching as early as it can
 
 
 def flops_model_for(cfg: ExperimentConfig, num_labels: int) -> FlopsModel:
@@ -69,12 +71,11 @@ def flops_model_for(cfg: ExperimentConfig, num_labels: int) -> FlopsModel:
 def split_lengths(cfg: ExperimentConfig) -> tuple[SplitLengths, int]:
     """Token lengths of the run's splits, and the number of labels."""
     try:
-        from .data import load_named_or_path, make_run_splits
+        from .data import load_run_splits
         from .models import load_tokenizer
         from .tokenization import tokenize_cached
 
-        dataset = load_named_or_path(cfg.data, cfg.text_column, cfg.label_column, cfg.data_kwargs, cfg.seed, cfg.num_labels)
-        splits = make_run_splits(dataset, cfg.seed, cfg.val_size, cfg.max_train_size, cfg.max_test_size)
+        splits = load_run_splits(cfg)
         tokenizer = load_tokenizer(cfg.model_name_or_path)
         lengths = [tokenize_cached(getattr(splits, s).texts, tokenizer, cfg.max_length)[0].lengths for s in ("pool", "validation", "test")]
         return SplitLengths(*lengths, exact=True, test_labels=splits.test.labels), splits.num_labels
@@ -93,86 +94,6 @@ def split_lengths(cfg: ExperimentConfig) -> tuple[SplitLengths, int]:
     return SplitLengths(fill(n_pool - n_val), fill(n_val), fill(n_test), exact=False), labels
 
 
-def _sorted_batches_flops(lengths: np.ndarray, batch: int, model: FlopsModel, pad_to: Optional[int],
-                          max_tokens: Optional[int] = None) -> int:
-    """FLOPs of one inference pass, batched exactly as the engine batches it."""
-    from .tokenization import TokenizedTexts, length_sorted_positions
-
-    if len(lengths) == 0:
-        return 0
-    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    tokens = TokenizedTexts(np.empty(0, dtype=np.int32), offsets)
-    # The engine skips the last layer's non-first tokens on these heads (first_token.py).
-    first_only = model.model_type in FIRST_TOKEN_HEADS
-    total = 0
-    for positions in length_sorted_positions(tokens, np.arange(len(lengths)), batch, None if pad_to else max_tokens):
-        total += model.forward(len(positions), int(pad_to or lengths[positions].max()), first_only)
-    return total
-
-
-def inference_max_tokens(device_type: str) -> Optional[int]:
-    """The engine's per-batch token budget for inference on this kind of device."""
-    from .training import CPU_INFER_MAX_TOKENS
-
-    return CPU_INFER_MAX_TOKENS if device_type == "cpu" else None
-
-
-def expected_max_length(lengths: np.ndarray, batch: int) -> float:
-    """E[longest row] of a batch of `batch` rows drawn at random from `lengths`.
-
-    With F the empirical CDF, P(max <= L) = F(L)^batch (drawing with replacement, which is close
-    for batches much smaller than the set).
-    """
-    values, counts = np.unique(lengths, return_counts=True)
-    cdf = np.cumsum(counts) / counts.sum()
-    below = np.concatenate([[0.0], cdf[:-1]])
-    return float(np.sum(values * (cdf ** batch - below ** batch)))
-
-
-def expected_order_statistic(lengths: np.ndarray, i: int, n: int) -> float:
-    """E[i-th smallest of n rows drawn at random from `lengths`] (1-based; i = n is the maximum).
-
-    P(X_(i) <= L) = P(Binomial(n, F(L)) >= i), with F the empirical CDF.
-    """
-    from scipy.stats import binom
-
-    values, counts = np.unique(lengths, return_counts=True)
-    cdf = np.cumsum(counts) / counts.sum()
-    at_most = binom.sf(i - 1, n, cdf)
-    return float(np.sum(values * np.diff(np.concatenate([[0.0], at_most]))))
-
-
-def training_window() -> int:
-    """How many batches the engine sorts by length together when it forms training batches."""
-    from .training import Batching
-
-    return int(Batching.__dataclass_fields__["train_window"].default)
-
-
-def _train_epoch_flops(lengths: np.ndarray, rows: int, batch: int, window: int, model: FlopsModel, pad_to: Optional[int]) -> int:
-    """Expected FLOPs of one epoch over `rows` rows like `lengths`, batched as the engine does:
-    a random permutation cut into windows of `window` batches, each window sorted by length."""
-    first_only = model.model_type in FIRST_TOKEN_HEADS   # as in _sorted_batches_flops
-    total = 0
-    span = max(1, window) * batch
-    widths: dict[tuple[int, int], float] = {}   # full windows repeat the same order statistics
-    for start in range(0, rows, span):
-        n = min(span, rows - start)
-        for first in range(0, n, batch):
-            size = min(batch, n - first)
-            if pad_to:
-                width = pad_to
-            elif window <= 1:
-                width = expected_max_length(lengths, size)
-            else:   # the batch's longest row is the (first + size)-th shortest of the window
-                key = (first + size, n)
-                if key not in widths:
-                    widths[key] = expected_order_statistic(lengths, *key)
-                width = widths[key]
-            total += model.train_step(size, int(round(width)), first_only)
-    return total
-
-
 def earliest_switch_round(k: int, monitor: str) -> int:
     """The first round HybridAL can train with `after` (DESIGN.md section 4): Δ is first defined at
     round 1, so count >= k first after round k and the switch is k+1; with `monitor: acquired` the
@@ -181,85 +102,72 @@ def earliest_switch_round(k: int, monitor: str) -> int:
     return first_delta + k
 
 
-def eval_plan_flops(cfg: ExperimentConfig, lengths: SplitLengths, rounds: int, model: FlopsModel,
-                    pad_to: Optional[int], max_tokens: Optional[int], rng: np.random.Generator) -> int:
-    """FLOPs of the run's test evaluations: the per-round rows every `test_every` rounds and the
-    full split after the last round, as the engine plans them."""
-    from .data import per_round_test_rows
+def flops_of_test_evaluations(cfg: ExperimentConfig, lengths: SplitLengths, plan: list[RoundStep], model: FlopsModel,
+                              pad_to: Optional[int], max_tokens: Optional[int], rng: np.random.Generator) -> int:
+    """FLOPs of the run's test evaluations: the rows each planned round evaluates."""
+    from .splits import per_round_test_rows
 
-    full = _sorted_batches_flops(lengths.test, cfg.eval_batch_size, model, pad_to, max_tokens)
-    n_test = len(lengths.test)
-    if cfg.test_subsample_size is None or cfg.test_subsample_size >= n_test:
-        per_round = full
-    else:
+    full = inference_pass_flops(lengths.test, cfg.eval_batch_size, model, pad_to, max_tokens)
+    costs = {"full": full, None: 0}
+    if any(step.test_rows == "subsample" for step in plan):
+        n_test = len(lengths.test)
         rows = (per_round_test_rows(lengths.test_labels, cfg.test_subsample_size, cfg.seed) if lengths.test_labels is not None
                 else rng.choice(n_test, size=cfg.test_subsample_size, replace=False))
-        per_round = _sorted_batches_flops(lengths.test[rows], cfg.eval_batch_size, model, pad_to, max_tokens)
-    curve_rounds = sum(1 for r in range(rounds - 1) if r % cfg.test_every == 0)
-    return curve_rounds * per_round + full
+        costs["subsample"] = inference_pass_flops(lengths.test[rows], cfg.eval_batch_size, model, pad_to, max_tokens)
+    return sum(costs[step.test_rows] for step in plan)
+
+
+def train_flops(cfg: ExperimentConfig, lengths: SplitLengths, plan: list[RoundStep], model: FlopsModel, pad_to: Optional[int]) -> int:
+    """Expected training FLOPs of the planned rounds."""
+    window = training_window()
+    return sum(step.epochs * train_epoch_flops(lengths.pool, step.train_rows, cfg.batch_size, window, model, pad_to)
+               for step in plan)
+
+
+def al_inference_flops(cfg: ExperimentConfig, lengths: SplitLengths, plan: list[RoundStep], model: FlopsModel,
+                       pad_to: Optional[int], max_tokens: Optional[int], rng: np.random.Generator) -> int:
+    """Expected FLOPs of the planned scoring, validation and monitor passes (the AL cost besides training)."""
+    sampler = build_sampler(cfg.sampler_class, **cfg.sampler_kwargs)
+    n_pool = len(lengths.pool)
+
+    def passes(rows: np.ndarray) -> int:
+        return inference_pass_flops(rows, cfg.eval_batch_size, model, pad_to, max_tokens)
+
+    val_cost = passes(lengths.validation)
+    forward_needed = bool(sampler.requires & {PROBS, LOG_PROBS, EMBEDDINGS})
+    scoring_passes = int(forward_needed) + (sampler.mc_passes if MC_PROBS in sampler.requires else 0)
+    total, labeled, monitored = 0, 0, 0
+    for step in plan:
+        if step.round > 0 and step.n_query and scoring_passes:   # random sampling scores nothing: skip the (slow) estimate
+            unlabeled = n_pool - labeled - step.n_monitor
+            scored = min(unlabeled, cfg.candidate_pool_size or unlabeled)
+            total += scoring_passes * passes(lengths.pool[rng.choice(n_pool, size=scored, replace=False)])
+        if step.round > 0 and step.n_query and LABELED_EMBEDDINGS in sampler.requires:
+            total += passes(lengths.pool[rng.choice(n_pool, size=labeled - monitored, replace=False)])
+        labeled += step.n_new
+        monitored += step.n_monitor
+        total += val_cost
+        if step.monitor == "acquired" and monitored:
+            total += passes(lengths.pool[:monitored])
+    return total
 
 
 def estimate_run(cfg: ExperimentConfig, lengths: SplitLengths, model: FlopsModel, device_type: str = "cpu") -> RunEstimate:
-    """Expected FLOPs of one run on a `device_type` ('cpu' or 'cuda') machine."""
+    """Expected FLOPs of one run on a `device_type` ('cpu' or 'cuda') machine, from its round schedule."""
     rng = np.random.default_rng(cfg.seed)
     pad_to = cfg.max_length if cfg.fixed_padding else None
-    strategy = build_strategy(cfg.strategy_class, **cfg.strategy_kwargs)
-    sampler = build_sampler(cfg.sampler_class, **cfg.sampler_kwargs)
-    n_pool = len(lengths.pool)
-    monitor_per_batch = max(1, round(cfg.monitor_fraction * cfg.acquisition_batch_size)) if cfg.monitor == "acquired" else 0
-    # The labels bought by each round, as the engine's stopping rules would (DESIGN.md section 2).
-    bought = [cfg.initial_pool_size]
-    while len(bought) < cfg.total_rounds:
-        room = n_pool - sum(bought)
-        if cfg.label_budget is not None:
-            room = min(room, cfg.label_budget - sum(bought))
-        if room <= 0:
-            break
-        bought.append(min(cfg.acquisition_batch_size, room))
-    rounds = len(bought)
-    switch_at = earliest_switch_round(strategy.k, cfg.monitor) if isinstance(strategy, DeltaF1Strategy) else None
-    window = training_window()
     max_tokens = inference_max_tokens(device_type)
-
-    def train_cost(mode_for_round) -> int:
-        total, trained = 0, 0
-        for r, n in enumerate(bought):
-            new_train = n - (min(n, monitor_per_batch) if r else 0)
-            mode = mode_for_round(r)
-            if mode == "new_only":
-                rows = new_train + min(cfg.replay, trained)
-                epochs = cfg.epochs
-            else:
-                rows = trained + new_train
-                epochs = cfg.steady_finetune_epochs if mode == "finetune" else cfg.epochs
-            trained += new_train
-            total += epochs * _train_epoch_flops(lengths.pool, rows, cfg.batch_size, window, model, pad_to)
-        return total
-
-    steady = getattr(strategy, "steady_mode", "retrain")
-    after = strategy.after if isinstance(strategy, DeltaF1Strategy) else steady
-    upper = train_cost(lambda r: "retrain" if r == 0 else steady)
-    lower = train_cost(lambda r: after if r >= switch_at else "retrain") if switch_at is not None else upper
-
-    infer = 0
-    val_cost = _sorted_batches_flops(lengths.validation, cfg.eval_batch_size, model, pad_to, max_tokens)
-    forward_needed = bool(sampler.requires & {PROBS, LOG_PROBS, EMBEDDINGS})
-    scoring_passes = int(forward_needed) + (sampler.mc_passes if MC_PROBS in sampler.requires else 0)
-    labeled = 0
-    for r, n in enumerate(bought):
-        if r > 0 and scoring_passes:   # random sampling scores nothing: skip the (slow) pass estimate
-            unlabeled = n_pool - labeled
-            scored = min(unlabeled - min(n, monitor_per_batch), cfg.candidate_pool_size or unlabeled)
-            subset = lengths.pool[rng.choice(n_pool, size=scored, replace=False)]
-            infer += scoring_passes * _sorted_batches_flops(subset, cfg.eval_batch_size, model, pad_to, max_tokens)
-        if r > 0 and LABELED_EMBEDDINGS in sampler.requires:
-            infer += _sorted_batches_flops(lengths.pool[rng.choice(n_pool, size=labeled, replace=False)], cfg.eval_batch_size, model, pad_to, max_tokens)
-        labeled += n
-        infer += val_cost
-        if monitor_per_batch and r > 0:
-            infer += _sorted_batches_flops(lengths.pool[:monitor_per_batch * r], cfg.eval_batch_size, model, pad_to, max_tokens)
-    test = eval_plan_flops(cfg, lengths, rounds, model, pad_to, max_tokens, rng)
-    return RunEstimate(int(upper), int(lower), int(infer), rounds, labeled, lengths.exact, int(test))
+    strategy = build_strategy(cfg.strategy_class, **cfg.strategy_kwargs)
+    n_pool, n_test = len(lengths.pool), len(lengths.test)
+    never = round_plan(cfg, n_pool, n_test, switch_round=None)
+    earliest = (round_plan(cfg, n_pool, n_test, switch_round=earliest_switch_round(strategy.k, cfg.monitor))
+                if isinstance(strategy, DeltaF1Strategy) else never)
+    upper = train_flops(cfg, lengths, never, model, pad_to)
+    lower = train_flops(cfg, lengths, earliest, model, pad_to) if earliest is not never else upper
+    infer = al_inference_flops(cfg, lengths, never, model, pad_to, max_tokens, rng)
+    test = flops_of_test_evaluations(cfg, lengths, never, model, pad_to, max_tokens, rng)
+    return RunEstimate(int(upper), int(lower), int(infer), len(never), sum(s.n_new for s in never), lengths.exact, int(test),
+                       plan=never, plan_earliest_switch=earliest)
 
 
 def gpu_hours(flops: float, gpu: str = "A10G", utilization: float = DEFAULT_UTILIZATION) -> float:

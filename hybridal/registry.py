@@ -1,7 +1,8 @@
-"""Name → class registries for optimizers, losses and schedulers: explicit lookups, never eval."""
+"""Name → class registries for optimizers, losses and schedulers, and their builders: explicit lookups, never eval."""
 from __future__ import annotations
 
 import inspect
+from typing import Optional
 
 import torch
 from torch import nn
@@ -63,3 +64,48 @@ def check_kwargs(field: str, target, kwargs: dict, skip: tuple[str, ...] = ()) -
     for key in kwargs:
         if key not in params:
             raise choice_error(f"{field} key", key, allowed)
+
+
+# ---- the run's optimizer and per-round scheduler -------------------------------------------------
+
+def build_optimizer(name: str, kwargs: dict, model: nn.Module) -> torch.optim.Optimizer:
+    target = OPTIMIZERS[name]
+    return target(model.parameters(), **with_fused_default(target, kwargs))
+
+
+def build_scheduler(name: Optional[str], kwargs: dict, interval: str, optimizer: torch.optim.Optimizer,
+                    steps: int) -> tuple[Optional[object], str]:
+    """A fresh scheduler for one round of `steps` optimizer steps, starting from the configured lr
+    (it counts steps within this round only); returns (scheduler or None, when it steps)."""
+    restart_learning_rate(optimizer)
+    if name is None:
+        return None, interval
+    target = SCHEDULERS[name]
+    if isinstance(target, str):
+        from transformers import get_scheduler
+
+        warmup = int(round(kwargs.get("warmup_ratio", 0.0) * steps))
+        return get_scheduler(target, optimizer, num_warmup_steps=warmup, num_training_steps=max(steps, 1)), "step"
+    return target(optimizer, **kwargs), interval
+
+
+def with_fused_default(optimizer_class, kwargs: dict) -> dict:
+    """Use the single-kernel (fused) update where the optimizer has one and the user chose no
+    implementation: for MiniLM on this 2-core CPU an AdamW step took 0.022 s instead of 0.12 s,
+    about a tenth of a batch-16 training step. Deterministic on CPU like the default."""
+    if "fused" in kwargs or "foreach" in kwargs:
+        return dict(kwargs)
+    if "fused" not in inspect.signature(optimizer_class.__init__).parameters:
+        return dict(kwargs)
+    return {**kwargs, "fused": True}
+
+
+def restart_learning_rate(optimizer: torch.optim.Optimizer) -> None:
+    """Put every param group back at the configured lr, as a fresh optimizer would be.
+
+    A kept optimizer ends a round at its decayed lr, and torch schedulers start from the
+    group's current lr (and keep the first round's `initial_lr`), so without this each round
+    would start where the last one ended and the decay would compound across rounds."""
+    for group in optimizer.param_groups:
+        group["lr"] = optimizer.defaults["lr"]
+        group.pop("initial_lr", None)

@@ -64,12 +64,18 @@ class TrainingStrategy:
     name: ClassVar[str]
     steady_mode: ClassVar[str]
 
-    def plan(self, round_idx: int) -> RoundPlan:
-        return RoundPlan("retrain" if round_idx == 0 else self.steady_mode, False)
-
     def __init__(self) -> None:
         self._prev_f1: Optional[float] = None
         self._count = 0
+
+    def plan_for(self, round_idx: int, switch_round: Optional[int]) -> RoundPlan:
+        """How round `round_idx` trains if the ΔF1 rule switches at `switch_round` (None: never);
+        a pure function, so the round schedule can be written before the run."""
+        return RoundPlan("retrain" if round_idx == 0 else self.steady_mode, False)
+
+    def plan(self, round_idx: int) -> RoundPlan:
+        """How round `round_idx` trains, given what the rule has decided so far."""
+        return self.plan_for(round_idx, self.switch_decided_round)
 
     def observe(self, round_idx: int, f1: Optional[float]) -> tuple[Optional[float], int]:
         """Record the monitor F1 after round `round_idx`; returns (Δ, stable count) for the record.
@@ -126,8 +132,8 @@ class DeltaF1Strategy(TrainingStrategy):
         self.epsilon, self.k, self.after = float(epsilon), k, after
         self._switch_decided: Optional[int] = None
 
-    def plan(self, round_idx: int) -> RoundPlan:
-        if self._switch_decided is not None and round_idx >= self._switch_decided:
+    def plan_for(self, round_idx: int, switch_round: Optional[int]) -> RoundPlan:
+        if switch_round is not None and round_idx >= switch_round:
             return RoundPlan(self.after, True)
         return RoundPlan("retrain", False)
 

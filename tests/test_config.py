@@ -1,7 +1,7 @@
 """Config validation: every bad value fails in one sentence naming the field, before any work."""
 import pytest
 
-from hybridal import ActiveLearning, ExperimentConfig
+from hybridal import ExperimentConfig
 from hybridal.config import apply_overrides
 from hybridal.errors import ConfigError
 
@@ -45,9 +45,9 @@ def test_bad_values_fail_in_one_sentence(changes, fragment):
     assert message.count("\n") == 0 and message.endswith(".")
 
 
-def test_candidate_pool_smaller_than_batch():
+def test_candidate_pool_smaller_than_batch_is_refused_by_validate():
     with pytest.raises(ConfigError, match="candidate_pool_size=8 is smaller than acquisition_batch_size=32"):
-        ActiveLearning(cfg(candidate_pool_size=8))
+        cfg(candidate_pool_size=8).validate()
 
 
 def test_unknown_key_suggests_close_name():

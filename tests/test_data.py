@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from hybridal import ActiveLearning
-from hybridal.data import load_named_or_path, make_run_splits, stratified_sample
+from hybridal.data import load_named_or_path
+from hybridal.splits import make_run_splits, stratified_sample
 from hybridal.errors import DataError
 
 
@@ -111,18 +112,33 @@ def test_relative_data_dir_error_names_the_resolved_folder(tmp_path, monkeypatch
 
 
 def test_pool_too_small_fails_before_model_and_writes_nothing(make_config, tmp_path, monkeypatch):
-    import hybridal.active_learning as engine
+    import hybridal.run_parts as run_parts
 
     def no_model(*a, **k):
         raise AssertionError("the model must not be loaded for bad input")
 
-    monkeypatch.setattr(engine, "load_model", no_model)
+    monkeypatch.setattr(run_parts, "load_model", no_model)
     for changes, fragment in (({"initial_pool_size": 5000}, "initial_pool_size=5000 is larger than the training pool"),
                               ({"acquisition_batch_size": 400}, "acquisition_batch_size=400 is larger than the unlabeled pool")):
-        al = ActiveLearning(make_config(**changes))
         with pytest.raises(DataError, match=fragment):
-            al.prepare()
+            ActiveLearning(make_config(**changes))
         assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("changes, n_pool, message", [
+    ({"initial_pool_size": 101}, 100, "initial_pool_size=101 is larger than the training pool (100 rows of agnews); allowed: at most 100."),
+    ({"initial_pool_size": 90, "acquisition_batch_size": 11}, 100,
+     "acquisition_batch_size=11 is larger than the unlabeled pool left after round 0 (10 rows of agnews); allowed: at most 10."),
+])
+def test_check_pool_fits_names_the_size_and_what_fits(changes, n_pool, message):
+    from hybridal import ExperimentConfig
+    from hybridal.data import check_pool_fits
+
+    with pytest.raises(DataError) as info:
+        check_pool_fits(ExperimentConfig(**changes), n_pool)
+    assert str(info.value) == message
+    check_pool_fits(ExperimentConfig(initial_pool_size=90, acquisition_batch_size=10), 100)   # fits exactly
+    check_pool_fits(ExperimentConfig(initial_pool_size=100, total_rounds=1), 100)             # no later batch
 
 
 def test_num_labels_larger_than_classes_present(tmp_path):

@@ -6,8 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-import hybridal.active_learning as engine
+import hybridal.data as data
+import hybridal.training as training
 from hybridal import RECORD_FIELDS, ActiveLearning
+from hybridal.records import TRIAL_COLUMNS
+from hybridal.registry import with_fused_default
+from hybridal.trial import trial_columns
 
 TIMING = {"train_seconds", "query_seconds", "eval_seconds", "wall_seconds"}
 
@@ -24,7 +28,7 @@ def weights_fingerprint(model):
 def spy(monkeypatch):
     """Record, per training call: start weights, rows trained on, epochs."""
     calls = []
-    real = engine.train_epochs
+    real = training.train_epochs
 
     def wrapper(model, tokens, rows, labels, epochs, *args, **kwargs):
         calls.append({"start": weights_fingerprint(model), "rows": np.array(rows), "epochs": epochs})
@@ -32,7 +36,7 @@ def spy(monkeypatch):
         calls[-1]["end"] = weights_fingerprint(model)
         return stats
 
-    monkeypatch.setattr(engine, "train_epochs", wrapper)
+    monkeypatch.setattr(training, "train_epochs", wrapper)
     return calls
 
 
@@ -90,14 +94,14 @@ def test_acquired_monitor_f1_averages_over_the_classes_it_holds(make_config, mon
     # 3 monitor examples a round cannot hold all 4 AG News classes at first; an absent class
     # must not count as F1 0 (that capped F1 at 3/4 and made it jump when the class came).
     seen = []
-    real = engine.evaluate
+    real = training.evaluate
 
     def spy_evaluate(model, tokens, rows, labels, *args, **kwargs):
         result = real(model, tokens, rows, labels, *args, **kwargs)
         seen.append((np.asarray(labels)[np.asarray(rows, dtype=np.int64)], result))
         return result
 
-    monkeypatch.setattr(engine, "evaluate", spy_evaluate)
+    monkeypatch.setattr(training, "evaluate", spy_evaluate)
     al = run(make_config(monitor="acquired", monitor_fraction=0.25, total_rounds=4))
     monitor_evals = [(y, res) for y, res in seen if len(y) and len(y) <= 9]   # validation has 60 rows, test 120
     assert al.records[0].monitor_f1 is None and al.records[0].monitor_classes is None
@@ -110,8 +114,6 @@ def test_acquired_monitor_f1_averages_over_the_classes_it_holds(make_config, mon
 
 
 def test_present_class_macro_f1_ignores_absent_classes_only(monkeypatch):
-    from hybridal import training
-
     # labels hold classes 0 and 1 of 4; one example is predicted as the absent class 2.
     log_probs = np.log(np.array([[.7, .1, .1, .1], [.7, .1, .1, .1], [.1, .7, .1, .1], [.1, .1, .7, .1]]))
     monkeypatch.setattr(training, "_forward_log_probs", lambda *a, **k: (log_probs, 0))
@@ -136,7 +138,7 @@ def test_same_seed_same_selections_and_metrics(make_config, tmp_path):
                         save_dir=str(tmp_path / "other")))
     c = run(make_config(sampler_class="margin", seed=4, save_dir=str(tmp_path / "third")))
     assert untimed(a.records) == untimed(b.records)
-    assert b.tokenization_cached == {"pool": True, "validation": True, "test": True}   # tokenized once
+    assert b.parts.tokenization_cached == {"pool": True, "validation": True, "test": True}   # tokenized once
     assert a.pool.selected_by_round() == b.pool.selected_by_round()
     assert a.pool.selected_by_round() != c.pool.selected_by_round()
 
@@ -179,13 +181,13 @@ def test_curves_use_a_seeded_stratified_subsample_and_final_metrics_the_full_spl
     plan = json.loads((al.run_dir / "summary.json").read_text())["test_subsample"]
     rows = np.array(plan["indices"])
     assert plan["size"] == len(rows) == len(set(rows)) == 40 and plan["of"] == 120
-    classes = np.bincount(al.labels["test"][rows], minlength=4)
+    classes = np.bincount(al.parts.labels["test"][rows], minlength=4)
     assert classes.max() - classes.min() <= 1                      # AG News test is balanced: 10 per class
     # The rows depend on the seed only: same for another strategy, sampler and round count.
     other = run(cfg.replace(strategy_class="new_only", sampler_class="random", total_rounds=2, save_dir=str(tmp_path / "o")))
-    assert other.test_subsample_summary() == plan
+    assert other.summary()["test_subsample"] == plan
     reseeded = run(cfg.replace(seed=4, total_rounds=1, save_dir=str(tmp_path / "s")))
-    assert reseeded.test_subsample_summary()["fingerprint"] != plan["fingerprint"]
+    assert reseeded.summary()["test_subsample"]["fingerprint"] != plan["fingerprint"]
     # The AL itself is untouched by the evaluation plan: same selections, same AL cost.
     full = run(cfg.replace(test_subsample_size=None, save_dir=str(tmp_path / "f")))
     assert [r.test_rows for r in full.records] == ["full"] * 3
@@ -271,9 +273,9 @@ def test_mc_dropout_passes_depend_on_their_seed_not_the_global_generator(make_co
     from hybridal.samplers.base import MC_PROBS
     from hybridal.training import score_pool
 
-    al = ActiveLearning(make_config()).prepare()
-    args = (al.model.model, al.tokens["pool"], np.arange(40), np.empty(0, dtype=np.int64),
-            frozenset({MC_PROBS}), 3, 64, al.batching)
+    parts = ActiveLearning(make_config()).parts
+    args = (parts.model.model, parts.tokens["pool"], np.arange(40), np.empty(0, dtype=np.int64),
+            frozenset({MC_PROBS}), 3, 64, parts.batching)
     first, _ = score_pool(*args, mc_seed=1)
     torch.rand(7)                                   # move the global generator
     state = torch.get_rng_state()
@@ -288,10 +290,10 @@ def test_mc_dropout_passes_depend_on_their_seed_not_the_global_generator(make_co
 def test_optimizer_is_fused_unless_the_user_chose_an_implementation():
     from torch.optim import SGD, AdamW, RMSprop
 
-    assert engine.with_fused_default(AdamW, {"lr": 1e-4}) == {"lr": 1e-4, "fused": True}
-    assert engine.with_fused_default(AdamW, {"lr": 1e-4, "foreach": True}) == {"lr": 1e-4, "foreach": True}
-    assert engine.with_fused_default(SGD, {"fused": False}) == {"fused": False}
-    assert engine.with_fused_default(RMSprop, {"lr": 1e-2}) == {"lr": 1e-2}   # has no fused kernel
+    assert with_fused_default(AdamW, {"lr": 1e-4}) == {"lr": 1e-4, "fused": True}
+    assert with_fused_default(AdamW, {"lr": 1e-4, "foreach": True}) == {"lr": 1e-4, "foreach": True}
+    assert with_fused_default(SGD, {"fused": False}) == {"fused": False}
+    assert with_fused_default(RMSprop, {"lr": 1e-2}) == {"lr": 1e-2}   # has no fused kernel
     # The fused update is the same arithmetic as the default, to float tolerance.
     results = []
     for kwargs in ({"lr": 1e-2, "fused": True}, {"lr": 1e-2, "foreach": False}):
@@ -310,13 +312,13 @@ def test_optimizer_is_fused_unless_the_user_chose_an_implementation():
 def optimizer_spy(monkeypatch):
     """Record, per training call: the optimizer, its lr at the first step and whether it had state."""
     calls = []
-    real = engine.train_epochs
+    real = training.train_epochs
 
     def wrapper(model, tokens, rows, labels, epochs, batch_size, optimizer, *args, **kwargs):
         calls.append({"optimizer": optimizer, "lr": optimizer.param_groups[0]["lr"], "fresh": not optimizer.state})
         return real(model, tokens, rows, labels, epochs, batch_size, optimizer, *args, **kwargs)
 
-    monkeypatch.setattr(engine, "train_epochs", wrapper)
+    monkeypatch.setattr(training, "train_epochs", wrapper)
     return calls
 
 
@@ -369,12 +371,60 @@ def test_unknown_model_fails_in_one_sentence_before_data_loads(make_config, monk
     def no_data(*args, **kwargs):
         raise AssertionError("data was loaded before the model was checked")
 
-    monkeypatch.setattr(engine, "load_named_or_path", no_data)
-    al = ActiveLearning(make_config(model_name_or_path=name))
+    monkeypatch.setattr(data, "load_named_or_path", no_data)
+    cfg = make_config(model_name_or_path=name)
     with pytest.raises(ConfigError) as info:
-        al.prepare()
+        ActiveLearning(cfg)
     message = str(info.value)
     assert message.startswith(f"model_name_or_path={name!r} ") and message.count("\n") == 0 and message.endswith(".")
     assert re.search(reason, message), message
     assert "allowed: a local folder with a config.json, a Hugging Face hub id" in message and "tiny-bert" in message
-    assert not al.run_dir.exists()
+    assert not cfg.run_dir.exists()
+
+
+def test_summary_is_written_at_the_start_after_every_round_and_at_the_end(make_config, monkeypatch):
+    """The trial record analysis reads: summary.json exists from the first round on, always with
+    `trial` (ordered as TRIAL_COLUMNS) and the whole `config`; `status` says whether the run finished."""
+    cfg = make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1})
+    path = cfg.run_dir / "summary.json"
+    during_first_training = []
+    real = training.train_epochs
+
+    def read_summary_while_training(*args, **kwargs):
+        if not during_first_training:
+            during_first_training.append(json.loads(path.read_text()))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_epochs", read_summary_while_training)
+    al = ActiveLearning(cfg)
+    seen = []
+    for record in al.iter_rounds():
+        seen.append((record.round, json.loads(path.read_text())))
+    start = during_first_training[0]
+    assert (start["status"], start["rounds"], start["final_test"]["f1"]) == ("running", 0, None)
+    assert [(r, s["rounds"], s["status"]) for r, s in seen] == [(0, 1, "running"), (1, 2, "running"), (2, 3, "finished")]
+    final = json.loads(path.read_text())
+    for summary in (start, *(s for _, s in seen), final):
+        assert list(summary["trial"]) == list(TRIAL_COLUMNS) and summary["trial"] == trial_columns(cfg)
+        assert summary["config"] == cfg.to_dict()
+    assert final["status"] == "finished" and final["final_test"]["f1"] == al.final_metrics()["f1_score"]
+    assert final["selected_indices"] == seen[-1][1]["selected_indices"]
+
+
+def test_a_run_is_built_in_one_step_and_writes_nothing_until_a_round_runs(make_config, monkeypatch):
+    from hybridal.errors import ConfigError
+
+    cfg = make_config()
+    al = ActiveLearning(cfg)
+    assert len(al.parts.tokens["pool"]) == len(al.pool) == 340 and al.parts.model.model is not None
+    assert al.prepare() is al                       # kept for one release: a no-op
+    assert not cfg.run_dir.exists()
+    al.run_round()
+    assert (cfg.run_dir / "summary.json").is_file()
+
+    def no_data(*args, **kwargs):
+        raise AssertionError("data was loaded for a bad config")
+
+    monkeypatch.setattr(data, "load_named_or_path", no_data)
+    with pytest.raises(ConfigError, match="candidate_pool_size=8 is smaller than acquisition_batch_size=12"):
+        ActiveLearning(make_config(candidate_pool_size=8, experiment_name="bad"))

@@ -4,7 +4,8 @@ import pytest
 
 from hybridal import ActiveLearning
 from tests.conftest import REPO_ROOT
-from hybridal.estimate import describe, estimate_grid, expected_max_length, gpu_hours
+from hybridal.batch_flops import expected_max_length, expected_order_statistic
+from hybridal.estimate import describe, estimate_grid, gpu_hours
 
 
 def test_expected_max_length_by_hand():
@@ -54,8 +55,6 @@ def test_deltaf1_range_brackets_never_and_earliest_switch(make_config):
 
 
 def test_order_statistic_by_hand():
-    from hybridal.estimate import expected_order_statistic
-
     lengths = np.array([1, 3])
     assert expected_order_statistic(lengths, 2, 2) == pytest.approx(expected_max_length(lengths, 2))
     assert expected_order_statistic(lengths, 1, 2) == pytest.approx(1.5)   # min of two: 3 only if both are 3
@@ -70,7 +69,7 @@ def test_earliest_switch_bound_equals_a_run_that_switches_as_early_as_it_can(mak
                       monitor=monitor, monitor_fraction=0.25, total_rounds=4, tokenizer_kwargs={"max_length": 32, "padding": "max_length"})
     al = ActiveLearning(cfg)
     al.run_full_pipeline()
-    assert al.strategy.switch_round == first_switch
+    assert al.switch_round == first_switch
     assert estimate_grid([cfg]).runs[0].train_flops_min == al.records[-1].cum_train_flops
 
 

@@ -1,0 +1,73 @@
+"""What one run works on, built in one step: the checked data splits, their tokens, the model
+(with its pretrained state kept for `retrain`), how batches run, and the loss."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import torch
+from torch import nn
+
+from .config import ExperimentConfig
+from .data import check_pool_fits, load_run_splits
+from .flops import FlopsModel
+from .hardware import configure_backends, resolve_device, resolve_precision
+from .models import ResettableModel, check_model, load_model, load_tokenizer
+from .registry import build_criterion
+from .splits import RunSplits, per_round_test_rows
+from .tokenization import TokenizedTexts, tokenize_cached
+from .training import Batching
+
+SPLITS = ("pool", "validation", "test")
+
+
+@dataclass
+class RunParts:
+    splits: RunSplits
+    tokens: dict[str, TokenizedTexts]          # per split
+    tokenization_cached: dict[str, bool]       # per split: read from the machine's cache
+    labels: dict[str, np.ndarray]              # per split
+    pool_labels: torch.Tensor                  # labels["pool"] as the training loop takes them
+    test_subsample: Optional[np.ndarray]       # the per-round test rows (None: the full split)
+    model: ResettableModel
+    batching: Batching
+    criterion: nn.Module
+    device: torch.device
+    precision: str
+
+    @property
+    def num_labels(self) -> int:
+        return self.splits.num_labels
+
+
+def build_run_parts(cfg: ExperimentConfig) -> RunParts:
+    """Check the model name, load and check the data (before any model), tokenize (cached), load
+    the model. `cfg` must be validated."""
+    if cfg.num_threads:
+        torch.set_num_threads(cfg.num_threads)
+    check_model(cfg.model_name_or_path)   # a wrong name fails in one sentence, before the data loads
+    splits = load_run_splits(cfg)
+    check_pool_fits(cfg, len(splits.pool))
+    device = resolve_device(cfg.device)
+    configure_backends(device)
+    precision = resolve_precision(cfg.precision, device)
+    tokenizer = load_tokenizer(cfg.model_name_or_path)
+    tokens, cached = {}, {}
+    for split in SPLITS:
+        tokens[split], cached[split] = tokenize_cached(getattr(splits, split).texts, tokenizer, cfg.max_length)
+    labels = {split: getattr(splits, split).labels for split in SPLITS}
+    model = load_model(cfg.model_name_or_path, splits.num_labels, cfg.seed)
+    batching = Batching(
+        device=device, precision=precision, pad_id=int(tokenizer.pad_token_id or 0),
+        pad_to=cfg.max_length if cfg.fixed_padding else None,
+        flops=FlopsModel.from_config(model.config, splits.num_labels),
+    )
+    return RunParts(
+        splits=splits, tokens=tokens, tokenization_cached=cached, labels=labels,
+        pool_labels=torch.from_numpy(labels["pool"]),
+        test_subsample=per_round_test_rows(labels["test"], cfg.test_subsample_size, cfg.seed),
+        model=ResettableModel(model, device), batching=batching,
+        criterion=build_criterion(cfg.criterion_class, cfg.criterion_kwargs).to(device),
+        device=device, precision=precision,
+    )

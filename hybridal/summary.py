@@ -1,0 +1,84 @@
+"""summary.json: the run's complete description (DESIGN.md section 6).
+
+Written when the run starts (`status: running`), after every round and at the end
+(`status: finished`); always with `trial` (the canonical columns, hybridal.trial) and `config`
+(the whole engine config), so a reader needs no other file to know what a run was.
+"""
+from __future__ import annotations
+
+import platform
+from typing import TYPE_CHECKING, Optional
+
+import numpy as np
+import torch
+
+from .records import RoundRecord
+from .splits import indices_fingerprint
+from .trial import trial_columns
+
+if TYPE_CHECKING:
+    from .active_learning import ActiveLearning
+
+TIMES = ("train_seconds", "query_seconds", "eval_seconds", "wall_seconds")
+
+
+def run_summary(al: "ActiveLearning") -> dict:
+    cfg, parts = al.cfg, al.parts
+    splits = parts.splits
+    final = al.final_metrics() if al.final_test is not None else {}
+    val = al.final_validation
+    return {
+        "status": "finished" if al.finished else "running",
+        "experiment_name": cfg.experiment_name,
+        "trial": trial_columns(cfg),
+        "config": cfg.to_dict(),
+        "final_test": {k: final.get(k2) for k, k2 in (("f1", "f1_score"), ("accuracy", "accuracy"), ("loss", "loss"), ("per_class_f1", "per_class_f1"))},
+        "final_validation": {"f1": val.f1, "accuracy": val.accuracy, "loss": val.loss} if val else None,
+        **al.switch_columns(),
+        "rounds": len(al.records),
+        "n_labeled": al.pool.n_labeled,
+        "totals": totals(al.records),
+        "data": {"source": splits.source, "pool": len(splits.pool), "validation": len(splits.validation),
+                 "test": len(splits.test), "num_labels": splits.num_labels, "label_names": splits.label_names,
+                 "notes": splits.notes, "tokenization_cached": parts.tokenization_cached},
+        "environment": al.environment,
+        "selected_indices": {str(r): idx for r, idx in al.pool.selected_by_round().items()},
+        "monitor_indices": al.pool.monitor_indices().tolist(),
+        "test_subsample": per_round_test_summary(parts.test_subsample, len(splits.test), cfg.test_every),
+    }
+
+
+def totals(records: list[RoundRecord]) -> dict:
+    return {
+        "train_flops": sum(r.train_flops for r in records),
+        "infer_flops": sum(r.infer_flops for r in records),
+        "total_flops": records[-1].cum_total_flops if records else 0,   # AL cost: test excluded
+        "test_flops": sum(r.test_flops for r in records),
+        "train_samples": sum(r.train_samples for r in records),
+        "train_tokens": sum(r.train_tokens for r in records),
+        **{f: sum(getattr(r, f) for r in records) for f in TIMES},
+    }
+
+
+def per_round_test_summary(rows: Optional[np.ndarray], n_test: int, test_every: int) -> dict:
+    """The per-round test rows (positions in the run's test split), so runs can be checked
+    for having used the same rows; null indices: every round used the full split."""
+    return {"size": n_test if rows is None else len(rows), "of": n_test, "test_every": test_every,
+            "fingerprint": None if rows is None else indices_fingerprint(rows),
+            "indices": None if rows is None else rows.tolist()}
+
+
+def environment(device: torch.device, precision: str) -> dict:
+    import importlib.metadata as md
+
+    versions = {}
+    for package in ("hybridal", "torch", "transformers", "datasets", "ray", "scikit-learn", "numpy", "pandas"):
+        try:
+            versions[package] = md.version(package)
+        except md.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "versions": versions, "python": platform.python_version(), "platform": platform.platform(),
+        "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
+        "precision": precision, "torch_threads": torch.get_num_threads(),
+    }
