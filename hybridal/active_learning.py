@@ -13,7 +13,9 @@ from . import phases
 from .checkpoints import eval_from_state, eval_state, read_checkpoint, write_checkpoint
 from .config import ExperimentConfig
 from .outputs import RunWriter, atomic_write_text
+from .errors import ConfigError
 from .pool import LabelPool
+from .prefix import adopt_records, group_key, rule_trace
 from .records import RoundRecord
 from .registry import build_optimizer
 from .run_parts import build_run_parts
@@ -183,6 +185,33 @@ class ActiveLearning:
         self.pool.load_state_dict(state["pool"])
         self.strategy.load_state_dict(state["strategy"])
         self.records = [RoundRecord.from_dict(r) for r in state["records"]]
+        self.final_test = eval_from_state(state["final_test"])
+        self.final_validation = eval_from_state(state["final_validation"])
+        self._outputs_started = False
+        self._start_outputs()
+
+    def continue_from_prefix(self, folder: Union[str, Path]) -> None:
+        """Continue, as this run's config, another run's checkpoint from the same group (a
+        shared-prefix trunk, DESIGN.md section 8): its weights, labels and records up to the
+        checkpoint, with the ΔF1 rule's fields and state replayed for this config. The rounds
+        that follow are exactly those a standalone run of this config would train."""
+        model = self.parts.model.model
+        state, optimizer_state = read_checkpoint(folder, model, self.parts.device)
+        if group_key(state["config"]) != group_key(self.cfg.to_dict()):
+            raise ConfigError(f"the prefix checkpoint {str(folder)!r} was written by a run that differs from "
+                              f"{self.cfg.experiment_name!r} in more than the strategy and its post-switch knobs; "
+                              "allowed: a checkpoint of a run of the same group.")
+        records = adopt_records(self.cfg.strategy_class, self.cfg.strategy_kwargs,
+                                [RoundRecord.from_dict(r) for r in state["records"]])
+        rule_trace(self.strategy, [r.monitor_f1 for r in records])
+        # A kept optimizer continues the prefix's last round, as it would have in a standalone run.
+        self._optimizer = None
+        if optimizer_state is not None and self.cfg.keep_optimizer:
+            self._optimizer = build_optimizer(self.cfg.optimizer_class, self.cfg.optimizer_kwargs, model)
+            self._optimizer.load_state_dict(optimizer_state)
+        self.next_round, self.finished = state["next_round"], state["finished"]
+        self.pool.load_state_dict(state["pool"])
+        self.records = records
         self.final_test = eval_from_state(state["final_test"])
         self.final_validation = eval_from_state(state["final_validation"])
         self._outputs_started = False

@@ -59,3 +59,79 @@ def test_adopted_records_recompute_only_the_rule_fields():
     assert [r.stable_count for r in loose] == [0, 1, 0]
     strip = lambda rs: [dataclasses.replace(r, delta_f1=None, stable_count=0, switched=False) for r in rs]
     assert strip(loose) == strip(forked)
+
+
+# ---- the engine: a fork continued from a trunk's checkpoint equals a standalone run ----------
+
+MEASURED = ("round", "n_labeled", "n_new", "strategy_used", "switched", "val_f1", "val_accuracy", "val_loss",
+            "delta_f1", "stable_count", "test_f1", "test_accuracy", "train_samples", "train_tokens", "train_flops",
+            "cum_train_flops", "infer_flops", "cum_total_flops", "monitor_f1", "test_flops", "test_rows")
+
+
+def measured(al) -> tuple[list[dict], dict]:
+    records = [{k: v for k, v in r.to_dict().items() if k in MEASURED} for r in al.records]
+    return records, al.pool.selected_by_round()
+
+
+def run_trunk(make_config, fork_after: int, **overrides):
+    """A retrain run (kept optimizer, so finetune forks can continue it) that checkpoints
+    after round `fork_after`; returns the checkpoint folder."""
+    from hybridal import ActiveLearning
+
+    cfg = make_config(strategy_class="retrain", keep_optimizer=True, experiment_name="trunk", **overrides)
+    trunk = ActiveLearning(cfg)
+    folder = cfg.run_dir.parent / f"trunk-after-{fork_after}"
+    for record in trunk.iter_rounds():
+        if record.round == fork_after:
+            trunk.save_checkpoint(folder)
+    return folder, trunk
+
+
+@pytest.mark.parametrize("monitor", ["validation", "acquired"])
+def test_a_fork_from_the_trunk_equals_the_standalone_run(make_config, monitor):
+    from hybridal import ActiveLearning
+
+    common = dict(total_rounds=4, monitor=monitor, monitor_fraction=0.25, sampler_class="entropy", finetune_epochs=1)
+    # epsilon 1 makes every defined Δ "stable": validation switches at round 2, acquired at round 3.
+    hybrid = dict(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1, "after": "finetune"},
+                  keep_optimizer=True)
+    standalone = ActiveLearning(make_config(experiment_name="alone", **common, **hybrid))
+    standalone.run_full_pipeline()
+    switch = standalone.switch_round
+    assert switch == (2 if monitor == "validation" else 3)
+
+    folder, trunk = run_trunk(make_config, fork_after=switch - 1, **common)
+    fork = ActiveLearning(make_config(experiment_name="fork", **common, **hybrid))
+    fork.continue_from_prefix(folder)
+    assert fork.next_round == switch
+    fork.run_full_pipeline()
+    assert measured(fork) == measured(standalone)
+    assert fork.switch_round == switch and fork.final_metrics()["f1_score"] == standalone.final_metrics()["f1_score"]
+    # Before the switch the fork's rounds are the trunk's, up to the rule's own fields.
+    rule = ("delta_f1", "stable_count", "switched")
+    strip = lambda rows: [{k: v for k, v in row.items() if k not in rule} for row in rows]
+    assert strip(measured(fork)[0][:switch]) == strip(measured(trunk)[0][:switch])
+    assert strip(measured(fork)[0][switch:]) != strip(measured(trunk)[0][switch:])
+
+
+def test_a_baseline_forks_after_round_zero(make_config):
+    from hybridal import ActiveLearning
+
+    common = dict(total_rounds=3, strategy_class="new_only", replay=4)
+    standalone = ActiveLearning(make_config(experiment_name="alone", **common))
+    standalone.run_full_pipeline()
+    folder, _ = run_trunk(make_config, fork_after=0, total_rounds=3)
+    fork = ActiveLearning(make_config(experiment_name="fork", **common))
+    fork.continue_from_prefix(folder)
+    fork.run_full_pipeline()
+    assert measured(fork) == measured(standalone)
+
+
+def test_a_checkpoint_of_another_group_is_refused(make_config):
+    from hybridal import ActiveLearning
+    from hybridal.errors import ConfigError
+
+    folder, _ = run_trunk(make_config, fork_after=0, total_rounds=2)
+    other = ActiveLearning(make_config(experiment_name="other", strategy_class="finetune", total_rounds=2, seed=4))
+    with pytest.raises(ConfigError, match="same group"):
+        other.continue_from_prefix(folder)
