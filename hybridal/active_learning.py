@@ -53,6 +53,8 @@ class ActiveLearning:
         self.final_test: Optional[EvalResult] = None        # from the full test split, after the last round
         self.final_validation: Optional[EvalResult] = None
         self._optimizer = None   # the optimizer kept between rounds (keep_optimizer only)
+        # How a shared-prefix sweep produced this run (role, source, FLOPs it spent), for summary.json.
+        self.provenance: Optional[dict] = None
         self._outputs_started = False
 
     def prepare(self) -> "ActiveLearning":

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Optional, Sequence
+from pathlib import Path
+from typing import Optional, Sequence, Union
 
+from .config import ExperimentConfig
+from .outputs import RunWriter
 from .records import RoundRecord
-from .strategies import RoundPlan, TrainingStrategy, build_strategy
+from .strategies import RoundPlan, TrainingStrategy, build_strategy, trained_switch_round
+from .trial import trial_columns
 
 # Engine keys that may differ within a group: the strategy, and knobs read only by rounds that
 # train with `finetune` or `new_only` (a retrain round ignores them).
@@ -72,3 +76,30 @@ def adopt_records(strategy_class: str, strategy_kwargs: dict, source: Sequence[R
                                  f"{strategy_kwargs} plans {plan.mode} there.")
         adopted.append(dataclasses.replace(rec, delta_f1=delta, stable_count=count, switched=plan.switched))
     return adopted
+
+
+def copy_run(cfg: ExperimentConfig, source_dir: Union[str, Path], run_dir: Union[str, Path], provenance: dict) -> dict:
+    """Write `cfg`'s run folder from a finished run of its group whose rounds trained as `cfg`
+    would have (the trunk, for a config that never switches; a fork, for the configs sharing
+    it): its records adopted, its summary re-described. Returns the new summary.
+
+    Nothing is trained: the run's cost is attributed, as if it had run alone."""
+    source_dir = Path(source_dir)
+    source = json.loads((source_dir / "summary.json").read_text())
+    if source.get("status") != "finished":
+        raise ValueError(f"{source_dir} holds no finished run (status {source.get('status')!r}); a copy needs one.")
+    lines = (source_dir / "rounds.jsonl").read_text().splitlines()
+    records = adopt_records(cfg.strategy_class, cfg.strategy_kwargs, [RoundRecord.from_dict(json.loads(x)) for x in lines if x])
+    strategy = build_strategy(cfg.strategy_class, **cfg.strategy_kwargs)
+    rule_trace(strategy, [r.monitor_f1 for r in records])
+    decided = strategy.switch_decided_round
+    summary = {**source, "experiment_name": cfg.experiment_name, "trial": trial_columns(cfg), "config": cfg.to_dict(),
+               "switch_round": trained_switch_round(decided, len(records)), "switch_decided_round": decided,
+               "shared_prefix": provenance}
+    writer = RunWriter(Path(run_dir), cfg.tensorboard)
+    try:
+        writer.start(cfg.to_yaml(), records)
+        writer.write_summary(summary)
+    finally:
+        writer.close()
+    return summary

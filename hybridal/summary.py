@@ -45,6 +45,7 @@ def run_summary(al: "ActiveLearning") -> dict:
         "selected_indices": {str(r): idx for r, idx in al.pool.selected_by_round().items()},
         "monitor_indices": al.pool.monitor_indices().tolist(),
         "test_subsample": per_round_test_summary(parts.test_subsample, len(splits.test), cfg.test_every),
+        **({"shared_prefix": al.provenance} if al.provenance else {}),
     }
 
 

@@ -135,3 +135,24 @@ def test_a_checkpoint_of_another_group_is_refused(make_config):
     other = ActiveLearning(make_config(experiment_name="other", strategy_class="finetune", total_rounds=2, seed=4))
     with pytest.raises(ConfigError, match="same group"):
         other.continue_from_prefix(folder)
+
+
+def test_a_copy_of_the_trunk_equals_a_standalone_run_that_never_switches(make_config, tmp_path):
+    import json
+
+    from hybridal import ActiveLearning
+    from hybridal.prefix import copy_run
+
+    never = dict(strategy_class="deltaf1", strategy_kwargs={"epsilon": 0.0, "k": 1, "after": "finetune"}, total_rounds=3)
+    standalone = ActiveLearning(make_config(experiment_name="alone", **never))
+    standalone.run_full_pipeline()
+    _, trunk = run_trunk(make_config, fork_after=0, total_rounds=3)
+    cfg = make_config(experiment_name="copy", **never)
+    summary = copy_run(cfg, trunk.run_dir, tmp_path / "copy", {"role": "copy", "source": "trunk"})
+    copied = [json.loads(x) for x in (tmp_path / "copy" / "rounds.jsonl").read_text().splitlines()]
+    assert [{k: v for k, v in r.items() if k in MEASURED} for r in copied] == measured(standalone)[0]
+    alone = standalone.summary()
+    alone["config"]["experiment_name"] = "copy"
+    for key in ("final_test", "switch_round", "switch_decided_round", "trial", "config", "selected_indices", "status"):
+        assert json.loads(json.dumps(summary[key])) == json.loads(json.dumps(alone[key])), key
+    assert json.loads((tmp_path / "copy" / "summary.json").read_text())["shared_prefix"]["role"] == "copy"
