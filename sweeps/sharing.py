@@ -1,0 +1,214 @@
+"""Shared-prefix planning (DESIGN.md section 8): which runs a grid needs, and when each can start.
+
+Trials whose configs differ only in the strategy and its post-switch knobs form a *group*
+(`hybridal.prefix.group_key`). Each group runs one *trunk*: a retrain run (the grid's
+`retrain` configuration when it has one, else a hidden run). Every other configuration of the
+group is then one of:
+
+- a **fork**: it switches at round s < the run's length, so it continues the trunk's state
+  after round s-1 (a checkpoint the trunk writes for it) and trains rounds s, s+1, ... itself;
+  configurations with the same (s, mode, knobs) share one fork, run by the first of them;
+- a **copy**: its rounds are exactly another run's (the trunk's, if it never switches; its
+  fork's, if another configuration runs that fork), so it trains nothing and adopts them.
+
+`SharePlan` is the bookkeeping: it learns the trunk's monitor F1 round by round, decides each
+configuration's role as soon as the ΔF1 rule fixes it, and says which jobs may start now.
+It is plain Python (no Ray), so the schedule can be tested and simulated on an F1 series.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from hybridal.config import ExperimentConfig
+from hybridal.prefix import group_key, switch_round_within
+from hybridal.strategies import DeltaF1Strategy, build_strategy
+
+STANDALONE, TRUNK, FORK, COPY, BLOCKED = "standalone", "trunk", "fork", "copy", "blocked"
+
+
+@dataclass
+class Job:
+    """One Ray trial of a sweep: a configuration of the grid, or a hidden trunk."""
+    name: str
+    config: ExperimentConfig
+    role: Optional[str] = None        # None until the trunk's F1 series decides it
+    reported: bool = True             # False: a hidden trunk, which is no configuration of the grid
+    trunk: Optional[str] = None       # the trunk of its group
+    fork_round: Optional[int] = None  # fork: the first round it trains itself (it continues the trunk after s-1)
+    source: Optional[str] = None      # copy: the run whose rounds it adopts; blocked: the run that failed
+    state: str = "waiting"            # waiting | ready | started | done | failed
+
+    def to_json(self) -> dict:
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "config"}
+
+
+@dataclass
+class Group:
+    trunk: str
+    members: list[str]                                        # the group's other jobs
+    monitor_f1s: list = field(default_factory=list)           # the trunk's, round by round
+    prefixes: set = field(default_factory=set)                # rounds r after which the trunk saved its state
+    trunk_rounds: Optional[int] = None                        # set when the trunk has finished
+    forks: dict = field(default_factory=dict)                 # fork key -> the job that runs it
+
+
+def _after_mode(cfg: ExperimentConfig) -> str:
+    strategy = build_strategy(cfg.strategy_class, **cfg.strategy_kwargs)
+    return strategy.after if isinstance(strategy, DeltaF1Strategy) else strategy.steady_mode
+
+
+def fork_key(cfg: ExperimentConfig, switch_round: int) -> tuple:
+    """Configurations that train identically from their switch on: the same round, the same
+    cheaper mode and the same knobs that mode reads."""
+    mode = _after_mode(cfg)
+    knobs = (cfg.steady_finetune_epochs, cfg.keep_optimizer) if mode == "finetune" else (cfg.replay,)
+    return (switch_round, mode, *knobs)
+
+
+def trunk_config(members: Sequence[Job]) -> tuple[ExperimentConfig, Optional[Job]]:
+    """The group's trunk config and, when a configuration of the grid is that run, its job.
+
+    The trunk keeps its optimizer when a finetune fork with keep_optimizer will continue it (a
+    retrain round ignores the kept optimizer, so the trunk's rounds are unchanged)."""
+    keeps = any(m.config.keep_optimizer and _after_mode(m.config) == "finetune" for m in members
+                if m.config.strategy_class not in ("retrain", "RetrainStrategy", "RetrainingStrategy"))
+    for job in members:
+        if _after_mode(job.config) == "retrain" and (job.config.keep_optimizer or not keeps):
+            return job.config, job
+    base = members[0].config
+    return base.replace(strategy_class="retrain", strategy_kwargs={}, keep_optimizer=keeps), None
+
+
+def needs_prefix(member_configs: Sequence[ExperimentConfig], monitor_f1s: Sequence[Optional[float]]) -> bool:
+    """Whether the trunk, having trained rounds 0..len(monitor_f1s)-1 (and not its last), must save
+    its state: some configuration of its group switches at the next round."""
+    nxt = len(monitor_f1s)
+    return any(switch_round_within(c.strategy_class, c.strategy_kwargs, monitor_f1s) == nxt for c in member_configs)
+
+
+class SharePlan:
+    """The jobs of a sweep and their readiness. `share=False` runs every configuration standalone."""
+
+    def __init__(self, trials: Sequence, share: bool = True):
+        self.jobs: dict[str, Job] = {}
+        self.groups: dict[str, Group] = {}
+        by_key: dict[str, list[Job]] = {}
+        for t in trials:
+            job = Job(t.name, t.config)
+            self.jobs[job.name] = job
+            by_key.setdefault(group_key(t.config.to_dict()) if share else job.name, []).append(job)
+        for members in by_key.values():
+            if len(members) == 1:
+                members[0].role, members[0].state = STANDALONE, "ready"
+                continue
+            config, trunk = trunk_config(members)
+            if trunk is None:
+                name = f"trunk-{members[0].name}"
+                trunk = Job(name, config.replace(experiment_name=name), reported=False)
+                self.jobs[name] = trunk
+            trunk.role, trunk.state = TRUNK, "ready"
+            others = [m.name for m in members if m is not trunk]
+            self.groups[trunk.name] = Group(trunk.name, others)
+            for name in others:
+                self.jobs[name].trunk = trunk.name
+
+    # ---- what may start --------------------------------------------------------------------
+    def take_ready(self) -> list[Job]:
+        """Jobs that may start now (each returned once)."""
+        ready = [j for j in self.jobs.values() if j.state == "ready"]
+        for job in ready:
+            job.state = "started"
+        return ready
+
+    @property
+    def finished(self) -> bool:
+        return all(j.state in ("started", "done", "failed") for j in self.jobs.values())
+
+    def members_of(self, trunk: str) -> list[ExperimentConfig]:
+        return [self.jobs[m].config for m in self.groups[trunk].members]
+
+    # ---- what the runs tell us -------------------------------------------------------------
+    def on_trunk_round(self, trunk: str, round_idx: int, monitor_f1: Optional[float], prefix_saved: bool) -> None:
+        group = self.groups[trunk]
+        del group.monitor_f1s[round_idx:]   # a resumed trunk reports its rounds again
+        group.monitor_f1s.append(monitor_f1)
+        if prefix_saved:
+            group.prefixes.add(round_idx)
+        self._assign(group)
+
+    def on_done(self, name: str, ok: bool, rounds: Optional[int] = None) -> None:
+        job = self.jobs[name]
+        job.state = "done" if ok else "failed"
+        if job.role == TRUNK:
+            group = self.groups[name]
+            if ok:
+                group.trunk_rounds = rounds if rounds is not None else len(group.monitor_f1s)
+                self._assign(group)
+            else:
+                self._block([m for m in group.members if self.jobs[m].state == "waiting"], name)
+        dependants = [j.name for j in self.jobs.values() if j.role == COPY and j.source == name and j.state == "waiting"]
+        if ok:
+            for d in dependants:
+                self.jobs[d].state = "ready"
+        else:
+            self._block(dependants, name)
+
+    def _assign(self, group: Group) -> None:
+        for name in group.members:
+            job = self.jobs[name]
+            if job.role is not None:
+                continue
+            s = switch_round_within(job.config.strategy_class, job.config.strategy_kwargs, group.monitor_f1s)
+            if s is not None and s - 1 in group.prefixes:
+                key = fork_key(job.config, s)
+                runner = group.forks.setdefault(key, name)
+                if runner == name:
+                    job.role, job.fork_round, job.state = FORK, s, "ready"
+                else:
+                    job.role, job.source = COPY, runner
+                    job.state = "ready" if self.jobs[runner].state == "done" else "waiting"
+            elif group.trunk_rounds is not None:   # the trunk ended before this config switched
+                job.role, job.source, job.state = COPY, group.trunk, "ready"
+
+    def _block(self, names: list[str], cause: str) -> None:
+        for name in names:
+            job = self.jobs[name]
+            job.role, job.source, job.state = BLOCKED, cause, "ready"
+
+    # ---- resume ------------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        return {"jobs": {n: j.to_json() for n, j in self.jobs.items()},
+                "groups": {n: {"monitor_f1s": g.monitor_f1s, "prefixes": sorted(g.prefixes), "trunk_rounds": g.trunk_rounds,
+                               "forks": [[list(k), v] for k, v in g.forks.items()]} for n, g in self.groups.items()}}
+
+    def load_state_dict(self, state: dict) -> None:
+        for name, values in state["jobs"].items():
+            job = self.jobs[name]
+            for key, value in values.items():
+                setattr(job, key, value)
+        for name, values in state["groups"].items():
+            group = self.groups[name]
+            group.monitor_f1s, group.prefixes = list(values["monitor_f1s"]), set(values["prefixes"])
+            group.trunk_rounds = values["trunk_rounds"]
+            group.forks = {tuple(k): v for k, v in values["forks"]}
+
+
+def simulate(plan: SharePlan, trunk_f1s: dict[str, Sequence[Optional[float]]]) -> SharePlan:
+    """Play each trunk's monitor F1 series through the plan as if every run succeeded (for the
+    dry run's cost range and tests). Trunk-saved prefixes follow `needs_prefix`."""
+    for trunk, f1s in trunk_f1s.items():
+        members = plan.members_of(trunk)
+        for r, f1 in enumerate(f1s):
+            last = r == len(f1s) - 1
+            plan.on_trunk_round(trunk, r, f1, prefix_saved=not last and needs_prefix(members, list(f1s[:r + 1])))
+        plan.on_done(trunk, True, len(f1s))
+    pending = True
+    while pending:
+        pending = False
+        for job in plan.take_ready():
+            if job.role != TRUNK:
+                plan.on_done(job.name, True)
+                pending = True
+    return plan
