@@ -1,0 +1,83 @@
+"""Fast checks of the benchmark's own logic (seconds): what the prototype side does each round,
+that our worker runs on the engine as it is, and how the targets are judged."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+# The benchmark's modules import each other by plain name (it runs as `python benchmarks/run.py`).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import al_workers
+import prototype
+from hybridal.active_learning import ActiveLearning
+from report import targets
+
+TINY = dict(total_rounds=2, initial_pool_size=8, acquisition_batch_size=4, epochs=1, batch_size=16,
+            candidate_pool_size=10, optimizer_kwargs={"lr": 1e-3, "weight_decay": 1e-4},
+            scheduler_kwargs={"step_size": 10, "gamma": 0.1}, max_train_size=60, max_test_size=20)
+
+
+def summary(precision: str, native: bool, run_default: float) -> dict:
+    s = {"bf16_native": native, "auto_precision": precision, "run_precision_default": precision,
+         "run_speedup_default": run_default, "run_speedup_default_cpu_time": run_default,
+         "run_speedup_fp32": 4.1, "run_speedup_fp32_cpu_time": 4.1, "final_test_f1_prototype": 0.84,
+         "bf16_train_speedup": 1.2, "bf16_infer_speedup": 2.5, "scoring_speedup": 3.1,
+         "scoring_speedup_cpu_time": 3.1, "scoring_top_identical_up_to_ties": True,
+         "peak_rss_gib_ours": 1.0, "peak_rss_gib_ours_fp32": 1.0, "peak_rss_gib_prototype": 1.0}
+    for kind, diff in (("ours", 0.01), ("ours_fp32", 0.05)):
+        s.update({f"final_test_f1_{kind}": 0.84 + diff, f"test_f1_diff_{kind}": diff, f"test_f1_diff_bootstrap_se_{kind}": 0.01})
+    for p in ("fp32", "bf16"):
+        s.update({f"train_utilization_{p}": 0.6, f"train_utilization_{p}_cpu_time": 0.6, f"matmul_peak_{p}": 1e11})
+    return s
+
+
+def status(rows, name: str) -> str:
+    return next(r[3] for r in rows if r[0].startswith(name))
+
+
+def test_whole_run_goal_is_6x_where_defaults_run_bf16_and_4x_in_fp32():
+    assert status(targets(summary("bf16", True, 5.0)), "whole run: our defaults") == "missed"
+    assert status(targets(summary("fp32", False, 5.0)), "whole run: our defaults") == "met"
+
+
+def test_bf16_goals_apply_only_where_bf16_is_native_and_f1_within_two_se():
+    rows = targets(summary("fp32", False, 5.0))
+    assert status(rows, "bf16 training") == "n/a"
+    assert status(targets(summary("bf16", True, 7.0)), "bf16 training") == "missed"
+    assert status(rows, "final test F1 (defaults)") == "met"
+    assert status(rows, "final test F1 (fp32)") == "missed"
+
+
+def test_prototype_side_validates_every_round_queries_after_the_last_and_tests_twice(tmp_path, monkeypatch):
+    calls = []
+    real = prototype.naive_log_probs
+    monkeypatch.setattr(prototype, "naive_log_probs", lambda m, t, texts, d: calls.append(len(texts)) or real(m, t, texts, d))
+    worker = prototype.PrototypeWorker(dict(TINY, save_dir=str(tmp_path)), "cpu")
+    worker.prepare()
+    n_val, n_test = len(worker.splits.validation), len(worker.splits.test)
+    assert worker.round(0)["test_f1"] is None
+    assert calls == [n_val]
+    calls.clear()
+    last = worker.round(1)
+    assert calls == [10, n_val, 10, n_test, n_test]   # query, validation, the unused query, test twice
+    assert len(last["test_predictions"]) == n_test and (tmp_path / "prototype_model.pt").exists()
+
+
+@pytest.mark.parametrize("has_prepare", [True, False])
+def test_ours_worker_calls_prepare_only_if_the_engine_has_it(tmp_path, monkeypatch, has_prepare):
+    monkeypatch.setenv("HYBRIDAL_CACHE_DIR", str(tmp_path / "cache"))
+
+    class OneStep(ActiveLearning):   # the engine after prepare() is removed: the constructor builds the run
+        prepare = None
+
+        def __init__(self, cfg):
+            super().__init__(cfg)
+            ActiveLearning.prepare(self)
+
+    if not has_prepare:
+        monkeypatch.setattr(al_workers, "ActiveLearning", OneStep)
+    worker = al_workers.OursWorker(dict(TINY, save_dir=str(tmp_path)), "cpu", "fp32")
+    assert worker.prepare() == {"precision": "fp32"}
