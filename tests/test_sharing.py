@@ -1,0 +1,107 @@
+"""Shared-prefix planning: roles, readiness and sharing decided from a trunk's F1 series."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from hybridal import ExperimentConfig
+from sweeps.sharing import BLOCKED, COPY, FORK, STANDALONE, TRUNK, SharePlan, needs_prefix, simulate
+
+
+def trial(name: str, strategy: str = "retrain", seed: int = 1, **kwargs):
+    strategy_kwargs = {}
+    if strategy == "deltaf1":
+        strategy_kwargs = {"epsilon": kwargs.pop("eps"), "k": kwargs.pop("k"), "after": kwargs.pop("after", "finetune")}
+    cfg = ExperimentConfig(seed=seed, strategy_class=strategy, strategy_kwargs=strategy_kwargs, total_rounds=6,
+                           experiment_name=name, finetune_epochs=1, **kwargs)
+    return SimpleNamespace(name=name, config=cfg)
+
+
+def grid(seed: int = 1):
+    return [trial("retrain", seed=seed), trial("finetune", "finetune", seed=seed), trial("new_only", "new_only", seed=seed),
+            trial("d-e0.05-k1", "deltaf1", eps=0.05, k=1, seed=seed), trial("d-e0.05-k2", "deltaf1", eps=0.05, k=2, seed=seed),
+            trial("d-e0.02-k1", "deltaf1", eps=0.02, k=1, seed=seed), trial("d-e0.001-k1", "deltaf1", eps=0.001, k=1, seed=seed),
+            trial("d-e0.05-k1-new", "deltaf1", eps=0.05, k=1, after="new_only", seed=seed)]
+
+
+# Δ: -, 0.10, 0.03, 0.01, 0.004, 0.002  ->  ε 0.05 k1 switches at 3; ε 0.05 k2 at 4; ε 0.02 k1 at 4; ε 0.001 never.
+F1S = [0.50, 0.60, 0.63, 0.64, 0.644, 0.646]
+
+
+def test_roles_follow_the_rule_on_the_trunk_series():
+    plan = simulate(SharePlan(grid()), {"retrain": F1S})
+    role = {n: (j.role, j.fork_round, j.source) for n, j in plan.jobs.items()}
+    assert role["retrain"] == (TRUNK, None, None)
+    assert role["finetune"] == (FORK, 1, None) and role["new_only"] == (FORK, 1, None)
+    assert role["d-e0.05-k1"] == (FORK, 3, None)
+    assert role["d-e0.05-k1-new"] == (FORK, 3, None)           # same round, other mode: its own fork
+    assert role["d-e0.05-k2"] == (FORK, 4, None)
+    assert role["d-e0.02-k1"] == (COPY, None, "d-e0.05-k2")    # same round, mode and knobs: shares that fork
+    assert role["d-e0.001-k1"] == (COPY, None, "retrain")      # never switches: the trunk's rounds
+    assert all(j.state == "done" for j in plan.jobs.values())
+
+
+def test_forks_start_once_the_trunk_saved_their_prefix_and_copies_once_their_source_finished():
+    plan = SharePlan(grid())
+    assert [j.name for j in plan.take_ready()] == ["retrain"]
+    members = plan.members_of("retrain")
+    started = []
+    for r, f1 in enumerate(F1S[:4]):
+        plan.on_trunk_round("retrain", r, f1, prefix_saved=needs_prefix(members, F1S[:r + 1]))
+        started.append(sorted(j.name for j in plan.take_ready()))
+    assert started == [["finetune", "new_only"], [], ["d-e0.05-k1", "d-e0.05-k1-new"], ["d-e0.05-k2"]]
+    assert plan.jobs["d-e0.02-k1"].state == "waiting"          # its fork is still running
+    plan.on_done("d-e0.05-k2", True)
+    assert [j.name for j in plan.take_ready()] == ["d-e0.02-k1"]
+    assert plan.jobs["d-e0.001-k1"].role is None               # may still switch
+    plan.on_done("retrain", True, rounds=4)
+    assert [j.name for j in plan.take_ready()] == ["d-e0.001-k1"]
+
+
+def test_a_switch_decided_after_the_last_round_is_a_copy_of_the_trunk():
+    plan = simulate(SharePlan(grid()), {"retrain": F1S[:3]})   # ε 0.05 k1 decides 3 = after the last round
+    assert plan.jobs["d-e0.05-k1"].role == COPY and plan.jobs["d-e0.05-k1"].source == "retrain"
+
+
+def test_a_group_without_retrain_runs_a_hidden_trunk_and_groups_never_mix_seeds():
+    trials = [t for t in grid(1) + grid(2) if t.name != "retrain" or t.config.seed == 2]
+    plan = SharePlan(trials)
+    hidden = [j for j in plan.jobs.values() if not j.reported]
+    assert len(hidden) == 1 and hidden[0].role == TRUNK and hidden[0].config.strategy_class == "retrain"
+    assert hidden[0].config.seed == 1
+    assert {j.trunk for j in plan.jobs.values() if j.config.seed == 2 and j.role != TRUNK} == {"retrain"}
+
+
+def test_a_kept_optimizer_makes_the_trunk_keep_its_optimizer():
+    trials = [trial("retrain"), trial("finetune", "finetune", keep_optimizer=True)]
+    plan = SharePlan(trials)
+    trunk = next(j for j in plan.jobs.values() if j.role == TRUNK)
+    assert not trunk.reported and trunk.config.keep_optimizer
+    assert plan.jobs["retrain"].trunk == trunk.name
+
+
+def test_no_share_runs_every_configuration_alone():
+    plan = SharePlan(grid(), share=False)
+    assert {j.role for j in plan.jobs.values()} == {STANDALONE} and len(plan.take_ready()) == len(grid())
+
+
+def test_a_failed_trunk_blocks_what_still_waits_on_it():
+    plan = SharePlan(grid())
+    plan.take_ready()
+    plan.on_trunk_round("retrain", 0, 0.5, prefix_saved=True)
+    plan.take_ready()
+    plan.on_done("retrain", False)
+    blocked = sorted(j.name for j in plan.jobs.values() if j.role == BLOCKED)
+    assert blocked == sorted(n for n in plan.jobs if n.startswith("d-"))
+    assert plan.jobs["finetune"].role == FORK     # already running from its prefix
+
+
+def test_plan_state_survives_a_round_trip():
+    plan = SharePlan(grid())
+    plan.take_ready()
+    plan.on_trunk_round("retrain", 0, 0.5, prefix_saved=True)
+    restored = SharePlan(grid())
+    restored.load_state_dict(plan.state_dict())
+    assert restored.state_dict() == plan.state_dict()
+    assert restored.jobs["finetune"].state == "ready"
