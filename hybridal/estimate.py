@@ -119,9 +119,16 @@ def flops_of_test_evaluations(cfg: ExperimentConfig, lengths: SplitLengths, plan
 
 def train_flops(cfg: ExperimentConfig, lengths: SplitLengths, plan: list[RoundStep], model: FlopsModel, pad_to: Optional[int]) -> int:
     """Expected training FLOPs of the planned rounds."""
+    return sum(round_train_flops(cfg, lengths, plan, model, pad_to))
+
+
+def round_train_flops(cfg: ExperimentConfig, lengths: SplitLengths, plan: list[RoundStep], model: FlopsModel,
+                      pad_to: Optional[int]) -> list[int]:
+    """Expected training FLOPs of each planned round (what a shared-prefix sweep splits between
+    a trunk and its forks)."""
     window = training_window()
-    return sum(step.epochs * train_epoch_flops(lengths.pool, step.train_rows, cfg.batch_size, window, model, pad_to)
-               for step in plan)
+    return [step.epochs * train_epoch_flops(lengths.pool, step.train_rows, cfg.batch_size, window, model, pad_to)
+            for step in plan]
 
 
 def al_inference_flops(cfg: ExperimentConfig, lengths: SplitLengths, plan: list[RoundStep], model: FlopsModel,

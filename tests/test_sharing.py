@@ -105,3 +105,34 @@ def test_plan_state_survives_a_round_trip():
     restored.load_state_dict(plan.state_dict())
     assert restored.state_dict() == plan.state_dict()
     assert restored.jobs["finetune"].state == "ready"
+
+
+# ---- cost: spent against every configuration alone ----------------------------------------
+
+def stub_round_flops(cfg, s):
+    """Retrain rounds cost 10, finetune rounds 1, new_only rounds 2; six rounds."""
+    from hybridal.schedule import round_plan
+
+    return [{"retrain": 10, "finetune": 1, "new_only": 2}[step.mode] for step in round_plan(cfg, 1000, 100, s)]
+
+
+def test_spent_counts_the_trunk_once_and_each_fork_from_its_switch_round():
+    from sweeps.share_cost import cost_of, switches_in_plan
+
+    plan = simulate(SharePlan(grid()), {"retrain": F1S})
+    cost = cost_of(plan, switches_in_plan(plan), stub_round_flops)
+    # Alone: retrain 60, finetune 10+5, new_only 10+10, ε0.05k1 30+3, ε0.05k2 40+2, ε0.02k1 40+2, ε0.001 60, new 30+6.
+    assert cost.naive == 60 + 15 + 20 + 33 + 42 + 42 + 60 + 36
+    # Shared: the trunk 60, forks finetune@1 5, new_only@1 10, finetune@3 3, new_only@3 6, finetune@4 2.
+    assert cost.spent == 60 + 5 + 10 + 3 + 6 + 2 and cost.forks == 5 and cost.trunks == 1
+
+
+def test_dry_run_scenarios_bound_the_switch_rounds():
+    from sweeps.share_cost import cost_of, scenario_switches
+
+    plan = SharePlan(grid())
+    together = scenario_switches(plan, lambda cfg: 6, distinct=False)
+    apart = scenario_switches(plan, lambda cfg: 6, distinct=True)
+    assert {together[n] for n in together} == {3}                    # max over k of k+1
+    assert sorted(v for n, v in apart.items() if not n.endswith("new")) == [2, 3, 4, 5]
+    assert cost_of(plan, together, stub_round_flops).spent < cost_of(plan, apart, stub_round_flops).spent
