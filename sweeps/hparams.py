@@ -6,13 +6,14 @@ already there (the HParams tab shows each tag's last value: the final round's). 
 come from the run's one description, summary.json's "trial". Every trial writes the same
 experiment summary (the columns' types and the metric tags, no per-trial domains), so
 whichever one TensorBoard picks fits all of them and the tab lists only these metrics, not
-every scalar. Imports no Ray.
+every scalar; the driver names the columns that vary across the sweep (`differs`), which the
+tab shows first. Imports no Ray.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import Iterable, Optional
 
 from hybridal.outputs import TB_DIR
 from hybridal.records import TRIAL_COLUMNS
@@ -40,8 +41,11 @@ def hparam_values(trial: dict) -> dict:
     return out
 
 
-def write_hparams(run_dir: Path) -> Optional[Path]:
-    """Write the session of the finished run in `run_dir`; returns its event folder (None: TensorBoard off)."""
+def write_hparams(run_dir: Path, varying: Iterable[str] = ()) -> Optional[Path]:
+    """Write the session of the finished run in `run_dir`; returns its event folder (None: TensorBoard off).
+
+    `varying`: the columns whose values differ across the sweep.
+    """
     from torch.utils.tensorboard.summary import hparams
     from torch.utils.tensorboard.writer import FileWriter
 
@@ -52,6 +56,7 @@ def write_hparams(run_dir: Path) -> Optional[Path]:
     for old in folder.glob(f"events.out.tfevents.*{SUFFIX}"):
         old.unlink()
     experiment, start, end = hparams(hparam_values(summary["trial"]), dict.fromkeys(METRICS, 0.0))
+    _mark_differing(experiment, set(varying))
     writer = FileWriter(str(folder), filename_suffix=SUFFIX)
     try:
         for part in (experiment, start, end):
@@ -59,3 +64,14 @@ def write_hparams(run_dir: Path) -> Optional[Path]:
     finally:
         writer.close()
     return folder
+
+
+def _mark_differing(experiment, varying: set) -> None:
+    """Set HParamInfo.differs on the varying columns of an experiment summary (in place)."""
+    from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
+
+    plugin_data = experiment.value[0].metadata.plugin_data
+    data = HParamsPluginData.FromString(plugin_data.content)
+    for info in data.experiment.hparam_infos:
+        info.differs = info.name in varying
+    plugin_data.content = data.SerializeToString()

@@ -34,25 +34,26 @@ from hybridal.records import TRIAL_COLUMNS
 from sweeps.hparams import write_hparams
 
 
-def run_trial(config: dict, engines: dict, checkpoint_every: int = 1) -> None:
+def run_trial(config: dict, engines: dict, checkpoint_every: int = 1, varying: tuple = ()) -> None:
     """One AL run: one `tune.report` (record + checkpoint) per round, or one error record.
 
     Writes rounds.jsonl, summary.json, config.yaml and TensorBoard events into the trial's
     working directory, which Tune syncs to the trial's folder in storage
-    (`SyncConfig(sync_artifacts=True)`; forced on every checkpoint).
+    (`SyncConfig(sync_artifacts=True)`; forced on every checkpoint). `varying`: the canonical
+    columns that differ across the sweep (the HParams tab shows them first).
     """
     logging.getLogger("ray.train").setLevel(logging.WARNING)   # "Checkpoint successfully created" every round
     run_dir = _run_dir()
     engine = engines[config["trial_name"]]
     try:
-        _run(config, ExperimentConfig.from_dict(engine), run_dir, max(1, int(checkpoint_every)))
+        _run(config, ExperimentConfig.from_dict(engine), run_dir, max(1, int(checkpoint_every)), tuple(varying))
     except (ConfigError, DataError) as exc:
         message = f"{type(exc).__name__}: {exc}"
         _write_error_summary(run_dir, config, engine, message)
         tune.report({"error": message, "trial_name": config["trial_name"], "done": True})
 
 
-def _run(config: dict, cfg: ExperimentConfig, run_dir: Path, checkpoint_every: int) -> None:
+def _run(config: dict, cfg: ExperimentConfig, run_dir: Path, checkpoint_every: int, varying: tuple) -> None:
     started = time.time()
     resources = tune.get_context().get_trial_resources().required_resources
     torch.set_num_threads(max(1, int(float(resources.get("CPU", 1) or 1))))
@@ -72,7 +73,7 @@ def _run(config: dict, cfg: ExperimentConfig, run_dir: Path, checkpoint_every: i
         last = al.finished
         if last:
             al.save_experiment()   # summary.json before the final report, so it is synced with it
-            write_hparams(run_dir)
+            write_hparams(run_dir, varying)
         metrics = {**record.to_dict(), **extra, "resumed_from_round": resumed_from, **al.switch_columns(), "done": last}
         if last or (record.round + 1) % checkpoint_every == 0:
             with tempfile.TemporaryDirectory(prefix="hybridal-ckpt-") as tmp:
@@ -83,7 +84,7 @@ def _run(config: dict, cfg: ExperimentConfig, run_dir: Path, checkpoint_every: i
         if last:
             return
     # Restored after its last round was reported and checkpointed: iter_rounds ran nothing and saved the run again.
-    write_hparams(run_dir)
+    write_hparams(run_dir, varying)
 
 
 def _run_dir() -> Path:

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from typing import Callable, Sequence
 
 from ray import tune
 from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
+
+from hybridal.records import TRIAL_COLUMNS
 
 from sweeps.callbacks import SweepCallback, TrialNames, param_space
 from sweeps.errors import SweepError
@@ -23,8 +26,9 @@ def can_restore(uri: str) -> bool:
 
 def trial_runner(trainable: Callable, trials: list[Trial], cpus: float, gpus: float, checkpoint_every: int):
     """`trainable` with its resources and each trial's ExperimentConfig (by trial name), put once in Ray's object store."""
+    varying = tuple(c for c in TRIAL_COLUMNS if len({json.dumps(t.columns[c], default=str) for t in trials}) > 1)
     with_configs = tune.with_parameters(trainable, engines={t.name: t.config.to_dict() for t in trials},
-                                        checkpoint_every=checkpoint_every)
+                                        checkpoint_every=checkpoint_every, varying=varying)
     return tune.with_resources(with_configs, {"cpu": cpus, "gpu": gpus})
 
 

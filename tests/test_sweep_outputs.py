@@ -21,7 +21,7 @@ def test_hparams_session_shares_the_runs_event_folder_and_points_at_its_round_sc
     al = ActiveLearning(cfg)
     al.run_full_pipeline()
     folder = write_hparams(al.run_dir)
-    write_hparams(al.run_dir)   # a rewrite replaces the session, it does not add a second
+    write_hparams(al.run_dir, varying=("strategy", "k"))   # a rewrite replaces the session, it does not add a second
     assert folder == al.run_dir / "tensorboard"
     assert len(list(folder.glob("events.out.tfevents.*.hparams"))) == 1
     assert [p.name for p in al.run_dir.iterdir() if p.is_dir()] == ["tensorboard"], "no hparams/ sub-run"
@@ -32,6 +32,7 @@ def test_hparams_session_shares_the_runs_event_folder_and_points_at_its_round_sc
     content = acc.PluginTagToContent("hparams")
     experiment = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/experiment"]).experiment
     assert [m.name.tag for m in experiment.metric_infos] == list(METRICS)
+    assert {h.name for h in experiment.hparam_infos if h.differs} == {"strategy", "k"}   # shown first
     start = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_start_info"]).session_start_info
     trial = json.loads((al.run_dir / "summary.json").read_text())["trial"]
     values = {k: (v.string_value or v.number_value) for k, v in start.hparams.items()}

@@ -187,6 +187,7 @@ def test_tensorboard_shows_one_run_per_trial_with_its_hparams_session(smoke_swee
     assert [m.name.tag for m in experiment.metric_infos] == ["round/test_f1", "round/val_f1", "round/cum_train_flops",
                                                              "round/cum_total_flops", "round/n_labeled", "round/switched"]
     assert {m.name.tag for m in experiment.metric_infos} <= set(scalars), "metrics are the run's own round scalars"
+    assert {h.name for h in experiment.hparam_infos if h.differs} == {"strategy", "after", "epsilon", "k"}
     start = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_start_info"]).session_start_info
     values = {k: (v.string_value or v.number_value) for k, v in start.hparams.items()}
     assert values["strategy"] == "retrain" and values["epsilon"] == "none" and values["k"] == "none"
