@@ -53,8 +53,9 @@ def run(args, tmp: Path) -> int:
     import torch
 
     from hybridal import ActiveLearning
-    from hybridal.tune import check_trial_data, engine_config, expand_grid
     from sweeps import grid
+    from sweeps.checks import check_trial_data
+    from sweeps.spec import expand_grid
 
     spec = grid.load_spec(grid.build_parser().parse_args(
         ["--preset", args.preset, *sum((["--set", s] for s in args.set), []),
@@ -70,13 +71,12 @@ def run(args, tmp: Path) -> int:
     per_trial = {}
     start_all = time.perf_counter()
     for t in trials:
-        cfg = engine_config(t).replace(device="cpu")
         start = time.perf_counter()
-        al = ActiveLearning(cfg, run_dir=tmp / "inprocess" / t["trial_name"])
+        al = ActiveLearning(t.config.replace(device="cpu"), run_dir=tmp / "inprocess" / t.name)
         al.run_full_pipeline()
-        per_trial[t["trial_name"]] = {"inprocess_s": time.perf_counter() - start,
-                                      "rounds_s": sum(r.wall_seconds for r in al.records)}
-        print(f"  in-process {t['trial_name']}: {per_trial[t['trial_name']]['inprocess_s']:.1f} s", flush=True)
+        per_trial[t.name] = {"inprocess_s": time.perf_counter() - start,
+                             "rounds_s": sum(r.wall_seconds for r in al.records)}
+        print(f"  in-process {t.name}: {per_trial[t.name]['inprocess_s']:.1f} s", flush=True)
     inprocess = time.perf_counter() - start_all
 
     # The same grid as a sweep, one trial at a time.

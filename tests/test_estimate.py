@@ -90,8 +90,8 @@ def test_paper_preset_keeps_test_evaluation_under_a_tenth_of_the_compute(monkeyp
     # The hub is offline and no data folder is set: typical dataset sizes and lengths, as on a
     # laptop planning a cluster run. The bound is the cheapest case: every HybridAL trial
     # switching at its earliest round.
-    from hybridal.tune import expand_grid, load_grid_file
-    from sweeps.grid import estimate_trials
+    from sweeps.dry_run import estimate_trials
+    from sweeps.spec import expand_grid, load_grid_file
 
     monkeypatch.delenv("HYBRIDAL_DATA_DIR", raising=False)
     grid = estimate_trials(expand_grid(load_grid_file(REPO_ROOT / "sweeps" / "presets" / "paper.yaml")))

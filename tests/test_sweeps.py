@@ -1,14 +1,14 @@
-"""Sweeps on Ray Tune (sweeps/grid.py, hybridal/tune.py), DESIGN.md section 8.
+"""Sweeps on Ray Tune end to end (sweeps/grid.py and sweeps/trainable.py), DESIGN.md section 8.
 
 Every Ray instance here is private (RAY_TMPDIR under a fresh /tmp folder, 2 CPUs) and shut
 down after its test. The sweeps run the `smoke` preset (tiny-bert, 3 short rounds), trimmed
-further with CLI flags where a test needs fewer trials.
+further with CLI flags where a test needs fewer trials. Crashes and interruptions are
+injected from tests/sweep_hooks.py.
 """
 from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -16,10 +16,15 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import ray.tune  # noqa: F401 - first import here: Ray binds a log handler to the sys.stderr of that moment, and
+#                  pytest closes a test's captured stderr after the test
 
-from hybridal.errors import ConfigError
-from hybridal.tune import GridSpec, expand_grid, input_error_in
+try:  # pytest's default (prepend) import mode puts tests/ on sys.path
+    import sweep_hooks
+except ImportError:  # pragma: no cover - e.g. --import-mode=importlib from the repo root
+    from tests import sweep_hooks
 from sweeps import grid
+from sweeps.storage import SWEEP_FILE
 
 TIMING_FIELDS = ("train_seconds", "query_seconds", "eval_seconds", "wall_seconds")
 CANONICAL = ("dataset", "strategy", "after", "epsilon", "k", "c", "monitor", "seed", "model", "sampler",
@@ -43,14 +48,14 @@ def ray_env(monkeypatch, data_dir):
     shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run_grid(capsys, *argv) -> tuple[int, str, str]:
-    rc = grid.main([str(a) for a in argv])
+def run_grid(capsys, *argv, **hooks) -> tuple[int, str, str]:
+    rc = grid.main([str(a) for a in argv], **hooks)
     out, err = capsys.readouterr()
     return rc, out, err
 
 
 def trial_dirs(root: Path) -> dict[str, Path]:
-    """Trial folder by trial name (folders are NAME_TRIALID)."""
+    """Trial folder by trial name."""
     return {json.loads((d / "params.json").read_text())["trial_name"]: d
             for d in sorted(root.iterdir()) if (d / "params.json").is_file()}
 
@@ -64,6 +69,10 @@ def records(folder: Path) -> list[dict]:
     return [{k: v for k, v in r.items() if k not in TIMING_FIELDS} for r in rows]
 
 
+def summary(folder: Path) -> dict:
+    return json.loads((folder / "summary.json").read_text())
+
+
 def one_line_error(rc: int, err: str, *needles: str) -> None:
     assert rc == 2, err
     assert "Traceback" not in err, err
@@ -73,114 +82,7 @@ def one_line_error(rc: int, err: str, *needles: str) -> None:
         assert needle in lines[0], lines[0]
 
 
-# ---- the grid -------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("preset, expected", [("smoke", 5), ("demo", 5), ("paper", 3 * 5 * (3 + 4 * 4))])
-def test_dry_run_lists_the_conditional_grid_of_each_preset(capsys, preset, expected):
-    rc, out, _ = run_grid(capsys, "--preset", preset, "--dry-run", *(["--no-estimate"] if preset != "smoke" else []))
-    assert rc == 0
-    assert f"\n{expected} trials (" in out
-    assert ("estimated training FLOPs" in out) == (preset == "smoke")
-    lines = [m.groups() for m in re.finditer(r"^ +\d+  (\S+)  (\{.*\})$", out, re.M)]
-    assert len(lines) == expected
-    configs = [json.loads(flat) for _, flat in lines]
-    assert len({name for name, _ in lines}) == expected, "trial names are unique"
-    for c in configs:
-        hybrid = c["strategy"] == "deltaf1"
-        assert (c["epsilon"] is not None) == hybrid and (c["k"] is not None) == hybrid, c
-    if preset == "paper":
-        assert sum(c["strategy"] == "deltaf1" for c in configs) == 3 * 5 * 16
-        assert {c["dataset"] for c in configs} == {"agnews", "imdb", "jigsaw"}
-        assert {c["seed"] for c in configs} == {42, 43, 44, 45, 46}
-        assert {c["total_rounds"] for c in configs} == {40}
-
-
-def test_baselines_are_not_crossed_with_deltaf1_axes_and_duplicates_collapse():
-    spec = GridSpec(base={"model_name_or_path": "tiny-bert"}, datasets=["agnews"], seeds=[1, 2],
-                    strategies=["retrain", "RetrainStrategy", "finetune", "deltaf1"], epsilons=[0.01, 0.01, 0.05], ks=[1, 2])
-    trials = expand_grid(spec)
-    assert len(trials) == 2 * (2 + 2 * 2)
-    for t in trials:
-        assert set(CANONICAL) | {"total_rounds", "trial_name", "engine"} <= set(t)
-        assert t["engine"]["data"] == t["dataset"] and t["engine"]["seed"] == t["seed"]
-    assert len({json.dumps(t["engine"], sort_keys=True) for t in trials}) == len(trials)
-
-
-def test_cli_axes_replace_the_presets(capsys):
-    rc, out, _ = run_grid(capsys, "--preset", "smoke", "--dry-run", "--no-estimate", "--datasets", "agnews", "imdb", "--seeds", "42", "43",
-                          "--epsilons", "0.01", "0.02", "--ks", "1", "2", "--set", "total_rounds=2")
-    assert rc == 0
-    assert "\n28 trials (12 baseline, 16 deltaf1)" in out   # 2 datasets x 2 seeds x (3 + 2 x 2)
-    assert '"total_rounds": 2' in out
-
-
-def test_monitor_acquired_grid_crosses_c_for_deltaf1_only_and_baselines_set_no_labels_aside():
-    spec = GridSpec(base={"model_name_or_path": "tiny-bert", "monitor": "acquired"},
-                    strategies=["retrain", "new_only", "deltaf1"], epsilons=[0.01], ks=[1], cs=[0.1, 0.25])
-    trials = expand_grid(spec)
-    assert sorted((t["strategy"], t["monitor"], t["c"]) for t in trials) == [
-        ("deltaf1", "acquired", 0.1), ("deltaf1", "acquired", 0.25), ("new_only", "validation", None), ("retrain", "validation", None)]
-    assert all(t["engine"]["monitor"] == t["monitor"] for t in trials)
-    assert any("baselines run with monitor 'validation'" in note for note in spec.notes)
-    with pytest.raises(ConfigError, match="grid.cs is only used with monitor 'acquired'"):
-        expand_grid(GridSpec(base={}, strategies=["deltaf1"], cs=[0.1]))
-
-
-# ---- bad input: one sentence, exit 2, before any trial starts -------------------------------
-
-def write_grid(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "grid.yaml"
-    path.write_text(text)
-    return path
-
-
-def test_unknown_preset_lists_the_valid_ones(capsys):
-    rc, _, err = run_grid(capsys, "--preset", "smok", "--dry-run")
-    one_line_error(rc, err, "preset 'smok' is not known", 'did you mean "smoke"', "allowed: demo, paper, smoke")
-
-
-@pytest.mark.parametrize("text, needles", [
-    ("base: {model_name_or_path: tiny-bert}\ngrid: {epsilon: [0.1]}\n", ("grid key 'epsilon' is not known", 'did you mean "epsilons"')),
-    ("base: {totl_rounds: 2}\n", ("config key 'totl_rounds' is not known", 'did you mean "total_rounds"')),
-    ("grid: {seeds: []}\n", ("grid.seeds is empty",)),
-    ("", ("is empty",)),
-    ("grid: {ks: [0]}\n", ("grid.ks value 0 is invalid",)),
-    ("grdi: {seeds: [1]}\n", ("top-level key 'grdi' is not known", 'did you mean "grid"')),
-    ("grid: {strategies: [retrian]}\n", ("strategy_class='retrian' is not known", 'did you mean "retrain"')),
-])
-def test_bad_grid_files_fail_with_one_sentence(tmp_path, capsys, text, needles):
-    rc, _, err = run_grid(capsys, "--config", write_grid(tmp_path, text), "--dry-run")
-    one_line_error(rc, err, *needles)
-
-
-def test_unknown_set_key_fails_with_did_you_mean(capsys):
-    rc, _, err = run_grid(capsys, "--preset", "smoke", "--set", "max_lenght=3", "--dry-run")
-    one_line_error(rc, err, "'max_lenght' is not known")
-
-
-def test_unwritable_storage_path_fails_before_ray_starts(tmp_path, capsys, data_dir, monkeypatch):
-    monkeypatch.setenv("HYBRIDAL_DATA_DIR", str(data_dir))
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a folder")
-    rc, _, err = run_grid(capsys, "--preset", "smoke", "--storage-path", blocker / "results")
-    one_line_error(rc, err, "cannot write to the storage path", "pass a writable --storage-path")
-
-
-def test_bad_dataset_fails_in_the_driver_before_ray_starts(tmp_path, capsys, data_dir, monkeypatch):
-    monkeypatch.setenv("HYBRIDAL_DATA_DIR", str(data_dir))
-    rc, _, err = run_grid(capsys, "--preset", "smoke", "--datasets", str(tmp_path / "missing.csv"),
-                          "--storage-path", tmp_path / "res")
-    one_line_error(rc, err, "missing.csv", "does not exist")
-    assert not any((tmp_path / "res").rglob("params.json"))
-
-
-def test_unknown_model_fails_in_the_driver_before_ray_starts(tmp_path, capsys, data_dir, monkeypatch):
-    monkeypatch.setenv("HYBRIDAL_DATA_DIR", str(data_dir))
-    rc, _, err = run_grid(capsys, "--preset", "smoke", "--set", "model_name_or_path=nobody-xyz/no-such-model",
-                          "--storage-path", tmp_path / "res")
-    one_line_error(rc, err, "model_name_or_path='nobody-xyz/no-such-model'", "allowed: a local folder with a config.json")
-    assert not any((tmp_path / "res").rglob("params.json"))
-
+# ---- bad input that needs Ray to find ---------------------------------------------------------
 
 def test_unreachable_address_fails_with_one_sentence(tmp_path, capsys, ray_env):
     rc, _, err = run_grid(capsys, "--preset", "smoke", "--address", "127.0.0.1:9", "--storage-path", tmp_path / "res",
@@ -195,20 +97,20 @@ def test_gpus_per_trial_on_a_cluster_without_gpus_fails(tmp_path, capsys, ray_en
     assert not any((tmp_path / "res").rglob("params.json"))
 
 
-def test_input_errors_are_recognised_in_trial_error_text():
-    text = ("Failure # 1\nray::ImplicitFunc.train()\nTraceback (most recent call last):\n  ...\n"
-            "hybridal.errors.DataError: data file '/x.csv' does not exist; allowed: ...\n")
-    assert input_error_in(text) == "DataError: data file '/x.csv' does not exist; allowed: ..."
-    assert input_error_in("RuntimeError: CUDA out of memory") is None
-
-
-def test_a_trial_failing_for_its_data_stops_the_sweep_without_retries(tmp_path, capsys, ray_env):
+def test_a_trial_failing_for_its_data_reports_the_error_as_its_result(tmp_path, capsys, ray_env):
     # --no-data-check lets the bad dataset reach a trial (as when only workers see the data).
     rc, out, err = run_grid(capsys, "--preset", "smoke", "--strategies", "retrain", "--datasets", tmp_path / "missing.csv",
                             "--storage-path", tmp_path / "res", "--num-cpus", "2", "--no-data-check", "--max-failures", "3")
-    one_line_error(rc, err, "failed for its input", "DataError", "missing.csv")
+    one_line_error(rc, err, "trial missing-retrain-s42 failed for its input", "DataError", "missing.csv")
     (folder,) = trial_dirs(tmp_path / "res" / "smoke").values()
-    assert (folder / "error.txt").read_text().count("Failure # ") == 1, "not retried"
+    assert not (folder / "error.txt").exists(), "not a crash, so never retried"
+    (row,) = results(folder)
+    assert row["error"].startswith("DataError:") and "missing.csv" in row["error"]
+    written = summary(folder)
+    assert written["status"] == "error" and written["error"] == row["error"]
+    assert written["trial"]["strategy"] == "retrain" and written["config"]["data"].endswith("missing.csv")
+    assert "1 trials: 1 input-error" in out
+    assert any(line.startswith("missing-retrain-s42 ") and line.rstrip().endswith("input-error") for line in out.splitlines())
 
 
 # ---- real sweeps on local Ray ----------------------------------------------------------------
@@ -216,6 +118,9 @@ def test_a_trial_failing_for_its_data_stops_the_sweep_without_retries(tmp_path, 
 @pytest.fixture(scope="module")
 def smoke_sweep(tmp_path_factory, data_dir):
     """The smoke preset end to end on a private local Ray (2 CPUs), run once for several tests."""
+    import contextlib
+    import io
+
     import ray
 
     mp = pytest.MonkeyPatch()
@@ -226,15 +131,10 @@ def smoke_sweep(tmp_path_factory, data_dir):
     mp.setenv("HYBRIDAL_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "hybridal-cache"))
     mp.delenv("RAY_ADDRESS", raising=False)
     storage = tmp_path_factory.mktemp("smoke-storage")
-    capture = tmp_path_factory.mktemp("smoke-out") / "out.txt"
     try:
-        import contextlib
-        import io
-
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
             rc = grid.main(["--preset", "smoke", "--storage-path", str(storage), "--num-cpus", "2"])
-        capture.write_text(buffer.getvalue())
     finally:
         ray.shutdown()
         mp.undo()
@@ -242,41 +142,52 @@ def smoke_sweep(tmp_path_factory, data_dir):
     return rc, buffer.getvalue(), storage / "smoke"
 
 
+SMOKE_TRIALS = ["agnews-retrain-s42", "agnews-finetune-s42", "agnews-new_only-s42",
+                "agnews-deltaf1-e0.02-k1-s42", "agnews-deltaf1-e0.02-k2-s42"]
+
+
 def test_smoke_sweep_reports_every_round_of_every_trial(smoke_sweep):
     rc, out, root = smoke_sweep
     assert rc == 0, out[-3000:]
     trials = trial_dirs(root)
-    assert sorted(trials) == sorted(["agnews-retrain-s42", "agnews-finetune-s42", "agnews-new_only-s42",
-                                     "agnews-deltaf1-e0.02-k1-s42", "agnews-deltaf1-e0.02-k2-s42"])
+    assert sorted(trials) == sorted(SMOKE_TRIALS)
     for name, folder in trials.items():
+        assert folder.name == name, "trial folders are named by configuration, without Ray's trial id"
         params = json.loads((folder / "params.json").read_text())
-        assert set(CANONICAL) | {"total_rounds", "engine"} <= set(params), name
+        assert set(params) == {"trial_index", "trial_name", *CANONICAL}, "the Ray config: name and columns, no engine copy"
         rows = results(folder)
         assert [r["round"] for r in rows] == [0, 1, 2], name            # one row per round
         assert rows[-1]["done"] is True and rows[-1]["cum_train_flops"] > 0
         assert [r["round"] for r in records(folder)] == [0, 1, 2]       # the engine's files, synced to storage
-        summary = json.loads((folder / "summary.json").read_text())
-        assert summary["status"] == "finished" and summary["trial"]["strategy"] == params["strategy"]
-        assert list((folder / "tensorboard").glob("events.out.tfevents.*"))
-        assert list((folder / "tensorboard" / "hparams").glob("events.out.tfevents.*"))
-    assert json.loads((root / grid.SWEEP_FILE).read_text())["name"] == "smoke"
+        written = summary(folder)
+        assert written["status"] == "finished"
+        assert written["trial"] == {c: params[c] for c in CANONICAL}, "one description of the trial"
+        assert written["config"]["experiment_name"] == name
+    assert json.loads((root / SWEEP_FILE).read_text())["name"] == "smoke"
     assert "5 trials: 5 finished" in out
     for name in trials:
         assert name in out
     assert f"tensorboard --logdir {root}" in out
 
 
-def test_hparams_sessions_name_each_trials_strategy_epsilon_k_and_seed(smoke_sweep):
-    from tensorboard.backend.event_processing import event_accumulator
+def test_tensorboard_shows_one_run_per_trial_with_its_hparams_session(smoke_sweep):
+    from tensorboard.backend.event_processing import event_multiplexer
     from tensorboard.plugins.hparams import plugin_data_pb2
 
     _, _, root = smoke_sweep
-    folder = trial_dirs(root)["agnews-retrain-s42"] / "tensorboard" / "hparams"
-    acc = event_accumulator.EventAccumulator(str(folder))
-    acc.Reload()
-    assert {"hparams/final_test_f1", "hparams/total_train_flops"} <= set(acc.Tags()["scalars"])
-    content = acc.PluginTagToContent("hparams")
-    assert "_hparams_/experiment" not in content   # TensorBoard derives the domains from all trials
+    mux = event_multiplexer.EventMultiplexer()
+    mux.AddRunsFromDirectory(str(root))
+    mux.Reload()
+    assert sorted(mux.Runs()) == sorted(f"{name}/tensorboard" for name in SMOKE_TRIALS)
+    run = "agnews-retrain-s42/tensorboard"
+    scalars = mux.GetAccumulator(run).Tags()["scalars"]
+    assert "round/test_f1" in scalars and not any(tag.startswith("hparams/") for tag in scalars)
+    content = mux.PluginRunToTagToContent("hparams")[run]
+    experiment = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/experiment"]).experiment
+    assert [m.name.tag for m in experiment.metric_infos] == ["round/test_f1", "round/val_f1", "round/cum_train_flops",
+                                                             "round/cum_total_flops", "round/n_labeled", "round/switched"]
+    assert {m.name.tag for m in experiment.metric_infos} <= set(scalars), "metrics are the run's own round scalars"
+    assert {h.name for h in experiment.hparam_infos if h.differs} == {"strategy", "after", "epsilon", "k"}
     start = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_start_info"]).session_start_info
     values = {k: (v.string_value or v.number_value) for k, v in start.hparams.items()}
     assert values["strategy"] == "retrain" and values["epsilon"] == "none" and values["k"] == "none"
@@ -284,15 +195,13 @@ def test_hparams_sessions_name_each_trials_strategy_epsilon_k_and_seed(smoke_swe
 
 
 @pytest.mark.parametrize("kind", ["raise", "exit"])
-def test_crashed_trial_resumes_from_its_checkpoint_with_identical_results(smoke_sweep, tmp_path, capsys, ray_env,
-                                                                          monkeypatch, kind):
+def test_crashed_trial_resumes_from_its_checkpoint_with_identical_results(smoke_sweep, tmp_path, capsys, ray_env, kind):
     """kind=raise: the trial raises after reporting round 1; kind=exit: its process dies there (a lost node)."""
     _, _, reference_root = smoke_sweep
-    monkeypatch.setenv("HYBRIDAL_TEST_CRASH_AFTER_ROUND", "1")
-    monkeypatch.setenv("HYBRIDAL_TEST_CRASH_MARKER_DIR", str(tmp_path / "markers"))
-    monkeypatch.setenv("HYBRIDAL_TEST_CRASH_KIND", kind)
+    sweep_hooks.register_by_value()
+    crashing = sweep_hooks.crash_once_after_round(1, tmp_path / "markers", kind)
     rc, out, err = run_grid(capsys, "--preset", "smoke", "--strategies", "deltaf1", "--ks", "1", "--num-cpus", "2",
-                            "--storage-path", tmp_path / "res", "--max-failures", "2")
+                            "--storage-path", tmp_path / "res", "--max-failures", "2", trainable=crashing)
     assert rc == 0, err[-3000:]
     assert len(list((tmp_path / "markers").iterdir())) == 1, "the trial crashed once"
     folder = trial_dirs(tmp_path / "res" / "smoke")["agnews-deltaf1-e0.02-k1-s42"]
@@ -306,28 +215,26 @@ def test_crashed_trial_resumes_from_its_checkpoint_with_identical_results(smoke_
     reference = trial_dirs(reference_root)["agnews-deltaf1-e0.02-k1-s42"]
     assert records(folder) == records(reference)
     keep = ("final_test", "final_validation", "switch_round", "selected_indices", "n_labeled", "rounds")
-    summary, expected = (json.loads((f / "summary.json").read_text()) for f in (folder, reference))
-    assert {k: summary[k] for k in keep} == {k: expected[k] for k in keep}
+    assert {k: summary(folder)[k] for k in keep} == {k: summary(reference)[k] for k in keep}
 
 
-def test_interrupted_sweep_resumes_without_rerunning_finished_trials(tmp_path, capsys, ray_env, monkeypatch):
+def test_interrupted_sweep_resumes_without_rerunning_finished_trials(tmp_path, capsys, ray_env):
     args = ["--preset", "smoke", "--strategies", "retrain", "finetune", "new_only", "--set", "total_rounds=2",
             "--num-cpus", "2", "--max-concurrent", "1", "--storage-path", tmp_path / "res", "--name", "resumable"]
-    monkeypatch.setenv("HYBRIDAL_TEST_STOP_AFTER_TRIALS", "1")
-    rc, out, err = run_grid(capsys, *args)
+    sweep_hooks.register_by_value()
+    rc, out, err = run_grid(capsys, *args, callbacks=[sweep_hooks.stop_after_trials(1, tmp_path / "interrupted")])
     assert rc == 130, err[-3000:]
     assert "--resume --name resumable" in err
     root = tmp_path / "res" / "resumable"
-    done = {name: folder for name, folder in trial_dirs(root).items() if (folder / "summary.json").is_file()}
+    done = {name: folder for name, folder in trial_dirs(root).items() if summary(folder)["status"] == "finished"}
     assert len(done) == 1
     before = {name: ((f / "result.json").read_bytes(), (f / "result.json").stat().st_mtime_ns) for name, f in done.items()}
 
-    monkeypatch.delenv("HYBRIDAL_TEST_STOP_AFTER_TRIALS")
     rc, out, err = run_grid(capsys, "--resume", "--name", "resumable", "--storage-path", tmp_path / "res", "--num-cpus", "2")
     assert rc == 0, err[-3000:]
     assert "resuming sweep 'resumable': 3 trials" in out
     trials = trial_dirs(root)
-    assert len(trials) == 3 and all((f / "summary.json").is_file() for f in trials.values())
+    assert len(trials) == 3 and all(summary(f)["status"] == "finished" for f in trials.values())
     for name, folder in trials.items():
         assert [r["round"] for r in results(folder)] == [0, 1], name
     for name, (content, mtime) in before.items():
@@ -373,10 +280,9 @@ def test_cost_estimate_agrees_with_the_smoke_sweeps_reported_flops(smoke_sweep):
     from hybridal.estimate import estimate_grid
 
     _, _, root = smoke_sweep
-    configs, reported_train, reported_total, brackets = [], 0, 0, []
+    configs, reported_train, reported_total = [], 0, 0
     for folder in trial_dirs(root).values():
-        params = json.loads((folder / "params.json").read_text())
-        configs.append(ExperimentConfig.from_dict(params["engine"]))
+        configs.append(ExperimentConfig.from_dict(summary(folder)["config"]))
         last = results(folder)[-1]
         reported_train += last["cum_train_flops"]
         reported_total += last["cum_total_flops"]
@@ -413,41 +319,3 @@ def test_local_sweeps_keep_ray_on_loopback():
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("ip ")][-1]
     _, node_ip, gcs = line.split()
     assert node_ip == "127.0.0.1" and gcs.startswith("127.0.0.1:"), line
-
-
-# ---- switch_round: the first round trained with `after` (no Ray needed) ----------------------
-
-@pytest.mark.parametrize("total_rounds, expected", [(2, None), (3, 2.0)])
-def test_hparams_switch_round_is_the_first_round_trained_with_after(make_config, tmp_path, total_rounds, expected):
-    """ε=1, k=1 decides to switch at round 2: with 2 rounds that round never runs, so no switch is reported."""
-    from tensorboard.backend.event_processing import event_accumulator
-
-    from hybridal import ActiveLearning
-    from hybridal.trial import trial_columns
-    from hybridal.tune import write_hparams
-
-    cfg = make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1}, total_rounds=total_rounds,
-                      tensorboard=True)
-    al = ActiveLearning(cfg)
-    al.run_full_pipeline()
-    write_hparams(al.run_dir, trial_columns(cfg), al)
-    acc = event_accumulator.EventAccumulator(str(al.run_dir / "tensorboard" / "hparams"))
-    acc.Reload()
-    scalars = acc.Tags()["scalars"]
-    assert "hparams/final_test_f1" in scalars
-    reported = acc.Scalars("hparams/switch_round")[-1].value if "hparams/switch_round" in scalars else None
-    assert reported == expected
-
-
-def test_closing_table_shows_no_switch_decided_after_the_last_round(capsys):
-    from types import SimpleNamespace
-
-    trials = [{"trial_name": f"t{i}", "dataset": "agnews", "strategy": "deltaf1", "epsilon": 1.0, "k": 1, "seed": 0}
-              for i in range(2)]
-    # t0 as reported before `switch_round` meant a trained round: the rule fired after round 2, the last.
-    metrics = [{"round": 2, "switch_round": 3, "test_f1": 0.5, "cum_train_flops": 1.0, "done": True},
-               {"round": 2, "switch_round": 2, "switch_decided_round": 2, "test_f1": 0.5, "cum_train_flops": 1.0, "done": True}]
-    results = [SimpleNamespace(config={"trial_index": i}, metrics=m, error=None, path=None) for i, m in enumerate(metrics)]
-    assert grid.report(results, trials, "/tmp/x", 1.0) == 0
-    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("t")}
-    assert rows["t0"][-2] == "-" and rows["t1"][-2] == "2"

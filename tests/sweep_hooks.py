@@ -1,0 +1,69 @@
+"""Test-only hooks for sweeps, injected through `sweeps.grid.main(trainable=..., callbacks=...)`.
+
+The production trainable and callbacks know nothing of them. Ray workers get these functions
+by value (`register_by_value`), so tests/ need not be importable on a worker.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+
+def register_by_value() -> None:
+    """Pickle this module's functions by value for Ray's workers."""
+    from ray import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+def crash_once_after_round(round_idx: int, marker_dir: Path, kind: str = "raise"):
+    """A trainable that runs `sweeps.trainable.run_trial` and fails once per trial right after
+    reporting round `round_idx`: it raises (kind="raise") or its process dies (kind="exit",
+    like a lost node). A marker file per trial makes the retry run through."""
+    marker_dir = str(marker_dir)
+
+    def crashing_trial(config, **params):
+        from ray import tune
+
+        from sweeps.trainable import run_trial
+
+        report = tune.report
+
+        def report_then_crash(metrics, *args, **kwargs):
+            report(metrics, *args, **kwargs)
+            marker = Path(marker_dir) / f"{config['trial_name']}.crashed"
+            if metrics.get("round") != round_idx or marker.exists():
+                return
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text(f"crashed after round {round_idx}\n")
+            if kind == "exit":
+                os._exit(1)
+            raise RuntimeError(f"injected crash after round {round_idx}")
+
+        tune.report = report_then_crash
+        try:
+            run_trial(config, **params)
+        finally:
+            tune.report = report
+
+    return crashing_trial
+
+
+def stop_after_trials(n: int, marker: Path):
+    """A Tune callback that interrupts the sweep (SIGUSR1, as a user's Ctrl-C would) once `n`
+    trials have finished; only once, so a restored Tuner, which keeps its callbacks, runs on."""
+    from ray import tune
+
+    class StopAfterTrials(tune.Callback):
+        def __init__(self):
+            self.finished = 0
+
+        def on_trial_complete(self, iteration, trials, trial, **info):
+            self.finished += 1
+            if self.finished >= n and not Path(marker).exists():
+                Path(marker).write_text("interrupted\n")
+                os.kill(os.getpid(), signal.SIGUSR1)
+
+    return StopAfterTrials()
