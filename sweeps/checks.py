@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hybridal.data import load_named_or_path, make_run_splits
+from hybridal.data import check_pool_fits, load_named_or_path, make_run_splits
 from hybridal.errors import ConfigError, DataError
 from hybridal.models import check_model, load_tokenizer
 from hybridal.tokenization import tokenize_cached
@@ -56,7 +56,7 @@ def check_trial_data(trials: list[Trial], warm_cache: bool = False) -> None:
                 continue
             checked.add(split_key)
             splits = make_run_splits(loaded[load_key], cfg.seed, cfg.val_size, cfg.max_train_size, cfg.max_test_size)
-            check_pool(cfg, len(splits.pool))
+            check_pool_fits(cfg, len(splits.pool))
         if warm_cache:
             if cfg.model_name_or_path not in tokenizers:
                 tokenizers[cfg.model_name_or_path] = load_tokenizer(cfg.model_name_or_path)
@@ -65,17 +65,6 @@ def check_trial_data(trials: list[Trial], warm_cache: bool = False) -> None:
                 warmed.add(warm_key)
                 for split in ("pool", "validation", "test"):
                     tokenize_cached(getattr(splits, split).texts, tokenizers[cfg.model_name_or_path], cfg.max_length)
-
-
-def check_pool(cfg, n_pool: int) -> None:
-    """The initial pool and one acquisition batch fit the training pool (as the engine checks)."""
-    if cfg.initial_pool_size > n_pool:
-        raise DataError(f"initial_pool_size={cfg.initial_pool_size} is larger than the training pool "
-                        f"({n_pool} rows of {cfg.data}); allowed: at most {n_pool}.")
-    left = n_pool - cfg.initial_pool_size
-    if cfg.total_rounds > 1 and cfg.acquisition_batch_size > left:
-        raise DataError(f"acquisition_batch_size={cfg.acquisition_batch_size} is larger than the unlabeled pool left "
-                        f"after round 0 ({left} rows); allowed: at most {left}.")
 
 
 class _naming:
