@@ -184,6 +184,17 @@ def single_seed_note(a: Analysis) -> Optional[str]:
             "are NaN in summary.csv and their numbers are a smoke test, not a finding.")
 
 
+def sweep_cost_line(sweep: Optional[dict]) -> Optional[str]:
+    """What the sweep computed against what its configurations are charged (shared prefixes)."""
+    if not sweep or not sweep.get("attributed_train_flops"):
+        return None
+    spent, attributed = float(sweep.get("spent_train_flops") or 0), float(sweep["attributed_train_flops"])
+    runs = ", ".join(f"{n} {k}" for k, n in sorted((sweep.get("runs") or {}).items()))
+    return (f"**Sweep cost**: the sweep trained {flops(spent)} FLOPs for {flops(attributed)} attributed to its configurations "
+            f"({1 - spent / attributed:.0%} saved by shared prefixes; runs: {runs}). Every table charges each configuration "
+            "its attributed cost, as if run alone.")
+
+
 def method_notes(a: Analysis) -> list[str]:
     return [
         "Choices are made on validation metrics only (DESIGN.md §9): the best configuration, the cheapest "
@@ -230,6 +241,9 @@ def report_blocks(a: Analysis, plots: dict[str, dict[str, str]], files: list[str
     if note:
         items.append(note)
     items.append("Selection is on validation F1; test F1 is only reported.")
+    sharing = sweep_cost_line(a.sweep)
+    if sharing:
+        items.append(sharing)
     blocks.append(Bullets(items))
     blocks += [Heading(2, "Data problems"),
                Bullets(a.problems.lines(max_trials=5)) if len(a.problems) else Para("None found.")]
@@ -262,6 +276,9 @@ def cli_summary(a: Analysis, out_dir: str) -> str:
     c = status_counts(a.trials)
     lines = [f"Analysed {a.root}: {len(a.trials)} trials ({c['finished']} finished, {c['incomplete']} incomplete, "
              f"{c['errored']} errored)."]
+    sharing = sweep_cost_line(a.sweep)
+    if sharing:
+        lines.append("  " + sharing.replace("**", ""))
     for ds in sorted(a.summary["dataset"].dropna().unique()):
         dc = status_counts(a.trials, ds)
         n_cfg = int((a.summary["dataset"] == ds).sum())

@@ -21,6 +21,8 @@ from analysis.run import read_run
 from analysis.storage import Reader
 from analysis.trial import Trial
 
+SWEEP_SUMMARY = "sweep_summary.json"   # written by sweeps/grid.py at the experiment's root
+
 
 @dataclass
 class Experiment:
@@ -29,6 +31,7 @@ class Experiment:
     root: str
     trials: list[Trial]
     problems: ProblemLog
+    sweep: Optional[dict] = None   # sweep_summary.json of a sweep (spent vs attributed training FLOPs)
 
 
 def load_experiment(uri: str) -> Experiment:
@@ -60,7 +63,29 @@ def load_experiment(uri: str) -> Experiment:
     trials: list[Trial] = []
     for trial, log in results:  # merged in folder order, so reports are deterministic
         problems.extend(log)
-        if trial is not None:
+        if trial is not None and not is_hidden_trunk(trial):
             trials.append(trial)
     note_unseen_trials(reader, layout.state_files, {f.path for f in layout.trials}, problems)
-    return Experiment(root=uri, trials=trials, problems=problems)
+    return Experiment(root=uri, trials=trials, problems=problems, sweep=_sweep_summary(reader, problems))
+
+
+def is_hidden_trunk(trial: Trial) -> bool:
+    """A shared sweep's trunk that is no configuration of its grid (its rounds reach the
+    configurations that share them through their own records)."""
+    shared = (trial.summary or {}).get("shared_prefix")
+    return isinstance(shared, dict) and shared.get("reported") is False
+
+
+def _sweep_summary(reader: Reader, problems: ProblemLog) -> Optional[dict]:
+    import json
+
+    try:
+        text = reader.read_text(SWEEP_SUMMARY)
+    except (OSError, FileNotFoundError):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        problems.add(f"{SWEEP_SUMMARY} is not valid JSON and was ignored", reader.root)
+        return None
+    return value if isinstance(value, dict) else None

@@ -28,6 +28,7 @@ class Analysis:
     cheapest: pd.DataFrame       # per dataset x baseline: cheapest within tolerance
     problems: ProblemLog
     tolerance_points: float
+    sweep: Optional[dict] = None  # spent vs attributed training FLOPs of a shared-prefix sweep
 
 
 def analyse(uri: str, tolerance_points: float = 0.5) -> Analysis:
@@ -61,7 +62,8 @@ def analyse(uri: str, tolerance_points: float = 0.5) -> Analysis:
     hv = frontier.family_hypervolumes(summary, curves)
     best = frontier.best_by_validation(summary)
     cheapest = frontier.cheapest_matched(summary.drop(columns=list(sav.columns)), sav)
-    return Analysis(uri, trials, rounds, metrics, used, summary, curves, hv, best, cheapest, problems, tolerance_points)
+    return Analysis(uri, trials, rounds, metrics, used, summary, curves, hv, best, cheapest, problems, tolerance_points,
+                    exp.sweep)
 
 
 def status_counts(trials: pd.DataFrame, dataset: Optional[str] = None) -> dict[str, int]:

@@ -29,11 +29,20 @@ def print_trials(trials: list[Trial], notes: list[str]) -> None:
         print(f"note: {note}", file=sys.stderr)
 
 
-def print_estimate(trials: list[Trial]) -> None:
-    """The grid's FLOPs and GPU-hours; a note if it cannot be made."""
+def print_estimate(trials: list[Trial], share: bool = True) -> None:
+    """The grid's FLOPs and GPU-hours, each configuration alone and (with `share`) as a shared
+    sweep computes them; a note if they cannot be made."""
+    from sweeps.share_cost import describe_sharing, estimated_round_flops
+    from sweeps.sharing import SharePlan
+
     quiet_datasets()
     try:
         print(describe(estimate_trials(trials)))
+        plan = SharePlan(trials, share=share)
+        if plan.groups:
+            print(describe_sharing(plan, *estimated_round_flops()))
+        else:
+            print("shared prefixes: none (--no-share, or no two configurations share a trunk)")
     except Exception as exc:  # noqa: BLE001 - the estimate is advisory; the trial list stands
         print(f"note: no cost estimate ({type(exc).__name__}: {first_line(exc)}).", file=sys.stderr)
 

@@ -24,10 +24,13 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from hybridal.errors import ConfigError, DataError, did_you_mean
+from hybridal.trial import trial_columns
 
 from sweeps import dry_run
 from sweeps.checks import check_trial_data
 from sweeps.errors import SweepError
+from sweeps.sharing import SharePlan
+from sweeps.hparams import varying_columns
 from sweeps.spec import GridSpec, expand_grid, load_grid_file
 from sweeps.storage import DEFAULT_STORAGE, SweepStore, experiment_uri, resolve_storage
 from sweeps.table import report
@@ -71,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--cs", nargs="+", type=float, help="replace grid.cs (deltaf1 with monitor 'acquired' only)")
     what.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                       help="override a base key for every trial (dots for nested keys, e.g. tokenizer_kwargs.max_length=64); repeatable")
+    what.add_argument("--no-share", action="store_true",
+                      help="run every configuration standalone, from round 0 (default: HybridAL variants and baselines fork "
+                           "from one retrain trunk per group, with identical results)")
     what.add_argument("--dry-run", action="store_true",
                       help="print every trial's config, the count and the FLOPs/GPU-hour estimate; run nothing")
     what.add_argument("--no-estimate", action="store_true", help="with --dry-run: skip the cost estimate (it reads the data)")
@@ -148,7 +154,7 @@ def run(args, trainable: Optional[Callable] = None, callbacks: Sequence = ()) ->
             raise SweepError("--dry-run needs --preset or --config.")
         dry_run.print_trials(trials, spec.notes)
         if not args.no_estimate:
-            dry_run.print_estimate(trials)
+            dry_run.print_estimate(trials, share=not args.no_share)
         return 0
     for note in spec.notes if spec else ():
         print(f"note: {note}", file=sys.stderr)
@@ -160,10 +166,13 @@ def run(args, trainable: Optional[Callable] = None, callbacks: Sequence = ()) ->
     # Ray is imported from here on only: without --address, main() first set the loopback
     # variable that Ray reads at import.
     from sweeps import cluster, tuner
+    from sweeps.searcher import ShareSearcher
     from sweeps.trainable import run_trial
 
     restorable = tuner.can_restore(uri)
     trials = store.trials_to_run(trials, restorable, args.resume)
+    share = store.shared(restorable, not args.no_share)
+    plan = SharePlan(trials, share=share)
     if not args.no_data_check:
         warm = args.address is None and not args.no_warm_cache
         print(f"checking the data of {len(trials)} trials{' and warming the token cache' if warm else ''} ...", flush=True)
@@ -172,12 +181,20 @@ def run(args, trainable: Optional[Callable] = None, callbacks: Sequence = ()) ->
         cpus, gpus = cluster.plan_resources(args)
         if not restorable:
             store.write({"hybridal_sweep": 1, "name": name, "created": datetime.datetime.now().isoformat(timespec="seconds"),
-                         "source": spec.source, "set": list(args.set), "argv": args.argv, "trials": [t.to_json() for t in trials]})
-        print(f"{'resuming' if restorable else 'starting'} sweep {name!r}: {len(trials)} trials, {cpus:g} CPU + {gpus:g} GPU "
-              f"per trial, results in {uri}", flush=True)
-        runner = tuner.trial_runner(trainable or run_trial, trials, cpus, gpus, args.checkpoint_every)
-        results = tuner.fit(args, runner, trials, storage, name, uri, restorable, callbacks)
-        return report(results, trials, uri, time.perf_counter() - started)
+                         "source": spec.source, "set": list(args.set), "argv": args.argv, "share": share,
+                         "trials": [t.to_json() for t in trials]})
+        jobs = list(plan.jobs.values())
+        hidden = len(jobs) - len(trials)
+        print(f"{'resuming' if restorable else 'starting'} sweep {name!r}: {len(trials)} configurations"
+              f"{f' ({len(plan.groups)} shared trunks, {hidden} of them hidden)' if share else ' (standalone)'}, "
+              f"{cpus:g} CPU + {gpus:g} GPU per trial, results in {uri}", flush=True)
+        runner = tuner.trial_runner(trainable or run_trial, jobs, cpus, gpus, args.checkpoint_every, varying_columns(trials), uri)
+        columns = {t.name: t.columns for t in trials}
+        columns.update({j.name: trial_columns(j.config) for j in jobs if j.name not in columns})
+        searcher = ShareSearcher(plan, columns, [j.name for j in jobs], uri)
+        results = tuner.fit(args, runner, searcher, storage, name, uri, restorable,
+                            {j.name: j.config.total_rounds for j in jobs}, callbacks)
+        return report(results, trials, uri, time.perf_counter() - started, store)
 
 
 def keep_local_ray_on_loopback() -> None:

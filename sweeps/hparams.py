@@ -28,6 +28,11 @@ TEXT_COLUMNS = ("after", "epsilon", "k", "c")
 SUFFIX = ".hparams"   # our event file among the engine's, to replace it on a rewrite
 
 
+def varying_columns(trials) -> tuple:
+    """The canonical columns whose values differ across a sweep's trials (shown first in the tab)."""
+    return tuple(c for c in TRIAL_COLUMNS if len({json.dumps(t.columns[c], default=str) for t in trials}) > 1)
+
+
 def hparam_values(trial: dict) -> dict:
     """HParams values of the canonical columns, None shown as 'none'."""
     out = {}

@@ -148,6 +148,6 @@ def describe_sharing(plan: SharePlan, round_flops: RoundFlops, rounds: Callable[
         f"training FLOPs, every configuration alone: {min(together.naive, apart.naive):.3e} – {max(together.naive, apart.naive):.3e}",
         f"training FLOPs, shared: {lo.spent:.3e} ({lo.forks} forks; HybridAL configs of a group switching together) – "
         f"{hi.spent:.3e} ({hi.forks} forks; each at its own round) = {lo.ratio:.0%} – {hi.ratio:.0%} of alone",
-        f"training GPU time on A10G at 30%: alone {gpu_hours(max(together.naive, apart.naive)):.2f} GPU-hours, "
-        f"shared {gpu_hours(lo.spent):.2f} – {gpu_hours(hi.spent):.2f}",
+        f"training GPU time on A10G at 30%: alone {gpu_hours(max(together.naive, apart.naive)):.3g} GPU-hours, "
+        f"shared {gpu_hours(lo.spent):.3g} – {gpu_hours(hi.spent):.3g}",
     ])

@@ -70,6 +70,20 @@ class SweepStore:
         with self.fs.open_output_stream(f"{self.path}/{SWEEP_FILE}") as handle:
             handle.write(json.dumps(content, indent=1, default=str).encode())
 
+    def shared(self, restorable: bool, asked: bool) -> bool:
+        """Whether the sweep shares prefixes: as stored for a sweep being resumed (sweeps from before
+        shared prefixes ran standalone), else as asked."""
+        if not restorable:
+            return asked
+        return bool((self.read() or {}).get("share", False))
+
+    def write_json(self, file: str, content: dict) -> None:
+        """A JSON file in the experiment folder, written whole (a temporary name, then a move)."""
+        tmp = f"{self.path}/.{file}.tmp"
+        with self.fs.open_output_stream(tmp) as handle:
+            handle.write(json.dumps(content, indent=1, default=str).encode())
+        self.fs.move(tmp, f"{self.path}/{file}")
+
     def trials_to_run(self, asked: Optional[list[Trial]], restorable: bool, resume: bool) -> list[Trial]:
         """The trials of this sweep: the stored ones where Tune's state is here, else `asked`.
 

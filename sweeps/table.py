@@ -14,7 +14,8 @@ from hybridal.strategies import trained_switch_round
 
 from sweeps.spec import Trial
 
-HEADER = ("trial", "dataset", "strategy", "ε", "k", "seed", "test F1", "train FLOPs", "switch", "status")
+HEADER = ("trial", "dataset", "strategy", "ε", "k", "seed", "test F1", "train FLOPs", "switch", "run", "status")
+SWEEP_SUMMARY = "sweep_summary.json"
 
 
 def _num(value, fmt: str) -> str:
@@ -29,10 +30,20 @@ def _switch_cell(metrics: dict) -> str:
     return _num(trained_switch_round(switch, rounds + 1) if isinstance(rounds, int) else switch, "d")
 
 
+def _run_cell(metrics: dict) -> str:
+    """How the configuration's rounds were computed: alone, as a trunk, a fork or a copy."""
+    role = metrics.get("role")
+    if role == "fork":
+        return f"fork@{metrics.get('fork_round', '?')}" if metrics.get("fork_round") is not None else "fork"
+    return {"standalone": "alone", None: "-"}.get(role, role)
+
+
 def _status(result) -> str:
     metrics = result.metrics or {}
     if metrics.get("error"):
         return "input-error"
+    if metrics.get("blocked"):
+        return "blocked"
     if result.error is not None:
         return "errored"
     return "finished" if metrics.get("done") else "unfinished"
@@ -48,7 +59,9 @@ def rows(results, trials: list[Trial]) -> list[tuple]:
         c = t.columns
         table.append((t.name, c["dataset"], c["strategy"], _num(c["epsilon"], "g"), _num(c["k"], "d"), str(c["seed"]),
                       _num(metrics.get("test_f1"), ".4f"), _num(metrics.get("cum_train_flops"), ".3e"),
-                      _switch_cell(metrics), _status(result) if result is not None else "not started"))
+                      _switch_cell(metrics), _run_cell({**metrics, "fork_round": (result.config or {}).get("fork_round")}
+                                                       if result is not None else {}),
+                      _status(result) if result is not None else "not started"))
     return table
 
 
@@ -59,20 +72,51 @@ def input_errors(results, trials: list[Trial]) -> list[tuple[str, str]]:
             for r in results if (r.metrics or {}).get("error")]
 
 
-def report(results, trials: list[Trial], uri: str, seconds: float) -> int:
-    """Print the table and the next steps; returns the exit status."""
+def sweep_summary(results, trials: list[Trial], seconds: float) -> dict:
+    """What the sweep computed against what its configurations cost (DESIGN.md section 8).
+
+    `attributed_train_flops`: the sum over configurations of their own records' training FLOPs
+    (each as if run alone); `spent_train_flops`: what the sweep's trials actually trained
+    (a trunk every round, a fork from its switch round, a copy nothing)."""
+    names = {i for i in range(len(trials))}
+    spent = attributed = 0.0
+    roles: dict[str, int] = {}
+    for r in results:
+        metrics = r.metrics or {}
+        spent += float(metrics.get("spent_train_flops") or 0)
+        if (r.config or {}).get("trial_index") in names:
+            attributed += float(metrics.get("cum_train_flops") or 0)
+        role = metrics.get("role") or (r.config or {}).get("role") or "unknown"
+        key = role if (r.config or {}).get("reported", True) else "hidden trunk"
+        roles[key] = roles.get(key, 0) + 1
+    return {"configurations": len(trials), "trials": len(list(results)), "runs": roles,
+            "spent_train_flops": spent, "attributed_train_flops": attributed,
+            "saved_fraction": 1 - spent / attributed if attributed else None, "wall_seconds": seconds}
+
+
+def report(results, trials: list[Trial], uri: str, seconds: float, store=None) -> int:
+    """Print the table, the sharing line and the next steps; write sweep_summary.json; returns the exit status."""
     table = rows(results, trials)
     widths = [max(len(h), *(len(row[j]) for row in table)) for j, h in enumerate(HEADER)]
     print()
     for row in (HEADER, *table):
         print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
-    counts = {s: sum(row[-1] == s for row in table) for s in ("finished", "input-error", "errored", "unfinished", "not started")}
+    counts = {s: sum(row[-1] == s for row in table) for s in ("finished", "input-error", "errored", "blocked", "unfinished",
+                                                              "not started")}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     name = Path(uri).name
-    print(f"\n{len(trials)} trials: {summary}; sweep wall time {seconds:.0f} s")
+    print(f"\n{len(trials)} configurations: {summary}; sweep wall time {seconds:.0f} s")
+    totals = sweep_summary(results, trials, seconds)
+    if store is not None:
+        store.write_json(SWEEP_SUMMARY, totals)
+    if totals["attributed_train_flops"]:
+        runs = ", ".join(f"{n} {k}" for k, n in sorted(totals["runs"].items()))
+        print(f"training FLOPs: spent {totals['spent_train_flops']:.3e} for {totals['attributed_train_flops']:.3e} attributed "
+              f"to the configurations ({totals['saved_fraction']:.0%} saved by shared prefixes; runs: {runs})")
     print(f"results: {uri}  (one folder per trial: params.json, result.json, rounds.jsonl, summary.json, tensorboard/)")
     print(f"compare: tensorboard --logdir {uri}")
     print(f"report:  python -m analysis.report {uri} --out reports/{name}")
+    blocked = counts.get("blocked", 0)
     bad = input_errors(results, trials)
     if bad:
         more = f" ({len(bad) - 1} more in the table)" if len(bad) > 1 else ""
@@ -80,8 +124,9 @@ def report(results, trials: list[Trial], uri: str, seconds: float) -> int:
         return 2
     if counts["finished"] == len(trials):
         return 0
-    if counts["errored"]:
-        print(f"grid.py: {counts['errored']} trial(s) failed after their retries; see error.txt in their folders, "
+    if counts["errored"] or blocked:
+        print(f"grid.py: {counts['errored']} trial(s) failed after their retries and {blocked} could not run without them; "
+              "see error.txt in their folders, "
               f"and rerun with --resume --name {name} to retry them.", file=sys.stderr)
         return 1
     print(f"grid.py: the sweep was interrupted; continue it with: python sweeps/grid.py --resume --name {name} "

@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 import contextlib
-import json
+import functools
 import os
 from typing import Callable, Sequence
 
 from ray import tune
 from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
-from hybridal.records import TRIAL_COLUMNS
-
-from sweeps.callbacks import SweepCallback, TrialNames, param_space
+from sweeps.callbacks import SweepCallback, TrialNames
+from sweeps.searcher import ShareSearcher
+from sweeps.sharing import BLOCKED, COPY, Job
 from sweeps.errors import SweepError
-from sweeps.spec import Trial
 
 
 def can_restore(uri: str) -> bool:
@@ -24,28 +23,37 @@ def can_restore(uri: str) -> bool:
         raise SweepError(f"cannot read the storage path {uri} ({type(exc).__name__}: {exc}).") from None
 
 
-def trial_runner(trainable: Callable, trials: list[Trial], cpus: float, gpus: float, checkpoint_every: int):
-    """`trainable` with its resources and each trial's ExperimentConfig (by trial name), put once in Ray's object store."""
-    varying = tuple(c for c in TRIAL_COLUMNS if len({json.dumps(t.columns[c], default=str) for t in trials}) > 1)
-    with_configs = tune.with_parameters(trainable, engines={t.name: t.config.to_dict() for t in trials},
-                                        checkpoint_every=checkpoint_every, varying=varying)
-    return tune.with_resources(with_configs, {"cpu": cpus, "gpu": gpus})
+def trial_runner(trainable: Callable, jobs: list[Job], cpus: float, gpus: float, checkpoint_every: int,
+                 varying: tuple, prefix_uri: str):
+    """`trainable` with its resources and each job's ExperimentConfig (by name), put once in Ray's
+    object store. A copy trains nothing, so it holds no GPU."""
+    with_configs = tune.with_parameters(trainable, engines={j.name: j.config.to_dict() for j in jobs},
+                                        checkpoint_every=checkpoint_every, varying=varying, prefix_uri=prefix_uri)
+    return tune.with_resources(with_configs, functools.partial(_resources, cpus, gpus))
 
 
-def fit(args, trainable, trials: list[Trial], storage: str, name: str, uri: str, resume: bool,
-        extra_callbacks: Sequence = ()):
-    """Run (or resume) every trial; returns Tune's ResultGrid. A restored Tuner keeps its callbacks and names."""
+def _resources(cpus: float, gpus: float, config: dict):
+    from ray.tune import PlacementGroupFactory
+
+    trains = config.get("role") not in (COPY, BLOCKED)
+    return PlacementGroupFactory([{"CPU": cpus, "GPU": gpus if trains else 0}])
+
+
+def fit(args, trainable, searcher: ShareSearcher, storage: str, name: str, uri: str, resume: bool,
+        total_rounds: dict[str, int], extra_callbacks: Sequence = ()):
+    """Run (or resume) every job; returns Tune's ResultGrid. A restored Tuner keeps its searcher,
+    callbacks and names (the searcher then reconciles itself with storage)."""
     if resume:
-        tuner = tune.Tuner.restore(uri, trainable, resume_unfinished=True, resume_errored=True, param_space=param_space(trials))
+        tuner = tune.Tuner.restore(uri, trainable, resume_unfinished=True, resume_errored=True)
     else:
-        progress = SweepCallback({t.name: t.config.total_rounds for t in trials}, args.quiet)
+        progress = SweepCallback(total_rounds, args.quiet)
         tuner = tune.Tuner(
             trainable,
-            param_space=param_space(trials),
             tune_config=tune.TuneConfig(
+                search_alg=searcher, num_samples=len(searcher.order),
                 # Reused actors keep torch/transformers imported: ~10 s less per trial on a CPU.
-                num_samples=1, max_concurrent_trials=args.max_concurrent or None, reuse_actors=True,
-                trial_name_creator=TrialNames(trials), trial_dirname_creator=TrialNames(trials)),
+                max_concurrent_trials=args.max_concurrent or None, reuse_actors=True,
+                trial_name_creator=TrialNames(), trial_dirname_creator=TrialNames()),
             run_config=tune.RunConfig(
                 name=name, storage_path=storage, verbose=args.ray_verbose,
                 callbacks=[progress, CSVLoggerCallback(), JsonLoggerCallback(), *extra_callbacks],

@@ -1,0 +1,107 @@
+"""The Ray Tune Searcher of a sweep: it hands Tune each job of a `SharePlan` as soon as the job can
+start, so forks run while their trunk goes on (a multi-GPU box stays busy).
+
+Tune asks `suggest` whenever it has room; the answer is the next ready job's trial config, None
+while every remaining job waits on a trunk or fork, or FINISHED once all have started. Trunk
+results (`on_trial_result`) reveal their monitor F1 round by round; `on_trial_complete` releases
+what waited on a finished run. Its state is saved as JSON; after a restore it is reconciled
+with what the runs wrote to storage, so no finished trunk or fork runs again.
+"""
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+from ray.tune.search import Searcher
+
+from sweeps.sharing import TRUNK, Job, SharePlan
+
+
+class ShareSearcher(Searcher):
+    def __init__(self, plan: SharePlan, columns: dict[str, dict], order: list[str], prefix_uri: str):
+        super().__init__()
+        self.plan = plan
+        self.prefix_uri = prefix_uri     # the experiment folder (sweeps.prefix_store)
+        self.restored = False
+        self.columns = columns           # job name -> its canonical columns (what Tune's params show)
+        self.order = order               # job names; a job's trial_index is its position
+        self.by_trial: dict[str, str] = {}
+        self.queue: list[str] = []
+
+    # ---- Tune asks -------------------------------------------------------------------------
+    def suggest(self, trial_id: str) -> Optional[dict]:
+        if self.restored:
+            self.restored = False
+            self.reconcile_with_storage()
+        if not self.queue:
+            self.queue.extend(job.name for job in self.plan.take_ready())
+        if not self.queue:
+            return Searcher.FINISHED if self.plan.finished else None
+        job = self.plan.jobs[self.queue.pop(0)]
+        self.by_trial[trial_id] = job.name
+        return self.trial_config(job)
+
+    def trial_config(self, job: Job) -> dict:
+        group = self.plan.groups.get(job.name)
+        return {"trial_index": self.order.index(job.name), "trial_name": job.name, **self.columns[job.name],
+                "role": job.role, "reported": job.reported, "trunk": job.trunk, "fork_round": job.fork_round,
+                "source": job.source, "members": list(group.members) if group else []}
+
+    # ---- runs tell ---------------------------------------------------------------------------
+    def on_trial_result(self, trial_id: str, result: dict) -> None:
+        name = self.by_trial.get(trial_id)
+        if name is None or self.plan.jobs[name].role != TRUNK or "round" not in result:
+            return
+        self.plan.on_trunk_round(name, int(result["round"]), result.get("monitor_f1"), bool(result.get("prefix_saved")))
+
+    def on_trial_complete(self, trial_id: str, result: Optional[dict] = None, error: bool = False) -> None:
+        name = self.by_trial.get(trial_id)
+        if name is None:
+            return
+        result = result or {}
+        ok = not error and bool(result.get("done")) and not result.get("error") and not result.get("blocked")
+        self.plan.on_done(name, ok, int(result["round"]) + 1 if ok and "round" in result else None)
+
+    # ---- resume --------------------------------------------------------------------------------
+    def save(self, checkpoint_path: str) -> None:
+        state = {"plan": self.plan.state_dict(), "by_trial": self.by_trial, "queue": self.queue}
+        with open(checkpoint_path, "w", encoding="utf-8") as handle:
+            json.dump(state, handle)
+
+    def restore(self, checkpoint_path: str) -> None:
+        with open(checkpoint_path, encoding="utf-8") as handle:
+            state = json.load(handle)
+        self.plan.load_state_dict(state["plan"])
+        self.by_trial, self.queue = dict(state["by_trial"]), list(state["queue"])
+        self.restored = True
+
+    def reconcile_with_storage(self) -> None:
+        """Read back what the runs wrote since the state was saved: each trunk's rounds and saved
+        prefixes, and which runs finished (their synced summary.json)."""
+        from sweeps.prefix_store import PrefixStore
+
+        store = PrefixStore(self.prefix_uri)
+        series, prefixes, finished = {}, {}, {}
+        for trunk in self.plan.groups:
+            text = store.trial_file(trunk, "rounds.jsonl") or ""
+            series[trunk] = [json.loads(line).get("monitor_f1") for line in text.splitlines() if line.strip()]
+            prefixes[trunk] = store.saved_prefixes(trunk)
+        for name in self.plan.jobs:
+            text = store.trial_file(name, "summary.json")
+            summary = json.loads(text) if text else {}
+            if summary.get("status") == "finished":
+                finished[name] = int(summary.get("rounds") or 0)
+        self.reconcile(finished, series, prefixes)
+
+    def reconcile(self, finished: dict[str, int], trunk_series: dict[str, list], prefixes: dict[str, list[int]]) -> None:
+        """Bring a restored plan up to what storage holds: runs that finished (name -> rounds)
+        after the state was saved, each trunk's monitor F1 so far and its saved prefixes."""
+        for trunk, series in trunk_series.items():
+            if trunk in self.plan.groups:
+                saved = set(prefixes.get(trunk, ()))
+                for r, f1 in enumerate(series):
+                    self.plan.on_trunk_round(trunk, r, f1, r in saved)
+        for name, rounds in finished.items():
+            job = self.plan.jobs.get(name)
+            if job is not None and job.state == "started":
+                self.plan.on_done(name, True, rounds)
