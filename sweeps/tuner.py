@@ -65,8 +65,11 @@ def fit(args, trainable, searcher: ShareSearcher, storage: str, name: str, uri: 
     # Tune's TBX logger would add a second, differently-stepped copy of every metric. A forced
     # experiment snapshot after every num_to_keep checkpoints is intended (each round is one
     # checkpoint); Tune's warning about it is noise for short rounds.
-    warn = "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S"
-    with _environ(TUNE_DISABLE_AUTO_CALLBACK_LOGGERS="1", **{warn: os.environ.get(warn, "0")}):
+    # With a custom searcher Tune keeps one trial pending at a time, so trials would start one
+    # by one (and short ones never overlap); the sweep's jobs are known, so let them all queue.
+    warn, pending = "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "TUNE_MAX_PENDING_TRIALS_PG"
+    with _environ(TUNE_DISABLE_AUTO_CALLBACK_LOGGERS="1", **{warn: os.environ.get(warn, "0")},
+                  **{pending: os.environ.get(pending, str(min(max(len(searcher.order), 1), 200)))}):
         return tuner.fit()
 
 

@@ -65,7 +65,7 @@ def test_closing_table_shows_no_switch_decided_after_the_last_round(capsys):
                {"round": 2, "switch_round": 2, "switch_decided_round": 2, "test_f1": 0.5, "cum_train_flops": 1.0, "done": True}]
     assert report([_result(i, m) for i, m in enumerate(metrics)], _trials(2), "/tmp/x", 1.0) == 0
     rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines() if line.startswith("t")}
-    assert rows["t0"][-2] == "-" and rows["t1"][-2] == "2"
+    assert rows["t0"][-3] == "-" and rows["t1"][-3] == "2"
 
 
 def test_a_trials_input_error_is_read_from_its_result_and_exits_2(capsys):
@@ -76,5 +76,5 @@ def test_a_trials_input_error_is_read_from_its_result_and_exits_2(capsys):
     out, err = capsys.readouterr()
     status = {line.split()[0]: line.split()[-1] for line in out.splitlines() if line[:1] == "t" and line[1:2].isdigit()}
     assert status == {"t0": "finished", "t1": "input-error", "t2": "errored"}
-    assert "3 trials: 1 finished, 1 input-error, 1 errored" in out
+    assert "3 configurations: 1 finished, 1 input-error, 1 errored" in out
     assert err.strip() == "grid.py: error: trial t1 failed for its input: DataError: data file '/x.csv' does not exist."

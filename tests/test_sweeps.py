@@ -27,6 +27,7 @@ from sweeps import grid
 from sweeps.storage import SWEEP_FILE
 
 TIMING_FIELDS = ("train_seconds", "query_seconds", "eval_seconds", "wall_seconds")
+SHARING = ("role", "reported", "trunk", "fork_round", "source", "members")   # the shared-prefix plan's say
 CANONICAL = ("dataset", "strategy", "after", "epsilon", "k", "c", "monitor", "seed", "model", "sampler",
              "epochs", "finetune_epochs", "replay")
 
@@ -109,7 +110,7 @@ def test_a_trial_failing_for_its_data_reports_the_error_as_its_result(tmp_path, 
     written = summary(folder)
     assert written["status"] == "error" and written["error"] == row["error"]
     assert written["trial"]["strategy"] == "retrain" and written["config"]["data"].endswith("missing.csv")
-    assert "1 trials: 1 input-error" in out
+    assert "1 configurations: 1 input-error" in out
     assert any(line.startswith("missing-retrain-s42 ") and line.rstrip().endswith("input-error") for line in out.splitlines())
 
 
@@ -154,7 +155,7 @@ def test_smoke_sweep_reports_every_round_of_every_trial(smoke_sweep):
     for name, folder in trials.items():
         assert folder.name == name, "trial folders are named by configuration, without Ray's trial id"
         params = json.loads((folder / "params.json").read_text())
-        assert set(params) == {"trial_index", "trial_name", *CANONICAL}, "the Ray config: name and columns, no engine copy"
+        assert set(params) == {"trial_index", "trial_name", *CANONICAL, *SHARING}, "the Ray config: name, columns, role; no engine copy"
         rows = results(folder)
         assert [r["round"] for r in rows] == [0, 1, 2], name            # one row per round
         assert rows[-1]["done"] is True and rows[-1]["cum_train_flops"] > 0
@@ -164,7 +165,7 @@ def test_smoke_sweep_reports_every_round_of_every_trial(smoke_sweep):
         assert written["trial"] == {c: params[c] for c in CANONICAL}, "one description of the trial"
         assert written["config"]["experiment_name"] == name
     assert json.loads((root / SWEEP_FILE).read_text())["name"] == "smoke"
-    assert "5 trials: 5 finished" in out
+    assert "5 configurations: 5 finished" in out
     for name in trials:
         assert name in out
     assert f"tensorboard --logdir {root}" in out
@@ -232,7 +233,7 @@ def test_interrupted_sweep_resumes_without_rerunning_finished_trials(tmp_path, c
 
     rc, out, err = run_grid(capsys, "--resume", "--name", "resumable", "--storage-path", tmp_path / "res", "--num-cpus", "2")
     assert rc == 0, err[-3000:]
-    assert "resuming sweep 'resumable': 3 trials" in out
+    assert "resuming sweep 'resumable': 3 configurations" in out
     trials = trial_dirs(root)
     assert len(trials) == 3 and all(summary(f)["status"] == "finished" for f in trials.values())
     for name, folder in trials.items():
@@ -242,7 +243,7 @@ def test_interrupted_sweep_resumes_without_rerunning_finished_trials(tmp_path, c
 
     # Rerunning the same command (same --name) continues the finished sweep: nothing runs again.
     rc, out, err = run_grid(capsys, *args)
-    assert rc == 0 and "resuming sweep 'resumable'" in out and "3 trials: 3 finished" in out
+    assert rc == 0 and "resuming sweep 'resumable'" in out and "3 configurations: 3 finished" in out
     assert all(len(results(f)) == 2 for f in trial_dirs(root).values())
     # ... but a different grid under the same name is refused.
     rc, out, err = run_grid(capsys, *args[:-2], "--name", "resumable", "--seeds", "7")
@@ -257,7 +258,7 @@ def test_gpu_trials_run_two_at_a_time_each_on_its_own_logical_gpu(tmp_path, caps
         # No --gpus-per-trial: a cluster with GPUs gets one per trial by default. There is no
         # real GPU, so the engine is told to stay on the CPU.
         rc, out, err = run_grid(capsys, "--preset", "smoke", "--strategies", "retrain", "finetune", "--set", "total_rounds=2",
-                                "--set", "device=cpu", "--address", cluster.address, "--storage-path", tmp_path / "res")
+                                "--set", "device=cpu", "--no-share", "--address", cluster.address, "--storage-path", tmp_path / "res")
         assert rc == 0, err[-3000:]
         assert "1 CPU + 1 GPU per trial" in out
         rows = {name: results(folder) for name, folder in trial_dirs(tmp_path / "res" / "smoke").items()}

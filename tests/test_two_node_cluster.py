@@ -109,7 +109,7 @@ def test_smoke_sweep_through_address_auto_runs_trials_on_both_nodes(tmp_path, da
             env={"HYBRIDAL_DATA_DIR": str(data_dir), "HYBRIDAL_CACHE_DIR": os.environ["HYBRIDAL_CACHE_DIR"]},
         )
         assert proc.returncode == 0, cluster.describe_failure(proc)
-    assert "5 trials: 5 finished" in proc.stdout, proc.stdout[-3000:]
+    assert "5 configurations: 5 finished" in proc.stdout, proc.stdout[-3000:]
     assert "1 CPU + 0 GPU per trial" in proc.stdout   # a cluster without GPUs runs CPU trials
     root = storage / "smoke2n"
     folders = [d for d in root.iterdir() if (d / "params.json").is_file()]
