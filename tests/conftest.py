@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -68,3 +70,18 @@ def make_config(tmp_path, data_dir):
         return tiny_config(overrides.pop("save_dir", tmp_path / "runs"), **overrides)
 
     return factory
+
+
+@pytest.fixture
+def ray_env(monkeypatch, data_dir):
+    """A private Ray temp dir (short: socket paths are capped) and the offline data; Ray shut down after."""
+    tmp = tempfile.mkdtemp(prefix="hyst", dir="/tmp")
+    (Path(tmp) / "ray").mkdir()
+    monkeypatch.setenv("RAY_TMPDIR", tmp)
+    monkeypatch.setenv("HYBRIDAL_DATA_DIR", str(data_dir))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    yield Path(tmp)
+    import ray
+
+    ray.shutdown()
+    shutil.rmtree(tmp, ignore_errors=True)

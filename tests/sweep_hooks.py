@@ -1,10 +1,11 @@
-"""Test-only hooks for sweeps, injected through `sweeps.grid.main(trainable=..., callbacks=...)`.
+"""Test-only hooks and helpers for sweeps; the hooks are injected through `sweeps.grid.main(trainable=..., callbacks=...)`.
 
 The production trainable and callbacks know nothing of them. Ray workers get these functions
 by value (`register_by_value`), so tests/ need not be importable on a worker.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -67,3 +68,18 @@ def stop_after_trials(n: int, marker: Path):
                 os.kill(os.getpid(), signal.SIGUSR1)
 
     return StopAfterTrials()
+
+
+def trial_dirs(root: Path) -> dict[str, Path]:
+    """Trial folder by trial name."""
+    return {json.loads((d / "params.json").read_text())["trial_name"]: d
+            for d in sorted(root.iterdir()) if (d / "params.json").is_file()}
+
+
+def one_line_error(rc: int, err: str, *needles: str) -> None:
+    assert rc == 2, err
+    assert "Traceback" not in err, err
+    lines = [line for line in err.splitlines() if line.startswith("grid.py: error:")]
+    assert len(lines) == 1, err
+    for needle in needles:
+        assert needle in lines[0], lines[0]

@@ -14,7 +14,10 @@ import ray.tune  # noqa: F401 - first import at collection (see test_sweeps.py)
 import yaml
 
 from sweeps import grid
-from tests.test_sweeps import ray_env, trial_dirs  # noqa: F401 - the fixture is used by name
+try:  # pytest's default (prepend) import mode puts tests/ on sys.path
+    from sweep_hooks import trial_dirs
+except ImportError:  # pragma: no cover - e.g. --import-mode=importlib from the repo root
+    from tests.sweep_hooks import trial_dirs
 
 TIMING = ("train_seconds", "query_seconds", "eval_seconds", "wall_seconds")
 
@@ -84,7 +87,7 @@ def test_shared_sweep_equals_standalone_runs_with_acquired_monitor(ray_env, tmp_
     same_results(shared, alone)
     # Baselines run on the validation monitor, so deltaf1's group has its own (hidden) trunk.
     # Δ is first defined at round 2 (the monitor set is empty at round 0): k=1 switches at 3, k=2 would at 4.
-    assert shared["agnews-deltaf1-e1-k1-s5"]["switch"] == 3 and shared["agnews-deltaf1-e1-k2-s5"]["switch"] is None
+    assert shared["agnews-deltaf1-e1-k1-c0.2-s5"]["switch"] == 3 and shared["agnews-deltaf1-e1-k2-c0.2-s5"]["switch"] is None
     hidden = [n for n, d in trial_dirs(tmp_path / "shared").items()
               if json.loads((d / "summary.json").read_text()).get("shared_prefix", {}).get("reported") is False]
     assert len(hidden) == 1

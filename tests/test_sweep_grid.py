@@ -13,6 +13,11 @@ from hybridal.errors import ConfigError
 from sweeps import grid
 from sweeps.spec import GridSpec, Trial, expand_grid, grid_key
 
+try:  # pytest's default (prepend) import mode puts tests/ on sys.path
+    from sweep_hooks import one_line_error
+except ImportError:  # pragma: no cover - e.g. --import-mode=importlib from the repo root
+    from tests.sweep_hooks import one_line_error
+
 CANONICAL = ("dataset", "strategy", "after", "epsilon", "k", "c", "monitor", "seed", "model", "sampler",
              "epochs", "finetune_epochs", "replay")
 
@@ -21,15 +26,6 @@ def run_grid(capsys, *argv) -> tuple[int, str, str]:
     rc = grid.main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return rc, out, err
-
-
-def one_line_error(rc: int, err: str, *needles: str) -> None:
-    assert rc == 2, err
-    assert "Traceback" not in err, err
-    lines = [line for line in err.splitlines() if line.startswith("grid.py: error:")]
-    assert len(lines) == 1, err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 # ---- the grid -------------------------------------------------------------------------------

@@ -21,8 +21,10 @@ import ray.tune  # noqa: F401 - first import here: Ray binds a log handler to th
 
 try:  # pytest's default (prepend) import mode puts tests/ on sys.path
     import sweep_hooks
+    from sweep_hooks import one_line_error, trial_dirs
 except ImportError:  # pragma: no cover - e.g. --import-mode=importlib from the repo root
     from tests import sweep_hooks
+    from tests.sweep_hooks import one_line_error, trial_dirs
 from sweeps import grid
 from sweeps.storage import SWEEP_FILE
 
@@ -34,31 +36,10 @@ CANONICAL = ("dataset", "strategy", "after", "epsilon", "k", "c", "monitor", "se
 
 # ---- helpers --------------------------------------------------------------------------------
 
-@pytest.fixture
-def ray_env(monkeypatch, data_dir):
-    """A private Ray temp dir (short: socket paths are capped) and the offline data; Ray shut down after."""
-    tmp = tempfile.mkdtemp(prefix="hyst", dir="/tmp")
-    (Path(tmp) / "ray").mkdir()
-    monkeypatch.setenv("RAY_TMPDIR", tmp)
-    monkeypatch.setenv("HYBRIDAL_DATA_DIR", str(data_dir))
-    monkeypatch.delenv("RAY_ADDRESS", raising=False)
-    yield Path(tmp)
-    import ray
-
-    ray.shutdown()
-    shutil.rmtree(tmp, ignore_errors=True)
-
-
 def run_grid(capsys, *argv, **hooks) -> tuple[int, str, str]:
     rc = grid.main([str(a) for a in argv], **hooks)
     out, err = capsys.readouterr()
     return rc, out, err
-
-
-def trial_dirs(root: Path) -> dict[str, Path]:
-    """Trial folder by trial name."""
-    return {json.loads((d / "params.json").read_text())["trial_name"]: d
-            for d in sorted(root.iterdir()) if (d / "params.json").is_file()}
 
 
 def results(folder: Path) -> list[dict]:
@@ -72,15 +53,6 @@ def records(folder: Path) -> list[dict]:
 
 def summary(folder: Path) -> dict:
     return json.loads((folder / "summary.json").read_text())
-
-
-def one_line_error(rc: int, err: str, *needles: str) -> None:
-    assert rc == 2, err
-    assert "Traceback" not in err, err
-    lines = [line for line in err.splitlines() if line.startswith("grid.py: error:")]
-    assert len(lines) == 1, err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
 
 
 # ---- bad input that needs Ray to find ---------------------------------------------------------
