@@ -136,3 +136,32 @@ def test_dry_run_scenarios_bound_the_switch_rounds():
     assert {together[n] for n in together} == {3}                    # max over k of k+1
     assert sorted(v for n, v in apart.items() if not n.endswith("new")) == [2, 3, 4, 5]
     assert cost_of(plan, together, stub_round_flops).spent < cost_of(plan, apart, stub_round_flops).spent
+
+
+def test_a_fork_whose_trunk_state_is_missing_fails_in_one_sentence_naming_it(tmp_path):
+    from hybridal.errors import DataError
+    from sweeps.prefix_store import PrefixStore
+    from sweeps.trainable import _start_fork
+
+    store = PrefixStore(str(tmp_path / "sweep"))
+    config = {"trial_name": "agnews-deltaf1-e0.02-k1-s42", "trunk": "agnews-retrain-s42", "fork_round": 3}
+    with pytest.raises(DataError) as info:
+        _start_fork(None, config, store)
+    message = str(info.value)
+    assert ".prefixes/agnews-retrain-s42/after-round-2" in message and "agnews-deltaf1-e0.02-k1-s42" in message
+    assert message.count(".") >= 1 and "\n" not in message
+
+
+def test_prefix_store_round_trips_a_state_and_lists_what_a_trunk_saved(tmp_path):
+    from sweeps.prefix_store import PrefixStore
+
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "state.json").write_text('{"next_round": 3}')
+    store = PrefixStore(str(tmp_path / "sweep"))
+    store.put_prefix("trunk-a", 2, state)
+    store.put_prefix("trunk-a", 0, state)
+    assert store.saved_prefixes("trunk-a") == [0, 2] and store.saved_prefixes("trunk-b") == []
+    back = tmp_path / "back"
+    assert store.get_prefix("trunk-a", 2, back) and (back / "state.json").read_text() == '{"next_round": 3}'
+    assert not store.get_prefix("trunk-a", 1, tmp_path / "none")
