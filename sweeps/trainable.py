@@ -163,8 +163,8 @@ def _copy(config: dict, cfg: ExperimentConfig, run_dir: Path, store: PrefixStore
     switch = {k: summary[k] for k in ("switch_round", "switch_decided_round")}
     for i, line in enumerate(lines):
         last = i == len(lines) - 1
-        tune.report({**json.loads(line), "trial_name": config["trial_name"], "role": COPY, **switch,
-                     "spent_train_flops": 0, "done": last})
+        tune.report({**json.loads(line), "trial_name": config["trial_name"], "node_ip": ray.util.get_node_ip_address(),
+                     "role": COPY, **switch, "spent_train_flops": 0, "done": last})
 
 
 def _run_dir() -> Path:

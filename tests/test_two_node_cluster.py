@@ -104,7 +104,7 @@ def test_smoke_sweep_through_address_auto_runs_trials_on_both_nodes(tmp_path, da
     with two_node_cluster() as cluster:
         proc = cluster.run(
             [sys.executable, "sweeps/grid.py", "--preset", "smoke", "--address", "auto", "--storage-path", str(storage),
-             "--name", "smoke2n", "--cpus-per-trial", "1"],
+             "--name", "smoke2n", "--cpus-per-trial", "1", "--no-share"],   # 5 independent trials to spread
             cwd=REPO, timeout=420,
             env={"HYBRIDAL_DATA_DIR": str(data_dir), "HYBRIDAL_CACHE_DIR": os.environ["HYBRIDAL_CACHE_DIR"]},
         )
