@@ -9,7 +9,7 @@ from analysis.problems import ProblemLog
 from hybridal.records import RECORD_FIELDS
 
 # Record fields added after the first runs were made; their absence is only a note.
-OPTIONAL_RECORD_FIELDS = ("monitor_f1", "short_batch", "test_flops", "cum_test_flops", "test_rows", "test_n", "monitor_classes")
+OPTIONAL_RECORD_FIELDS = ("monitor_f1", "short_batch", "test_flops", "cum_test_flops", "test_rows", "test_n", "monitor_classes", "precision")
 
 
 def is_number(x: Any) -> bool:

@@ -16,7 +16,7 @@ FLOAT_CONFIG = ("epsilon", "c")
 INT_CONFIG = ("k", "seed", "epochs", "finetune_epochs", "replay")
 STR_CONFIG = ("dataset", "strategy", "after", "monitor", "model", "sampler")
 BOOL_RECORD_FIELDS = ("switched", "short_batch")
-STR_RECORD_FIELDS = ("strategy_used", "test_rows")
+STR_RECORD_FIELDS = ("strategy_used", "test_rows", "precision")
 # Integer counters become nullable Int64; FLOPs stay float64 (no overflow on huge sweeps).
 INT_RECORD_FIELDS = (
     "round", "n_labeled", "n_new", "stable_count", "train_samples", "train_tokens", "monitor_classes", "test_n",

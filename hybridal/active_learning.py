@@ -111,7 +111,7 @@ class ActiveLearning:
             wall_seconds=wall_seconds, monitor_f1=evaluation.monitor_f1, short_batch=step.short_batch,
             monitor_classes=evaluation.monitor_classes,
             test_flops=test_flops, cum_test_flops=(prev.cum_test_flops if prev else 0) + test_flops,
-            test_rows=step.test_rows, test_n=test.n if test else None,
+            test_rows=step.test_rows, test_n=test.n if test else None, precision=self.parts.precision,
         )
 
     def _finish_round(self, step: RoundStep, record: RoundRecord, evaluation: phases.Evaluation) -> None:

@@ -39,6 +39,7 @@ class RoundRecord:
     cum_test_flops: int = 0
     test_rows: Optional[str] = None      # which rows test_f1 used: "subsample" | "full" (None: not evaluated)
     test_n: Optional[int] = None         # how many test rows that was
+    precision: Optional[str] = None      # what the passes ran in: fp32 | bf16 (`precision: auto` resolved)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -52,7 +53,7 @@ class RoundRecord:
 RECORD_FIELDS = tuple(f.name for f in fields(RoundRecord))
 # Fields that are numbers every round, so they can be plotted as scalars.
 NUMERIC_FIELDS = tuple(
-    name for name in RECORD_FIELDS if name not in ("strategy_used", "test_rows")
+    name for name in RECORD_FIELDS if name not in ("strategy_used", "test_rows", "precision")
 )
 
 # The canonical columns of a trial (DESIGN.md section 8), in order: the readable description of a

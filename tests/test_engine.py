@@ -212,6 +212,8 @@ def test_outputs_records_and_flops(make_config):
     assert summary["trial"]["strategy"] == "deltaf1" and summary["trial"]["epsilon"] == 1.0
     assert set(summary["final_test"]["per_class_f1"]) == {"World", "Sports", "Business", "Sci/Tech"}
     assert all(r.monitor_classes == 4 for r in al.records)     # monitor = validation: every class
+    # Which precision ran is in every record and the summary (`precision: auto` resolved).
+    assert {r.precision for r in al.records} == {summary["environment"]["precision"]} <= {"fp32", "bf16"}
     assert summary["environment"]["versions"]["torch"] == torch.__version__.split("+")[0] or summary["environment"]["versions"]["torch"].startswith(torch.__version__[:4])
     assert (folder / "config.yaml").is_file()
     events = list((folder / "tensorboard").glob("events.out.tfevents.*"))
