@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from common import MODEL, SEED, bf16_is_native, sync
-from hybridal.active_learning import with_fused_default
+from hybridal.registry import with_fused_default
 from hybridal.flops import FlopsModel
 from hybridal.models import load_model
 from hybridal.training import Batching, train_epochs

@@ -81,3 +81,11 @@ def test_ours_worker_calls_prepare_only_if_the_engine_has_it(tmp_path, monkeypat
         monkeypatch.setattr(al_workers, "ActiveLearning", OneStep)
     worker = al_workers.OursWorker(dict(TINY, save_dir=str(tmp_path)), "cpu", "fp32")
     assert worker.prepare() == {"precision": "fp32"}
+
+
+@pytest.mark.parametrize("module", sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "benchmarks").glob("*.py")))
+def test_every_benchmark_module_imports_against_the_engine_as_it_is(module):
+    """The benchmarks run by hand, so an engine refactor could break them unseen: import each."""
+    import importlib
+
+    importlib.import_module(module)
