@@ -15,7 +15,7 @@ from .config import ExperimentConfig
 from .outputs import RunWriter, atomic_write_text
 from .errors import ConfigError
 from .pool import LabelPool
-from .prefix import adopt_records, group_key, rule_trace
+from .prefix import adopt_records, group_key
 from .records import RoundRecord
 from .registry import build_optimizer
 from .run_parts import build_run_parts
@@ -203,9 +203,8 @@ class ActiveLearning:
             raise ConfigError(f"the prefix checkpoint {str(folder)!r} was written by a run that differs from "
                               f"{self.cfg.experiment_name!r} in more than the strategy and its post-switch knobs; "
                               "allowed: a checkpoint of a run of the same group.")
-        records = adopt_records(self.cfg.strategy_class, self.cfg.strategy_kwargs,
-                                [RoundRecord.from_dict(r) for r in state["records"]])
-        rule_trace(self.strategy, [r.monitor_f1 for r in records])
+        # The strategy is fresh here; replaying the prefix leaves it where this config would be.
+        records = adopt_records(self.strategy, [RoundRecord.from_dict(r) for r in state["records"]])
         # A kept optimizer continues the prefix's last round, as it would have in a standalone run.
         self._optimizer = None
         if optimizer_state is not None and self.cfg.keep_optimizer:

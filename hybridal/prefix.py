@@ -62,18 +62,18 @@ class PrefixMismatch(ValueError):
     """A record's strategy disagrees with what the config's rule says for that round."""
 
 
-def adopt_records(strategy_class: str, strategy_kwargs: dict, source: Sequence[RoundRecord]) -> list[RoundRecord]:
-    """`source` (a trunk's, or a fork's, records) as the given strategy would have recorded them.
+def adopt_records(strategy: TrainingStrategy, source: Sequence[RoundRecord]) -> list[RoundRecord]:
+    """`source` (a trunk's, or a fork's, records) as `strategy` would have recorded them.
 
-    Everything measured stays; Δ, the stable count and `switched` are recomputed. Raises
-    PrefixMismatch if a round trained otherwise than the strategy would have."""
-    strategy = build_strategy(strategy_class, **strategy_kwargs)
+    `strategy` must be fresh; it is left in the state it has after those rounds. Everything
+    measured stays; Δ, the stable count and `switched` are recomputed. Raises PrefixMismatch
+    if a round trained otherwise than the strategy would have."""
     trace = rule_trace(strategy, [rec.monitor_f1 for rec in source])
     adopted = []
     for rec, (plan, delta, count) in zip(source, trace):
         if plan.mode != rec.strategy_used:
-            raise PrefixMismatch(f"round {rec.round} trained with {rec.strategy_used} but {strategy_class} "
-                                 f"{strategy_kwargs} plans {plan.mode} there.")
+            raise PrefixMismatch(f"round {rec.round} trained with {rec.strategy_used} but {strategy.name} "
+                                 f"plans {plan.mode} there.")
         adopted.append(dataclasses.replace(rec, delta_f1=delta, stable_count=count, switched=plan.switched))
     return adopted
 
@@ -89,9 +89,8 @@ def copy_run(cfg: ExperimentConfig, source_dir: Union[str, Path], run_dir: Union
     if source.get("status") != "finished":
         raise ValueError(f"{source_dir} holds no finished run (status {source.get('status')!r}); a copy needs one.")
     lines = (source_dir / "rounds.jsonl").read_text().splitlines()
-    records = adopt_records(cfg.strategy_class, cfg.strategy_kwargs, [RoundRecord.from_dict(json.loads(x)) for x in lines if x])
     strategy = build_strategy(cfg.strategy_class, **cfg.strategy_kwargs)
-    rule_trace(strategy, [r.monitor_f1 for r in records])
+    records = adopt_records(strategy, [RoundRecord.from_dict(json.loads(x)) for x in lines if x])
     decided = strategy.switch_decided_round
     summary = {**source, "experiment_name": cfg.experiment_name, "trial": trial_columns(cfg), "config": cfg.to_dict(),
                "switch_round": trained_switch_round(decided, len(records)), "switch_decided_round": decided,

@@ -6,6 +6,7 @@ import dataclasses
 import pytest
 
 from hybridal.prefix import PrefixMismatch, adopt_records, group_key, switch_round_within
+from hybridal.strategies import build_strategy
 from hybridal.records import RoundRecord
 
 
@@ -47,14 +48,14 @@ def test_baselines_switch_at_round_one_and_retrain_never():
 
 def test_adopted_records_recompute_only_the_rule_fields():
     trunk = [record(0, "retrain", 0.5), record(1, "retrain", 0.505), record(2, "retrain", 0.7)]
-    tight = adopt_records("deltaf1", {"epsilon": 0.001, "k": 1, "after": "finetune"}, trunk)
+    tight = adopt_records(build_strategy("deltaf1", epsilon=0.001, k=1, after="finetune"), trunk)
     assert [r.stable_count for r in tight] == [0, 0, 0] and not any(r.switched for r in tight)
     assert [r.delta_f1 for r in tight][1] == pytest.approx(0.005)
     # The same trunk, read by a config that would have switched at round 2, is no prefix of it.
     with pytest.raises(PrefixMismatch):
-        adopt_records("deltaf1", {"epsilon": 0.01, "k": 1, "after": "finetune"}, trunk)
+        adopt_records(build_strategy("deltaf1", epsilon=0.01, k=1, after="finetune"), trunk)
     forked = trunk[:2] + [record(2, "finetune", 0.7)]
-    loose = adopt_records("deltaf1", {"epsilon": 0.01, "k": 1, "after": "finetune"}, forked)
+    loose = adopt_records(build_strategy("deltaf1", epsilon=0.01, k=1, after="finetune"), forked)
     assert [r.switched for r in loose] == [False, False, True]
     assert [r.stable_count for r in loose] == [0, 1, 0]
     strip = lambda rs: [dataclasses.replace(r, delta_f1=None, stable_count=0, switched=False) for r in rs]
