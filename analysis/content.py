@@ -93,14 +93,74 @@ def config_table(s: pd.DataFrame) -> Table:
             pm(r["final_test_f1_mean"], r["final_test_f1_ci95"]),
             pm(r["final_test_accuracy_mean"], r["final_test_accuracy_ci95"]),
             pm(r["aulc_mean"], r["aulc_ci95"]),
-            flops(r["total_train_flops_mean"]), flops(r["total_flops_mean"]),
+            flops(r["total_train_flops_mean"]), _ratio(r.get("flops_ratio")), flops(r["total_flops_mean"]),
             seconds(r["wall_seconds_mean"]), sw, "yes" if r["pareto"] else "",
         ])
     cols = ["configuration", *[setting_column(k) for k in keys], "seeds", "val F1", "test F1", "test accuracy",
-            "AULC", "train FLOPs", "total FLOPs", "wall time", "switch round", "Pareto (val F1)"]
+            "AULC", "train FLOPs", "vs retrain", "total FLOPs", "wall time", "switch round", "Pareto (val F1)"]
     return Table(cols, rows, "Seed means ± 95% t-interval half-width (no interval where n = 1); "
-                 "sorted by validation F1. FLOPs and wall time are per run. Pareto: on the front of training FLOPs "
-                 "vs validation F1.", set(range(1 + len(keys), 10 + len(keys))))
+                 "sorted by validation F1. FLOPs and wall time are per run; vs retrain: training FLOPs over those of the "
+                 "matching retrain configuration. Pareto: on the front of training FLOPs vs validation F1.",
+                 set(range(1 + len(keys), 11 + len(keys))))
+
+
+def _ratio(x) -> str:
+    return f"{x:.2f}×" if _ok(x) else "–"
+
+
+def _pct(mean, half) -> str:
+    if not _ok(mean):
+        return "–"
+    return f"{mean:.0f}% ± {half:.0f}" if _ok(half) else f"{mean:.0f}%"
+
+
+def _pts(mean, half) -> str:
+    if not _ok(mean):
+        return "–"
+    return f"{mean:+.2f} ± {half:.2f}" if _ok(half) else f"{mean:+.2f}"
+
+
+def headline_table(h: pd.DataFrame, tol: float) -> Table:
+    rows = []
+    for _, r in h.iterrows():
+        if r["config"] is None or pd.isna(r["config"]):
+            rows.append([str(r["dataset"]), str(r["sampler"]), r["role"], f"none within {tol:g} val pts"] + ["–"] * 10)
+            continue
+        sw = "–" if pd.isna(r["switched"]) else (
+            f"{int(r['switched'])}/{int(r['n_seeds'])}" + (f", median {r['switch_round_median']:g}"
+                                                           if _ok(r["switch_round_median"]) else ""))
+        rows.append([str(r["dataset"]), str(r["sampler"]), r["role"], f"`{r['config']}`", str(int(r["n_seeds"])),
+                     f3(r["val_f1_mean"]), pm(r["test_f1_mean"], r["test_f1_ci95"]),
+                     pm(r["test_accuracy_mean"], r["test_accuracy_ci95"]), flops(r["train_flops_mean"]),
+                     _pct(r["flops_saved_pct_mean"], r["flops_saved_pct_ci95"]),
+                     _pts(r["test_gap_points_mean"], r["test_gap_points_ci95"]),
+                     _pts(r["vs_finetune_test_gap_points_mean"], r["vs_finetune_test_gap_points_ci95"]),
+                     _ratio(r["vs_finetune_flops_ratio_mean"]), sw])
+    cols = ["dataset", "sampler", "role", "configuration", "seeds", "val F1", "test F1", "test accuracy", "train FLOPs",
+            "FLOPs saved vs retrain", "Δ test F1 vs retrain (pts)", "Δ test F1 vs finetune (pts)", "FLOPs vs finetune",
+            "switched (round)"]
+    return Table(cols, rows, "HybridAL configurations chosen on validation F1 only: the best, and the cheapest within "
+                 f"{tol:g} validation-F1 points of retrain. Savings and F1 differences are paired by seed (mean ± 95% "
+                 "t-interval over the seeds both finished); test F1 and accuracy are seed means ± 95% intervals; F1 "
+                 "differences in points (100 × macro-F1), negative = worse.", set(range(4, 14)))
+
+
+def switch_table(sw: pd.DataFrame) -> Table:
+    rows = [[f"`{r['config']}`", f"{r['epsilon']:g}", str(int(r["k"])), f"{int(r['switched'])}/{int(r['n_seeds'])}",
+             r["switch_rounds"], f"{r['median']:g}" if _ok(r["median"]) else "never",
+             f"{r['flops_saved_pct']:.0f}%" if _ok(r["flops_saved_pct"]) else "–"]
+            for _, r in sw.iterrows()]
+    return Table(["configuration", "ε", "k", "switched", "switch round by seed", "median", "FLOPs saved (mean)"], rows,
+                 "Switch round: the first round trained with the cheaper strategy; never = retrained every round. "
+                 "Seeds in the order " + (sw["seeds"].iloc[0] if len(sw) else "–") + ".", {1, 2, 3, 5, 6})
+
+
+def sampler_table(st: pd.DataFrame) -> Table:
+    rows = [[str(r["strategy"]), f"{r['sampler']} vs {r['reference']}", f3(r["test_f1"]), f3(r["reference_test_f1"]),
+             _pts(r["test_gap_points_mean"], r["test_gap_points_ci95"]), str(int(r["n_paired"]))]
+            for _, r in st.iterrows()]
+    return Table(["strategy", "samplers", "test F1", "reference test F1", "Δ test F1 (pts, paired)", "seeds"], rows,
+                 "Each strategy's final test macro-F1 under each sampler, and the difference paired by seed.", {2, 3, 4, 5})
 
 
 def savings_table(s: pd.DataFrame, tol: float) -> Table:
@@ -173,6 +233,38 @@ def dataset_findings(a: Analysis, ds: str) -> list[str]:
     return out
 
 
+def headline_findings(a: Analysis) -> list[str]:
+    """One sentence per retrain group: the HybridAL choice against retrain and finetune."""
+    h = a.headline
+    if h is None or not len(h):
+        return []
+    out = []
+    for (ds, sampler, _), g in h.groupby(["dataset", "sampler", "baseline"], sort=True, dropna=False):
+        roles = {r["role"]: r for _, r in g.iterrows()}
+        best = roles.get("HybridAL best (val)")
+        if best is None or best["config"] is None or pd.isna(best["config"]):
+            continue
+        ft = roles.get("finetune")
+        text = (f"**{ds}** ({sampler}, n = {int(best['n_paired'])} paired seeds): HybridAL chosen on validation, "
+                f"`{best['config']}`, trains with {_pct(best['flops_saved_pct_mean'], best['flops_saved_pct_ci95'])} "
+                f"fewer FLOPs than retrain at a test-F1 difference of {_pts(best['test_gap_points_mean'], best['test_gap_points_ci95'])} points")
+        cheap = roles.get("HybridAL cheapest matched (val)")
+        if cheap is not None and cheap["config"] is not None and not pd.isna(cheap["config"]) \
+                and cheap["config"] != best["config"]:
+            text += (f"; the cheapest within {a.tolerance_points:g} validation points, `{cheap['config']}`, saves "
+                     f"{_pct(cheap['flops_saved_pct_mean'], cheap['flops_saved_pct_ci95'])} at "
+                     f"{_pts(cheap['test_gap_points_mean'], cheap['test_gap_points_ci95'])} points")
+        elif cheap is None or cheap["config"] is None or pd.isna(cheap["config"]):
+            text += f"; no HybridAL configuration stays within {a.tolerance_points:g} validation points of retrain"
+        if ft is not None and ft["config"] is not None and not pd.isna(ft["config"]):
+            text += (f". Finetune alone saves {_pct(ft['flops_saved_pct_mean'], ft['flops_saved_pct_ci95'])} at "
+                     f"{_pts(ft['test_gap_points_mean'], ft['test_gap_points_ci95'])} points; HybridAL's test F1 is "
+                     f"{_pts(best['vs_finetune_test_gap_points_mean'], best['vs_finetune_test_gap_points_ci95'])} points "
+                     f"against finetune's at {_ratio(best['vs_finetune_flops_ratio_mean'])} its FLOPs")
+        out.append(text + ".")
+    return out
+
+
 def single_seed_note(a: Analysis) -> Optional[str]:
     n1 = int((a.summary["n_seeds"] == 1).sum())
     if not n1:
@@ -220,12 +312,72 @@ def method_notes(a: Analysis) -> list[str]:
         "Savings: each configuration against the retrain configuration of the same dataset, model, sampler and epochs "
         "(retrain's own knobs) and the same settings but `keep_optimizer`; F1 gaps are in points (100 × macro-F1).",
         "Wall time is the sum of per-round `wall_seconds`; a switch round is averaged over the trials that switched.",
+        f"Headline: per retrain configuration, the HybridAL configurations are chosen on validation F1 alone (the best; "
+        f"the cheapest within {a.tolerance_points:g} validation points of retrain's mean) and then compared seed by seed "
+        "with retrain and with finetune (a seed fixes the splits, the initial pool and the sampler): the mean of the "
+        "per-seed differences ± its 95% t-interval. Choosing among many configurations on the same validation sets "
+        "favours the chosen one's validation F1; its test F1, never used to choose, is the unbiased figure.",
     ]
+
+
+# ----------------------------------------------------------------------------- cost, environment, notes
+
+def _env(sweep: dict, *keys: str):
+    env = sweep.get("environment") or {}
+    for k in keys:
+        if env.get(k) not in (None, ""):
+            return env[k]
+    return None
+
+
+def cost_table(sweep: dict) -> Table:
+    """Each sweep's wall time, spent vs attributed training FLOPs, machine and versions."""
+    parts = sweep.get("sweeps") or [{"name": "sweep", **sweep}]
+    rows = []
+    for s in parts:
+        spent, attributed = s.get("spent_train_flops"), s.get("attributed_train_flops")
+        saved = f"{1 - spent / attributed:.0%}" if spent is not None and attributed else "–"
+        threads = _env(s, "cpus_per_trial")
+        rows.append([f"`{s.get('name', 'sweep')}`", str(s.get("configurations", "–")), seconds(s.get("wall_seconds")),
+                     flops(spent), flops(attributed), saved, str(_env(s, "cpu_model") or "–"),
+                     str(_env(s, "cpu_count") or "–"), "–" if threads is None else f"{threads:g}",
+                     str(_env(s, "max_concurrent") or "–"), str(_env(s, "torch") or "–")])
+    if len(parts) > 1:
+        spent, attributed = sweep.get("spent_train_flops"), sweep.get("attributed_train_flops")
+        rows.append(["**all**", str(sweep.get("configurations", "–")), seconds(sweep.get("wall_seconds")), flops(spent),
+                     flops(attributed), f"{1 - spent / attributed:.0%}" if attributed else "–", "", "", "", "", ""])
+    return Table(["sweep", "configurations", "wall time", "spent train FLOPs", "attributed train FLOPs",
+                  "saved by sharing", "CPU", "CPUs", "threads per trial", "concurrent trials", "torch"], rows,
+                 "Spent: what the sweep's trials trained (shared prefixes once); attributed: the sum of every "
+                 "configuration's own training FLOPs, as if run alone (what the tables charge). Machine and versions "
+                 "from sweep_summary.json's environment (– where the sweep did not record it).", {1, 2, 3, 4, 5, 7, 8, 9})
+
+
+def notes_blocks(text: str) -> list[Block]:
+    """A small Markdown file (paragraphs, '- ' lists, '## ' headings) as report blocks."""
+    blocks: list[Block] = []
+    for chunk in [c.strip() for c in text.split("\n\n") if c.strip()]:
+        lines = chunk.splitlines()
+        if chunk.startswith("#"):
+            blocks.append(Heading(3, chunk.lstrip("#").strip()))
+        elif all(line.startswith("- ") or line.startswith("  ") for line in lines):
+            items, current = [], []
+            for line in lines:
+                if line.startswith("- ") and current:
+                    items.append(" ".join(current))
+                    current = []
+                current.append(line[2:].strip() if line.startswith("- ") else line.strip())
+            items.append(" ".join(current))
+            blocks.append(Bullets(items))
+        else:
+            blocks.append(Para(" ".join(line.strip() for line in lines)))
+    return blocks
 
 
 # ----------------------------------------------------------------------------- the report
 
-def report_blocks(a: Analysis, plots: dict[str, dict[str, str]], files: list[str]) -> list[Block]:
+def report_blocks(a: Analysis, plots: dict[str, dict[str, str]], files: list[str],
+                  notes: Optional[str] = None) -> list[Block]:
     """Everything report.md / report.html show, in order."""
     c = status_counts(a.trials)
     datasets = sorted(a.summary["dataset"].dropna().unique())
@@ -236,7 +388,7 @@ def report_blocks(a: Analysis, plots: dict[str, dict[str, str]], files: list[str
              f"{len(a.used)} used in {len(a.summary)} configurations over {len(datasets)} dataset(s)."),
         Heading(2, "Findings"),
     ]
-    items = [f for ds in datasets for f in dataset_findings(a, ds)]
+    items = headline_findings(a) + [f for ds in datasets for f in dataset_findings(a, ds)]
     note = single_seed_note(a)
     if note:
         items.append(note)
@@ -245,6 +397,11 @@ def report_blocks(a: Analysis, plots: dict[str, dict[str, str]], files: list[str
     if sharing:
         items.append(sharing)
     blocks.append(Bullets(items))
+    if a.headline is not None and len(a.headline):
+        blocks += [Heading(2, "Headline: HybridAL against retrain and finetune"),
+                   headline_table(a.headline, a.tolerance_points)]
+    if notes:
+        blocks += [Heading(2, "Scope, limits and notes")] + notes_blocks(notes)
     blocks += [Heading(2, "Data problems"),
                Bullets(a.problems.lines(max_trials=5)) if len(a.problems) else Para("None found.")]
     for ds in datasets:
@@ -260,12 +417,20 @@ def report_blocks(a: Analysis, plots: dict[str, dict[str, str]], files: list[str
             savings_table(s, a.tolerance_points),
             Heading(3, "Hypervolume per strategy family"),
             hv_table(a.hypervolume[a.hypervolume["dataset"] == ds]),
-            Heading(3, "Figures"),
         ]
+        sw = a.switches[a.switches["dataset"] == ds] if a.switches is not None else None
+        if sw is not None and len(sw):
+            blocks += [Heading(3, "Where HybridAL switched"), switch_table(sw)]
+        st = a.samplers[a.samplers["dataset"] == ds] if a.samplers is not None else None
+        if st is not None and len(st):
+            blocks += [Heading(3, "Samplers compared"), sampler_table(st)]
+        blocks.append(Heading(3, "Figures"))
         for kind, path in plots.get(ds, {}).items():
             blocks.append(Image(path, f"{ds}: {kind.replace('_', ' ')}"))
         if "switch_rounds" not in plots.get(ds, {}):
             blocks.append(Para("No finished deltaf1 trials in this dataset, so no switch-round plot."))
+    if a.sweep:
+        blocks += [Heading(2, "Compute and environment"), cost_table(a.sweep)]
     blocks += [Heading(2, "Method"), Bullets(method_notes(a)),
                Heading(2, "Files"), Bullets([f"`{f}`" for f in files])]
     return blocks

@@ -7,19 +7,21 @@ go through ``pyarrow.fs``; other URL schemes (``memory://``, ...) through fsspec
 """
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 import pyarrow.fs as pafs
 
 from analysis.discover import Folder, discover
-from analysis.problems import ProblemLog
+from analysis.problems import AnalysisError, ProblemLog
 from analysis.ray_errors import note_unseen_trials, read_ray_only
 from analysis.run import read_run
 from analysis.storage import Reader
-from analysis.trial import Trial
+from analysis.tidy import is_tidy, read_tidy
+from analysis.trial import Trial, note_status
 
 SWEEP_SUMMARY = "sweep_summary.json"   # written by sweeps/grid.py at the experiment's root
 
@@ -41,7 +43,13 @@ def load_experiment(uri: str) -> Experiment:
     """
     reader = Reader(uri)
     problems = ProblemLog()
-    layout = discover(reader.list_files())
+    files = reader.list_files()
+    if is_tidy(files):  # a report's own tables (e.g. a committed study): read them back
+        trials = read_tidy(reader)
+        for t in trials:
+            note_status(t.status, None, t.trial, problems)
+        return Experiment(root=uri, trials=trials, problems=problems, sweep=_sweep_summary(reader, problems))
+    layout = discover(files)
     root_name = posixpath.basename(reader.root.rstrip("/")) or reader.root
 
     def read(folder: Folder) -> tuple[Optional[Trial], ProblemLog]:
@@ -67,6 +75,52 @@ def load_experiment(uri: str) -> Experiment:
             trials.append(trial)
     note_unseen_trials(reader, layout.state_files, {f.path for f in layout.trials}, problems)
     return Experiment(root=uri, trials=trials, problems=problems, sweep=_sweep_summary(reader, problems))
+
+
+def load_experiments(uris: Sequence[str]) -> Experiment:
+    """Read several experiment folders as one (e.g. a study run as one sweep per dataset).
+
+    Trial names get their folder's name in front (``study-agnews/agnews-retrain-s42``), so
+    equal names in different sweeps stay apart; the sweeps' summaries are combined by
+    `combine_sweeps`.
+    """
+    if len(uris) == 1:
+        return load_experiment(uris[0])
+    names = [posixpath.basename(u.rstrip("/")) or u for u in uris]
+    if len(set(names)) < len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise AnalysisError(f"two experiment folders are both named {dup!r}; allowed: folders with distinct names "
+                            "(their names tell the trials apart).")
+    trials: list[Trial] = []
+    problems = ProblemLog()
+    sweeps = []
+    for uri, name in zip(uris, names):
+        exp = load_experiment(uri)
+        trials += [dataclasses.replace(t, trial=f"{name}/{t.trial}") for t in exp.trials]
+        for message, named in exp.problems.entries.items():
+            if not named:
+                problems.add(f"{name}: {message}")
+            for t in named:
+                problems.add(message, f"{name}/{t}")
+        if exp.sweep:
+            sweeps.append({"name": name, **exp.sweep})
+    return Experiment(root=" + ".join(uris), trials=trials, problems=problems, sweep=combine_sweeps(sweeps))
+
+
+def combine_sweeps(sweeps: list[dict]) -> Optional[dict]:
+    """One sweep_summary for several sweeps: FLOPs, counts and wall time summed; each kept under "sweeps"."""
+    if not sweeps:
+        return None
+    runs: dict[str, int] = {}
+    for s in sweeps:
+        for role, n in (s.get("runs") or {}).items():
+            runs[role] = runs.get(role, 0) + int(n)
+    total = lambda key: float(sum(float(s.get(key) or 0) for s in sweeps))  # noqa: E731
+    spent, attributed = total("spent_train_flops"), total("attributed_train_flops")
+    return {"configurations": int(total("configurations")), "trials": int(total("trials")), "runs": runs,
+            "spent_train_flops": spent, "attributed_train_flops": attributed,
+            "saved_fraction": 1 - spent / attributed if attributed else None, "wall_seconds": total("wall_seconds"),
+            "sweeps": sweeps}
 
 
 def is_hidden_trunk(trial: Trial) -> bool:

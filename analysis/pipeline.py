@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence, Union
 
 import pandas as pd
 
-from analysis import aggregate, frontier
-from analysis.load import load_experiment
+from analysis import aggregate, frontier, headline
+from analysis.load import load_experiments
 from analysis.problems import NoUsableDataError, ProblemLog
 from analysis.tables import rounds_table, trials_table
 
@@ -29,11 +29,16 @@ class Analysis:
     problems: ProblemLog
     tolerance_points: float
     sweep: Optional[dict] = None  # spent vs attributed training FLOPs of a shared-prefix sweep
+    headline: Optional[pd.DataFrame] = None   # HybridAL vs retrain and finetune, paired by seed
+    switches: Optional[pd.DataFrame] = None   # per HybridAL configuration: each seed's switch round
+    samplers: Optional[pd.DataFrame] = None   # per strategy: samplers compared, paired by seed
 
 
-def analyse(uri: str, tolerance_points: float = 0.5) -> Analysis:
-    """Read `uri` and compute every table; raise NoUsableDataError when nothing is usable."""
-    exp = load_experiment(uri)
+def analyse(uris: Union[str, Sequence[str]], tolerance_points: float = 0.5) -> Analysis:
+    """Read `uris` (one experiment folder, several analysed as one, or a report's own tables)
+    and compute every table; raise NoUsableDataError when nothing is usable."""
+    exp = load_experiments([uris] if isinstance(uris, str) else list(uris))
+    uri = exp.root
     problems = exp.problems
     if not exp.trials:
         raise NoUsableDataError(
@@ -62,8 +67,9 @@ def analyse(uri: str, tolerance_points: float = 0.5) -> Analysis:
     hv = frontier.family_hypervolumes(summary, curves)
     best = frontier.best_by_validation(summary)
     cheapest = frontier.cheapest_matched(summary.drop(columns=list(sav.columns)), sav)
-    return Analysis(uri, trials, rounds, metrics, used, summary, curves, hv, best, cheapest, problems, tolerance_points,
-                    exp.sweep)
+    return Analysis(exp.root, trials, rounds, metrics, used, summary, curves, hv, best, cheapest, problems, tolerance_points,
+                    exp.sweep, headline.headline_table(summary, used, tolerance_points),
+                    headline.switch_table(summary, used), headline.sampler_table(summary, used))
 
 
 def status_counts(trials: pd.DataFrame, dataset: Optional[str] = None) -> dict[str, int]:

@@ -70,9 +70,12 @@ class Reader:
             out.append(rel)
         return sorted(out)
 
-    def read_text(self, rel: str) -> str:
+    def read_bytes(self, rel: str) -> bytes:
         path = posixpath.join(self.root, rel) if rel else self.root
         if isinstance(self.fs, pafs.LocalFileSystem):
             path = os.path.join(self.root, *rel.split("/"))
         with self.fs.open_input_stream(path) as f:
-            return f.read().decode("utf-8", errors="replace")
+            return f.read()
+
+    def read_text(self, rel: str) -> str:
+        return self.read_bytes(rel).decode("utf-8", errors="replace")

@@ -176,17 +176,17 @@ def write_ray_state(exp: Path, entries: Iterable[tuple[str, str, str]]) -> None:
 
 
 def grid(datasets=("agnews", "imdb"), seeds=(1, 2, 3), epsilons=(0.005, 0.01, 0.02), ks=(1, 2),
-         afters=("finetune",)) -> list[dict]:
+         afters=("finetune",), sampler: str = "entropy") -> list[dict]:
     """The sweep grid: baselines x seeds, and deltaf1 x after x epsilon x k x seeds."""
     cfgs = []
     for ds in datasets:
         for seed in seeds:
             for s in ("retrain", "finetune", "new_only"):
-                cfgs.append(config(ds, s, seed))
+                cfgs.append(config(ds, s, seed, sampler=sampler))
             for after in afters:
                 for e in epsilons:
                     for k in ks:
-                        cfgs.append(config(ds, "deltaf1", seed, epsilon=e, k=k, after=after))
+                        cfgs.append(config(ds, "deltaf1", seed, epsilon=e, k=k, after=after, sampler=sampler))
     return cfgs
 
 
