@@ -400,6 +400,9 @@ def report_blocks(a: Analysis, plots: dict[str, dict[str, str]], files: list[str
     if a.headline is not None and len(a.headline):
         blocks += [Heading(2, "Headline: HybridAL against retrain and finetune"),
                    headline_table(a.headline, a.tolerance_points)]
+        if "savings_vs_retrain" in plots.get("", {}):
+            blocks.append(Image(plots[""]["savings_vs_retrain"], "training FLOPs saved vs test-F1 difference, "
+                                "every configuration against retrain, paired by seed"))
     if notes:
         blocks += [Heading(2, "Scope, limits and notes")] + notes_blocks(notes)
     blocks += [Heading(2, "Data problems"),

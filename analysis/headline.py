@@ -110,6 +110,31 @@ def _row(used: pd.DataFrame, ds: str, retrain: pd.Series, finetune: Optional[pd.
     return row
 
 
+PAIRED_COLUMNS = ["dataset", "sampler", "baseline", "config", "strategy", "epsilon", "k", "n_paired",
+                  "flops_saved_pct_mean", "flops_saved_pct_ci95", "test_gap_points_mean", "test_gap_points_ci95",
+                  "val_gap_points_mean"]
+
+
+def paired_table(summary: pd.DataFrame, used: pd.DataFrame) -> pd.DataFrame:
+    """Every configuration against its retrain baseline, paired by seed: FLOPs saved (%) and the
+    test- and validation-F1 differences (points)."""
+    rows = []
+    retrains = {(r["dataset"], r["config"]): r for _, r in summary[summary["strategy"] == "retrain"].iterrows()}
+    for _, r in summary.sort_values(["dataset", "sampler", "strategy", "epsilon", "k", "config"]).iterrows():
+        base = retrains.get((r["dataset"], r.get("baseline")))
+        if base is None or r["strategy"] == "retrain":
+            continue
+        ds, cid, rid = r["dataset"], r["config_id"], base["config_id"]
+        saved, saved_ci, n = paired(used, ds, cid, rid, "total_train_flops", "saved_pct")
+        gap, gap_ci, _ = paired(used, ds, cid, rid, "final_test_f1", "points")
+        vgap, _, _ = paired(used, ds, cid, rid, "final_val_f1", "points")
+        rows.append({"dataset": ds, "sampler": r["sampler"], "baseline": base["config"], "config": r["config"],
+                     "strategy": r["strategy"], "epsilon": r["epsilon"], "k": r["k"], "n_paired": n,
+                     "flops_saved_pct_mean": saved, "flops_saved_pct_ci95": saved_ci, "test_gap_points_mean": gap,
+                     "test_gap_points_ci95": gap_ci, "val_gap_points_mean": vgap})
+    return pd.DataFrame(rows, columns=PAIRED_COLUMNS)
+
+
 def switch_table(summary: pd.DataFrame, used: pd.DataFrame) -> pd.DataFrame:
     """Per HybridAL configuration: where each seed switched (the first round trained with `after`)."""
     rows = []

@@ -32,6 +32,7 @@ class Analysis:
     headline: Optional[pd.DataFrame] = None   # HybridAL vs retrain and finetune, paired by seed
     switches: Optional[pd.DataFrame] = None   # per HybridAL configuration: each seed's switch round
     samplers: Optional[pd.DataFrame] = None   # per strategy: samplers compared, paired by seed
+    paired: Optional[pd.DataFrame] = None     # every configuration vs its retrain, paired by seed
 
 
 def analyse(uris: Union[str, Sequence[str]], tolerance_points: float = 0.5) -> Analysis:
@@ -69,7 +70,8 @@ def analyse(uris: Union[str, Sequence[str]], tolerance_points: float = 0.5) -> A
     cheapest = frontier.cheapest_matched(summary.drop(columns=list(sav.columns)), sav)
     return Analysis(exp.root, trials, rounds, metrics, used, summary, curves, hv, best, cheapest, problems, tolerance_points,
                     exp.sweep, headline.headline_table(summary, used, tolerance_points),
-                    headline.switch_table(summary, used), headline.sampler_table(summary, used))
+                    headline.switch_table(summary, used), headline.sampler_table(summary, used),
+                    headline.paired_table(summary, used))
 
 
 def status_counts(trials: pd.DataFrame, dataset: Optional[str] = None) -> dict[str, int]:

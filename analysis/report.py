@@ -8,8 +8,9 @@ dataset), or a folder this command wrote (its ``runs.csv`` and ``rounds.parquet`
 - ``runs.csv``: one row per trial as read (status, config, settings, summary.json's final
   metrics): with ``rounds.parquet`` the whole input, so OUT_DIR can be analysed again alone;
 - ``trials.csv``: one row per trial with its final metrics and status;
-- ``headline.csv``, ``switches.csv``, ``samplers.csv``: HybridAL against retrain and finetune
-  paired by seed, each seed's switch round, samplers compared (analysis/headline.py);
+- ``headline.csv``, ``paired.csv``, ``switches.csv``, ``samplers.csv``: HybridAL against
+  retrain and finetune paired by seed, every configuration against retrain paired by seed,
+  each seed's switch round, samplers compared (analysis/headline.py);
 - ``sweep_summary.json``: the sweeps' spent vs attributed FLOPs and environment, combined;
 - ``summary.csv``: dataset x configuration, seed mean/std/ci95/n, Pareto flag, savings vs retrain;
 - ``frontier_rounds.csv``: per-round seed-mean points with their Pareto flag;
@@ -40,6 +41,7 @@ from analysis.render import to_html, to_markdown  # noqa: E402
 
 
 NOTES_FILE = "notes.md"
+SAVINGS_PLOT = "plots/savings_vs_retrain.png"   # every dataset in one figure (the headline's)
 
 
 def write_tables(a: Analysis, out: Path) -> list[str]:
@@ -55,6 +57,7 @@ def write_tables(a: Analysis, out: Path) -> list[str]:
         "headline.csv": a.headline,
         "switches.csv": a.switches,
         "samplers.csv": a.samplers,
+        "paired.csv": a.paired,
     }
     for name, df in tables.items():
         with atomic_path(out / name) as tmp:
@@ -87,6 +90,8 @@ def write_plots(a: Analysis, out: Path) -> dict[str, dict[str, str]]:
         if plots.switch_rounds(ds, s, used, out / paths["switch_rounds"]) is None:
             del paths["switch_rounds"]
         made[str(ds)] = paths
+    if a.paired is not None and len(a.paired) and plots.savings_plane(a.paired, a.headline, out / SAVINGS_PLOT):
+        made[""] = {"savings_vs_retrain": SAVINGS_PLOT}
     return made
 
 

@@ -13,7 +13,7 @@ from test_analysis_fixtures import make_experiment
 from analysis.headline import ROLES
 from analysis.report import main
 
-TABLES = ("summary.csv", "trials.csv", "runs.csv", "rounds.csv", "headline.csv", "switches.csv", "samplers.csv",
+TABLES = ("summary.csv", "trials.csv", "runs.csv", "rounds.csv", "headline.csv", "paired.csv", "switches.csv", "samplers.csv",
           "frontier_rounds.csv", "hypervolume.csv")
 
 
@@ -123,6 +123,24 @@ def test_headline_chooses_on_validation_and_pairs_by_seed(study):
         assert ft["config"] == "finetune sampler=random" if sampler == "random" else True
         assert ft["flops_saved_pct_mean"] == pytest.approx((100 * (1 - f["total_train_flops"] / r["total_train_flops"])).mean())
         assert math.isnan(h.loc["retrain", "flops_saved_pct_mean"])
+
+
+def test_every_configuration_is_paired_with_its_retrain_and_drawn(study):
+    _, first, _ = study
+    paired = pd.read_csv(first / "paired.csv")
+    trials = pd.read_csv(first / "trials.csv")
+    assert len(paired) == 2 * 8 and not (paired["strategy"] == "retrain").any()
+    for _, row in paired.iterrows():
+        knobs = {"strategy": row["strategy"]} | ({"epsilon": float(row["epsilon"]), "k": int(row["k"])}
+                                                 if row["strategy"] == "deltaf1" else {})
+        c = _by_seed(trials, row["sampler"], knobs)
+        r = _by_seed(trials, row["sampler"], {"strategy": "retrain"})
+        assert row["flops_saved_pct_mean"] == pytest.approx((100 * (1 - c["total_train_flops"] / r["total_train_flops"])).mean())
+        assert row["test_gap_points_mean"] == pytest.approx((100 * (c["final_test_f1"] - r["final_test_f1"])).mean())
+    from test_analysis_report import _assert_png_readable
+
+    _assert_png_readable(first / "plots" / "savings_vs_retrain.png")
+    assert "![training FLOPs saved vs test-F1 difference" in (first / "report.md").read_text()
 
 
 def test_switch_table_lists_each_seeds_switch_round(study):
