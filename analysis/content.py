@@ -322,12 +322,12 @@ def method_notes(a: Analysis) -> list[str]:
 
 # ----------------------------------------------------------------------------- cost, environment, notes
 
-def _env(sweep: dict, *keys: str):
-    env = sweep.get("environment") or {}
-    for k in keys:
-        if env.get(k) not in (None, ""):
-            return env[k]
-    return None
+def _env(sweep: dict, path: str):
+    """A value of sweep_summary.json's environment by its dotted path (None where absent)."""
+    value = sweep.get("environment")
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
 
 
 def cost_table(sweep: dict) -> Table:
@@ -337,17 +337,18 @@ def cost_table(sweep: dict) -> Table:
     for s in parts:
         spent, attributed = s.get("spent_train_flops"), s.get("attributed_train_flops")
         saved = f"{1 - spent / attributed:.0%}" if spent is not None and attributed else "–"
-        threads = _env(s, "cpus_per_trial")
+        threads = _env(s, "resources.cpus_per_trial")
         rows.append([f"`{s.get('name', 'sweep')}`", str(s.get("configurations", "–")), seconds(s.get("wall_seconds")),
-                     flops(spent), flops(attributed), saved, str(_env(s, "cpu_model") or "–"),
-                     str(_env(s, "cpu_count") or "–"), "–" if threads is None else f"{threads:g}",
-                     str(_env(s, "max_concurrent") or "–"), str(_env(s, "torch") or "–")])
+                     flops(spent), flops(attributed), saved, str(_env(s, "cpu.model") or "–"),
+                     str(_env(s, "cpu.logical_cpus") or "–"), "–" if threads is None else f"{threads:g}",
+                     str(_env(s, "resources.max_concurrent") or "as CPUs allow"),
+                     str(_env(s, "versions.torch") or "–")])
     if len(parts) > 1:
         spent, attributed = sweep.get("spent_train_flops"), sweep.get("attributed_train_flops")
         rows.append(["**all**", str(sweep.get("configurations", "–")), seconds(sweep.get("wall_seconds")), flops(spent),
                      flops(attributed), f"{1 - spent / attributed:.0%}" if attributed else "–", "", "", "", "", ""])
     return Table(["sweep", "configurations", "wall time", "spent train FLOPs", "attributed train FLOPs",
-                  "saved by sharing", "CPU", "CPUs", "threads per trial", "concurrent trials", "torch"], rows,
+                  "saved by sharing", "CPU", "logical CPUs", "CPUs (threads) per trial", "concurrent trials", "torch"], rows,
                  "Spent: what the sweep's trials trained (shared prefixes once); attributed: the sum of every "
                  "configuration's own training FLOPs, as if run alone (what the tables charge). Machine and versions "
                  "from sweep_summary.json's environment (– where the sweep did not record it).", {1, 2, 3, 4, 5, 7, 8, 9})
