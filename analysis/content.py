@@ -339,19 +339,28 @@ def cost_table(sweep: dict) -> Table:
         saved = f"{1 - spent / attributed:.0%}" if spent is not None and attributed else "–"
         threads = _env(s, "resources.cpus_per_trial")
         rows.append([f"`{s.get('name', 'sweep')}`", str(s.get("configurations", "–")), seconds(s.get("wall_seconds")),
+                     _per_group(s),
                      flops(spent), flops(attributed), saved, str(_env(s, "cpu.model") or "–"),
                      str(_env(s, "cpu.logical_cpus") or "–"), "–" if threads is None else f"{threads:g}",
                      str(_env(s, "resources.max_concurrent") or "as CPUs allow"),
                      str(_env(s, "versions.torch") or "–")])
     if len(parts) > 1:
         spent, attributed = sweep.get("spent_train_flops"), sweep.get("attributed_train_flops")
-        rows.append(["**all**", str(sweep.get("configurations", "–")), seconds(sweep.get("wall_seconds")), flops(spent),
+        rows.append(["**all**", str(sweep.get("configurations", "–")), seconds(sweep.get("wall_seconds")), _per_group(sweep),
+                     flops(spent),
                      flops(attributed), f"{1 - spent / attributed:.0%}" if attributed else "–", "", "", "", "", ""])
-    return Table(["sweep", "configurations", "wall time", "spent train FLOPs", "attributed train FLOPs",
+    return Table(["sweep", "configurations", "wall time", "wall per group", "spent train FLOPs", "attributed train FLOPs",
                   "saved by sharing", "CPU", "logical CPUs", "CPUs (threads) per trial", "concurrent trials", "torch"], rows,
                  "Spent: what the sweep's trials trained (shared prefixes once); attributed: the sum of every "
                  "configuration's own training FLOPs, as if run alone (what the tables charge). Machine and versions "
-                 "from sweep_summary.json's environment (– where the sweep did not record it).", {1, 2, 3, 4, 5, 7, 8, 9})
+                 "from sweep_summary.json's environment (– where the sweep did not record it). A group is one retrain "
+                 "trunk: a dataset, seed and sampler with all its configurations.", {1, 2, 3, 4, 5, 6, 8, 9, 10})
+
+
+def _per_group(sweep: dict) -> str:
+    runs = sweep.get("runs") or {}
+    groups = int(runs.get("trunk", 0)) + int(runs.get("hidden trunk", 0))
+    return seconds(sweep["wall_seconds"] / groups) if groups and _ok(sweep.get("wall_seconds")) else "–"
 
 
 def notes_blocks(text: str) -> list[Block]:

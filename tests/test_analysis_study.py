@@ -68,7 +68,7 @@ def test_several_sweeps_are_one_analysis_with_their_costs_summed(study):
     assert [s["name"] for s in sweep["sweeps"]] == ["study-entropy", "study-random"]
     report = (first / "report.md").read_text()
     assert "## Compute and environment" in report and "55%" in report
-    assert "| `study-random` | 21 | 30.0 min | 5.00e14 | 1.00e15 | 50% | Test CPU | 2 | 1 | 2 | 2.13.0+cpu |" in report
+    assert "| `study-random` | 21 | 30.0 min | 10.0 min | 5.00e14 | 1.00e15 | 50% | Test CPU | 2 | 1 | 2 | 2.13.0+cpu |" in report
 
 
 def test_notes_become_the_scope_section(study):
