@@ -7,7 +7,7 @@ Written when the run starts (`status: running`), after every round and at the en
 from __future__ import annotations
 
 import platform
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
 import torch
@@ -69,15 +69,21 @@ def per_round_test_summary(rows: Optional[np.ndarray], n_test: int, test_every: 
             "indices": None if rows is None else rows.tolist()}
 
 
-def environment(device: torch.device, precision: str) -> dict:
+def package_versions(packages: Sequence[str]) -> dict:
+    """Installed versions from package metadata (nothing is imported); None where not installed."""
     import importlib.metadata as md
 
     versions = {}
-    for package in ("hybridal", "torch", "transformers", "datasets", "ray", "scikit-learn", "numpy", "pandas"):
+    for package in packages:
         try:
             versions[package] = md.version(package)
         except md.PackageNotFoundError:
             versions[package] = None
+    return versions
+
+
+def environment(device: torch.device, precision: str) -> dict:
+    versions = package_versions(("hybridal", "torch", "transformers", "datasets", "ray", "scikit-learn", "numpy", "pandas"))
     return {
         "versions": versions, "python": platform.python_version(), "platform": platform.platform(),
         "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),

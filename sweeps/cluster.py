@@ -109,6 +109,12 @@ def node_maxima() -> tuple[float, float]:
     return cpu, gpu
 
 
+def totals() -> dict:
+    """The CPUs and GPUs of the Ray instance (this machine's) or cluster, as Ray counts them now."""
+    resources = ray.cluster_resources()
+    return {"ray_num_cpus": resources.get("CPU", 0.0), "ray_num_gpus": resources.get("GPU", 0.0)}
+
+
 def plan_resources(args) -> tuple[float, float]:
     """(CPUs, GPUs) per trial: the flags, checked against the largest node."""
     node_cpu, node_gpu = node_maxima()

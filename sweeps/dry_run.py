@@ -19,6 +19,11 @@ def print_trials(trials: list[Trial], notes: list[str]) -> None:
     for key, value in configs[0].items():
         if key not in varying and key != "experiment_name":
             print(f"  {key}: {json.dumps(value, default=str)}")
+    by_dataset = per_dataset_settings(trials)
+    if by_dataset:
+        print("engine settings that differ by dataset (per_dataset:):")
+        for dataset, values in by_dataset.items():
+            print(f"  {dataset}: {json.dumps(values, default=str)}")
     print("trials:")
     width = len(str(len(trials)))
     for i, t in enumerate(trials, 1):
@@ -27,6 +32,18 @@ def print_trials(trials: list[Trial], notes: list[str]) -> None:
     print(f"{len(trials)} trials ({len(trials) - n_hybrid} baseline, {n_hybrid} deltaf1)")
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
+
+
+def per_dataset_settings(trials: list[Trial]) -> dict[str, dict]:
+    """Per dataset, the settings that are the same for all its trials but differ between datasets
+    (what per_dataset: set); the trial lines show only the canonical columns."""
+    by_data: dict[str, list[dict]] = {}
+    for t in trials:
+        by_data.setdefault(t.config.data, []).append(t.config.to_dict())
+    firsts = [configs[0] for configs in by_data.values()]
+    keys = [k for k in firsts[0] if k not in ("data", "experiment_name") and any(f[k] != firsts[0][k] for f in firsts)
+            and all(c[k] == configs[0][k] for configs in by_data.values() for c in configs)]
+    return {data: {k: configs[0][k] for k in keys} for data, configs in by_data.items()} if keys else {}
 
 
 def print_estimate(trials: list[Trial], share: bool = True) -> None:

@@ -28,6 +28,7 @@ from hybridal.trial import trial_columns
 
 from sweeps import dry_run
 from sweeps.checks import check_trial_data
+from sweeps.environment import describe_environment
 from sweeps.errors import SweepError
 from sweeps.sharing import SharePlan
 from sweeps.hparams import varying_columns
@@ -143,7 +144,7 @@ def run(args, trainable: Optional[Callable] = None, callbacks: Sequence = ()) ->
     `trainable` replaces `sweeps.trainable.run_trial` and `callbacks` are added to Tune's
     (both for tests: a trainable that crashes once, a callback that interrupts the sweep).
     """
-    started = time.perf_counter()
+    started, started_utc = time.perf_counter(), datetime.datetime.now(datetime.timezone.utc)
     spec = load_spec(args)
     if spec is None and not args.resume:
         raise SweepError(f"nothing to run: pass --preset ({', '.join(preset_names())}), --config GRID.yaml, "
@@ -179,6 +180,8 @@ def run(args, trainable: Optional[Callable] = None, callbacks: Sequence = ()) ->
         check_trial_data(trials, warm_cache=warm)
     with cluster.connected(args):
         cpus, gpus = cluster.plan_resources(args)
+        resources = {"cpus_per_trial": cpus, "gpus_per_trial": gpus, "max_concurrent": args.max_concurrent or None,
+                     **cluster.totals()}
         if not restorable:
             store.write({"hybridal_sweep": 1, "name": name, "created": datetime.datetime.now().isoformat(timespec="seconds"),
                          "source": spec.source, "set": list(args.set), "argv": args.argv, "share": share,
@@ -194,7 +197,8 @@ def run(args, trainable: Optional[Callable] = None, callbacks: Sequence = ()) ->
         searcher = ShareSearcher(plan, columns, [j.name for j in jobs], uri)
         results = tuner.fit(args, runner, searcher, storage, name, uri, restorable,
                             {j.name: j.config.total_rounds for j in jobs}, callbacks)
-        return report(results, trials, uri, time.perf_counter() - started, store)
+        environment = describe_environment(resources, args.argv, started_utc)
+        return report(results, trials, uri, time.perf_counter() - started, store, environment)
 
 
 def keep_local_ray_on_loopback() -> None:

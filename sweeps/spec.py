@@ -7,6 +7,11 @@ dataset × seed × sampler only; `deltaf1` is also crossed with ε × k × after
 `monitor: validation`: they train on every label they buy. Every trial's config is validated
 here, before Ray starts.
 
+An optional `per_dataset:` section maps a dataset name (aliases resolved) to ExperimentConfig keys
+that replace the base's for that dataset's trials only (a nested mapping merges one level deep
+with the base's); `--set` still wins over it. An entry for a dataset the sweep does not run is
+unused (e.g. `--datasets agnews` on a three-dataset preset).
+
 A `Trial` is a name and an ExperimentConfig; its canonical columns (`hybridal.trial_columns`,
 what summary.json calls "trial") are derived once, here.
 """
@@ -24,13 +29,13 @@ from typing import Any, Iterable, Optional
 
 import yaml
 
-from hybridal.config import ExperimentConfig, apply_overrides
+from hybridal.config import ExperimentConfig, apply_overrides, parse_override
 from hybridal.data import ALIASES, NAMED_DATASETS
 from hybridal.errors import ConfigError, did_you_mean
 from hybridal.strategies import DeltaF1Strategy, build_strategy
 from hybridal.trial import trial_columns
 
-TOP_KEYS = ("description", "base", "grid")
+TOP_KEYS = ("description", "base", "grid", "per_dataset")
 # Axis name → what it sets. The deltaf1-only axes are crossed with deltaf1 trials alone.
 GRID_AXES = ("datasets", "seeds", "strategies", "samplers", "epsilons", "ks", "afters", "cs")
 DELTAF1_AXES = ("epsilons", "ks", "afters", "cs")
@@ -92,6 +97,7 @@ class GridSpec:
     description: str = ""
     source: str = "grid"
     notes: list = field(default_factory=list)
+    per_dataset: dict = field(default_factory=dict)   # canonical dataset name → base keys for its trials
 
     def with_axes(self, **axes) -> "GridSpec":
         """A copy with the given axes replaced (None values are ignored), e.g. from the CLI."""
@@ -104,9 +110,17 @@ class GridSpec:
         return dataclasses.replace(self, **values, base=base, notes=list(self.notes))
 
     def with_overrides(self, overrides: Iterable[str]) -> "GridSpec":
-        """A copy whose base has `KEY=VALUE` overrides applied (dots for nested keys)."""
+        """A copy whose base has `KEY=VALUE` overrides applied (dots for nested keys).
+
+        The user typed them last, so they win over per_dataset too: each per_dataset entry that
+        sets an override's top-level key gets the override as well."""
         overrides = list(overrides)
-        return dataclasses.replace(self, base=apply_overrides(self.base, overrides), notes=list(self.notes)) if overrides else self
+        if not overrides:
+            return self
+        per_dataset = {name: apply_overrides(entry, [o for o in overrides if parse_override(o)[0][0] in entry])
+                       for name, entry in self.per_dataset.items()}
+        return dataclasses.replace(self, base=apply_overrides(self.base, overrides), per_dataset=per_dataset,
+                                   notes=list(self.notes))
 
 
 def parse_grid(values: Any, source: str) -> GridSpec:
@@ -133,7 +147,40 @@ def parse_grid(values: Any, source: str) -> GridSpec:
     for key, base_key in _AXIS_BASE_KEY.items():
         if key in axes and base_key in base:
             raise ConfigError(f"{source}: both base.{base_key} and grid.{key} are set; keep one (grid.{key} crosses every value).")
-    return GridSpec(base=dict(base), description=str(values.get("description") or ""), source=source, **axes)
+    per_dataset = _per_dataset(source, values.get("per_dataset"), known_engine)
+    return GridSpec(base=dict(base), description=str(values.get("description") or ""), source=source,
+                    per_dataset=per_dataset, **axes)
+
+
+def _dataset_key(name: str) -> str:
+    """How per_dataset names a dataset: as written in the grid, aliases resolved (ag_news → agnews)."""
+    return ALIASES.get(name, name)
+
+
+def _per_dataset(source: str, value: Any, known_engine: set) -> dict:
+    """per_dataset: {dataset: {config key: value}}, checked; keyed by the canonical dataset name."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: per_dataset must be a mapping of dataset names to ExperimentConfig keys, "
+                          f"not a {type(value).__name__}.")
+    out: dict = {}
+    for dataset, entry in value.items():
+        where = f"{source}: per_dataset.{dataset}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where} must be a mapping of ExperimentConfig keys, not a {type(entry).__name__}.")
+        for key in entry:
+            if key not in known_engine:
+                raise ConfigError(f"{where}.{key} is not a known config key{did_you_mean(key, known_engine)}; "
+                                  "run `hybridal keys` for the list.")
+            if key in _AXIS_BASE_KEY.values():
+                raise ConfigError(f"{where}.{key} is set by the grid's axes ({', '.join(_AXIS_BASE_KEY.values())}), "
+                                  "so it cannot differ per dataset; allowed: other ExperimentConfig keys.")
+        name = _dataset_key(str(dataset))
+        if name in out:
+            raise ConfigError(f"{source}: per_dataset names dataset {name!r} twice ({dataset!r} is an alias); keep one entry.")
+        out[name] = dict(entry)
+    return out
 
 
 def _axis_values(source: str, key: str, value: Any, known_engine: set) -> list:
@@ -229,7 +276,51 @@ def _canonical_strategies(spec: GridSpec, names: list) -> list[str]:
     return out
 
 
-def _notes(spec: GridSpec, strategies: list[str], acquired: bool) -> list[str]:
+def _dataset_config(spec: GridSpec, base_cfg: ExperimentConfig, dataset: str) -> ExperimentConfig:
+    """The base with the dataset's per_dataset entry on top (nested mappings merged one level deep)."""
+    entry = spec.per_dataset.get(_dataset_key(dataset))
+    if not entry:
+        return base_cfg
+    values = base_cfg.to_dict()
+    for key, value in entry.items():
+        merge = isinstance(value, dict) and isinstance(values.get(key), dict)
+        values[key] = {**values[key], **value} if merge else value
+    try:
+        return ExperimentConfig.from_dict(values)
+    except (TypeError, ConfigError) as exc:
+        raise ConfigError(f"{spec.source}: per_dataset.{_dataset_key(dataset)} is invalid ({exc}).") from None
+
+
+def _unused_note(spec: GridSpec, datasets: list) -> list[str]:
+    """A per_dataset entry that names no dataset of this sweep is unused; a note only where it is
+    no known dataset either (likely a typo): a named one is simply not run this time."""
+    ran = {_dataset_key(d) for d in datasets}
+    odd = [name for name in spec.per_dataset if name not in ran and name not in NAMED_DATASETS]
+    return [f"per_dataset.{name} names none of this sweep's datasets ({', '.join(sorted(ran))})"
+            f"{did_you_mean(name, ran)}: unused." for name in odd]
+
+
+def _check_cs(spec: GridSpec, bases: dict) -> None:
+    """grid.cs needs monitor 'acquired' for every dataset's trials."""
+    for dataset, cfg in bases.items() if spec.cs else ():
+        if cfg.monitor != "acquired":
+            name = _dataset_key(dataset)
+            where = f"per_dataset.{name}.monitor" if "monitor" in spec.per_dataset.get(name, {}) else "base.monitor"
+            raise ConfigError(f"{spec.source}: grid.cs is only used with monitor 'acquired' but {where} is "
+                              f"{cfg.monitor!r}; set {where}: acquired or drop grid.cs.")
+
+
+def _hybrid_axes(spec: GridSpec, cfg: ExperimentConfig) -> list[tuple]:
+    """(ε, k, after, c) of every deltaf1 trial; an axis not in the grid takes `cfg`'s value."""
+    defaults = DeltaF1Strategy()
+    kwargs = dict(cfg.strategy_kwargs) if cfg.strategy_class in ("deltaf1", DeltaF1Strategy.__name__) else {}
+    cs = (spec.cs or [cfg.monitor_fraction]) if cfg.monitor == "acquired" else [None]
+    return list(itertools.product(spec.epsilons or [kwargs.get("epsilon", defaults.epsilon)],
+                                  spec.ks or [kwargs.get("k", defaults.k)],
+                                  spec.afters or [kwargs.get("after", defaults.after)], cs))
+
+
+def _notes(spec: GridSpec, strategies: list[str], acquired: bool, datasets: list) -> list[str]:
     notes = list(spec.notes)
     if "deltaf1" not in strategies:
         unused = [a for a in DELTAF1_AXES if getattr(spec, a)]
@@ -237,7 +328,7 @@ def _notes(spec: GridSpec, strategies: list[str], acquired: bool) -> list[str]:
             notes.append(f"grid.{', grid.'.join(unused)} only apply to deltaf1, which is not among the strategies: ignored.")
     if acquired and any(name != "deltaf1" for name in strategies):
         notes.append("baselines run with monitor 'validation': they use no monitor, so they set no labels aside (c applies to deltaf1 only).")
-    return notes
+    return notes + _unused_note(spec, datasets)
 
 
 def expand_grid(spec: GridSpec) -> list[Trial]:
@@ -248,25 +339,18 @@ def expand_grid(spec: GridSpec) -> list[Trial]:
     """
     _validate_axes(spec)
     base_cfg = _base_config(spec)
-    defaults = DeltaF1Strategy()
-    base_kwargs = dict(base_cfg.strategy_kwargs) if base_cfg.strategy_class in ("deltaf1", DeltaF1Strategy.__name__) else {}
-    acquired = base_cfg.monitor == "acquired"
-    if spec.cs and not acquired:
-        raise ConfigError(f"{spec.source}: grid.cs is only used with monitor 'acquired' but base.monitor is "
-                          f"{base_cfg.monitor!r}; set base.monitor: acquired or drop grid.cs.")
+    datasets = spec.datasets or [base_cfg.data]
+    bases = {d: _dataset_config(spec, base_cfg, d) for d in datasets}   # per_dataset applied
+    _check_cs(spec, bases)
     strategies = _canonical_strategies(spec, spec.strategies or [base_cfg.strategy_class])
-    spec.notes = _notes(spec, strategies, acquired)
+    spec.notes = _notes(spec, strategies, any(cfg.monitor == "acquired" for cfg in bases.values()), datasets)
     samplers = spec.samplers or [base_cfg.sampler_class]
-    afters = spec.afters or [base_kwargs.get("after", defaults.after)]
-    hybrid_axes = list(itertools.product(spec.epsilons or [base_kwargs.get("epsilon", defaults.epsilon)],
-                                         spec.ks or [base_kwargs.get("k", defaults.k)], afters,
-                                         (spec.cs or [base_cfg.monitor_fraction]) if acquired else [None]))
-    name_parts = _NameParts(len(set(samplers)) > 1, len(set(afters)) > 1, defaults.after)
+    hybrid_axes = {d: _hybrid_axes(spec, cfg) for d, cfg in bases.items()}
+    name_parts = _NameParts(len(set(samplers)) > 1, len(set(spec.afters or [])) > 1, DeltaF1Strategy().after)
     trials, seen = [], set()
-    for dataset, seed, sampler, strategy in itertools.product(spec.datasets or [base_cfg.data], spec.seeds or [base_cfg.seed],
-                                                              samplers, strategies):
-        for eps, k, after, c in hybrid_axes if strategy == "deltaf1" else [(None, None, None, None)]:
-            cfg = _trial_config(spec, base_cfg, dataset, seed, sampler, strategy, (eps, k, after, c))
+    for dataset, seed, sampler, strategy in itertools.product(datasets, spec.seeds or [base_cfg.seed], samplers, strategies):
+        for eps, k, after, c in hybrid_axes[dataset] if strategy == "deltaf1" else [(None, None, None, None)]:
+            cfg = _trial_config(spec, bases[dataset], dataset, seed, sampler, strategy, (eps, k, after, c))
             key = json.dumps(_identity(cfg), sort_keys=True, default=str)
             if key not in seen:
                 seen.add(key)
@@ -277,11 +361,12 @@ def expand_grid(spec: GridSpec) -> list[Trial]:
     return trials
 
 
-def _trial_config(spec: GridSpec, base_cfg: ExperimentConfig, dataset: str, seed: int, sampler: str, strategy: str,
+def _trial_config(spec: GridSpec, dataset_cfg: ExperimentConfig, dataset: str, seed: int, sampler: str, strategy: str,
                   hybrid: tuple) -> ExperimentConfig:
-    """One trial's validated config (the engine's cross-field checks are in validate())."""
+    """One trial's validated config: the dataset's base (per_dataset applied), then the axes; the engine's
+    cross-field checks are in validate()."""
     eps, k, after, c = hybrid
-    values = {**base_cfg.to_dict(), "data": _absolute_data(dataset), "seed": seed, "sampler_class": sampler,
+    values = {**dataset_cfg.to_dict(), "data": _absolute_data(dataset), "seed": seed, "sampler_class": sampler,
               "strategy_class": strategy,
               "strategy_kwargs": {"epsilon": eps, "k": k, "after": after} if strategy == "deltaf1" else {}}
     if c is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
+from typing import Optional
 
 from hybridal.strategies import trained_switch_round
 
@@ -72,12 +73,13 @@ def input_errors(results, trials: list[Trial]) -> list[tuple[str, str]]:
             for r in results if (r.metrics or {}).get("error")]
 
 
-def sweep_summary(results, trials: list[Trial], seconds: float) -> dict:
+def sweep_summary(results, trials: list[Trial], seconds: float, environment: Optional[dict] = None) -> dict:
     """What the sweep computed against what its configurations cost (DESIGN.md section 8).
 
     `attributed_train_flops`: the sum over configurations of their own records' training FLOPs
     (each as if run alone); `spent_train_flops`: what the sweep's trials actually trained
-    (a trunk every round, a fork from its switch round, a copy nothing)."""
+    (a trunk every round, a fork from its switch round, a copy nothing). `environment`
+    (sweeps.environment.describe_environment) is added when given."""
     names = {i for i in range(len(trials))}
     spent = attributed = 0.0
     roles: dict[str, int] = {}
@@ -91,10 +93,11 @@ def sweep_summary(results, trials: list[Trial], seconds: float) -> dict:
         roles[key] = roles.get(key, 0) + 1
     return {"configurations": len(trials), "trials": len(list(results)), "runs": roles,
             "spent_train_flops": spent, "attributed_train_flops": attributed,
-            "saved_fraction": 1 - spent / attributed if attributed else None, "wall_seconds": seconds}
+            "saved_fraction": 1 - spent / attributed if attributed else None, "wall_seconds": seconds,
+            **({"environment": environment} if environment is not None else {})}
 
 
-def report(results, trials: list[Trial], uri: str, seconds: float, store=None) -> int:
+def report(results, trials: list[Trial], uri: str, seconds: float, store=None, environment: Optional[dict] = None) -> int:
     """Print the table, the sharing line and the next steps; write sweep_summary.json; returns the exit status."""
     table = rows(results, trials)
     widths = [max(len(h), *(len(row[j]) for row in table)) for j, h in enumerate(HEADER)]
@@ -106,7 +109,7 @@ def report(results, trials: list[Trial], uri: str, seconds: float, store=None) -
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     name = Path(uri).name
     print(f"\n{len(trials)} configurations: {summary}; sweep wall time {seconds:.0f} s")
-    totals = sweep_summary(results, trials, seconds)
+    totals = sweep_summary(results, trials, seconds, environment)
     if store is not None:
         store.write_json(SWEEP_SUMMARY, totals)
     if totals["attributed_train_flops"]:

@@ -1,14 +1,26 @@
-"""What a sweep shows without Ray: a trial's HParams session (sweeps/hparams.py) and the
-closing table (sweeps/table.py)."""
+"""What a sweep shows without Ray: a trial's HParams session (sweeps/hparams.py), the
+closing table (sweeps/table.py) and the environment in sweep_summary.json (sweeps/environment.py)."""
 from __future__ import annotations
 
+import datetime
+import importlib.metadata as md
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
+
+import torch
 
 from hybridal.config import ExperimentConfig
 from sweeps.hparams import METRICS, hparam_values, write_hparams
 from sweeps.spec import Trial
-from sweeps.table import report
+from hybridal.hardware import cpu_supports_bf16
+from sweeps.environment import git_commit
+from sweeps.table import report, sweep_summary
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_hparams_session_shares_the_runs_event_folder_and_points_at_its_round_scalars(make_config):
@@ -78,3 +90,34 @@ def test_a_trials_input_error_is_read_from_its_result_and_exits_2(capsys):
     assert status == {"t0": "finished", "t1": "input-error", "t2": "errored"}
     assert "3 configurations: 1 finished, 1 input-error, 1 errored" in out
     assert err.strip() == "grid.py: error: trial t1 failed for its input: DataError: data file '/x.csv' does not exist."
+
+
+def test_environment_is_described_without_ray_and_names_this_checkout():
+    code = ("import json, sys\nfrom sweeps.environment import describe_environment\n"
+            "env = describe_environment()\nassert 'ray' not in sys.modules\nprint(json.dumps(env))\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    env = json.loads(proc.stdout)
+    assert env["versions"]["torch"] == torch.__version__ and env["versions"]["ray"] == md.version("ray")
+    assert env["versions"]["hybridal"] and env["python"] == ".".join(map(str, sys.version_info[:3]))
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    assert env["git_commit"] == (head if (REPO / ".git").exists() else None)
+    assert env["cpu"]["logical_cpus"] == os.cpu_count() >= 1 and env["cpu"]["model"]
+    assert env["cpu"]["native_bf16"] == cpu_supports_bf16()
+    assert env["gpus"] == ([torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+                           if torch.cuda.is_available() else [])
+    assert env["resources"] is None and env["grid_args"] is None and env["started_utc"] is None
+    assert env["command"] == ["-c"]
+    assert datetime.datetime.fromisoformat(env["ended_utc"]).utcoffset() == datetime.timedelta(0)
+
+
+def test_git_commit_is_none_outside_a_checkout(tmp_path):
+    assert git_commit(tmp_path) is None
+
+
+def test_sweep_summary_adds_the_environment_and_keeps_its_keys():
+    results = [_result(0, {"round": 2, "test_f1": 0.5, "cum_train_flops": 4.0, "spent_train_flops": 4.0, "done": True})]
+    plain = sweep_summary(results, _trials(1), 3.0)
+    assert set(plain) == {"configurations", "trials", "runs", "spent_train_flops", "attributed_train_flops",
+                          "saved_fraction", "wall_seconds"}
+    assert sweep_summary(results, _trials(1), 3.0, {"python": "x"}) == {**plain, "environment": {"python": "x"}}

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import ray.tune  # noqa: F401 - first import here: Ray binds a log handler to the sys.stderr of that moment, and
 #                  pytest closes a test's captured stderr after the test
+import torch
 
 try:  # pytest's default (prepend) import mode puts tests/ on sys.path
     import sweep_hooks
@@ -27,6 +28,7 @@ except ImportError:  # pragma: no cover - e.g. --import-mode=importlib from the 
     from tests.sweep_hooks import one_line_error, trial_dirs
 from sweeps import grid
 from sweeps.storage import SWEEP_FILE
+from sweeps.table import SWEEP_SUMMARY
 
 TIMING_FIELDS = ("train_seconds", "query_seconds", "eval_seconds", "wall_seconds")
 SHARING = ("role", "reported", "trunk", "fork_round", "source", "members")   # the shared-prefix plan's say
@@ -107,7 +109,8 @@ def smoke_sweep(tmp_path_factory, data_dir):
     try:
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
-            rc = grid.main(["--preset", "smoke", "--storage-path", str(storage), "--num-cpus", "2"])
+            rc = grid.main(["--preset", "smoke", "--storage-path", str(storage), "--num-cpus", "2",
+                            "--cpus-per-trial", "1", "--max-concurrent", "2"])
     finally:
         ray.shutdown()
         mp.undo()
@@ -138,6 +141,11 @@ def test_smoke_sweep_reports_every_round_of_every_trial(smoke_sweep):
         assert written["config"]["experiment_name"] == name
     assert json.loads((root / SWEEP_FILE).read_text())["name"] == "smoke"
     assert "5 configurations: 5 finished" in out
+    env = json.loads((root / SWEEP_SUMMARY).read_text())["environment"]
+    assert env["versions"]["torch"] == torch.__version__ and env["cpu"]["logical_cpus"] >= 1
+    assert env["resources"] == {"cpus_per_trial": 1.0, "gpus_per_trial": 0.0, "max_concurrent": 2,
+                                "ray_num_cpus": 2.0, "ray_num_gpus": 0.0}, "as asked on the command line"
+    assert env["grid_args"][:2] == ["--preset", "smoke"] and env["started_utc"] < env["ended_utc"]
     for name in trials:
         assert name in out
     assert f"tensorboard --logdir {root}" in out
