@@ -245,22 +245,29 @@ def headline_findings(a: Analysis) -> list[str]:
         if best is None or best["config"] is None or pd.isna(best["config"]):
             continue
         ft = roles.get("finetune")
-        text = (f"**{ds}** ({sampler}, n = {int(best['n_paired'])} paired seeds): HybridAL chosen on validation, "
-                f"`{best['config']}`, trains with {_pct(best['flops_saved_pct_mean'], best['flops_saved_pct_ci95'])} "
-                f"fewer FLOPs than retrain at a test-F1 difference of {_pts(best['test_gap_points_mean'], best['test_gap_points_ci95'])} points")
+        text = f"**{ds}** ({sampler}, n = {int(best['n_paired'])} paired seeds): the best HybridAL by validation F1, `{best['config']}`, "
+        if best["switched"] == 0:
+            text += "never switched in any seed, so it is retrain (the same runs, no saving)"
+        else:
+            text += (f"switched in {int(best['switched'])} of {int(best['n_seeds'])} seeds and trains with "
+                     f"{_pct(best['flops_saved_pct_mean'], best['flops_saved_pct_ci95'])} fewer FLOPs than retrain at a "
+                     f"test-F1 difference of {_pts(best['test_gap_points_mean'], best['test_gap_points_ci95'])} points "
+                     f"({_pts(best['vs_finetune_test_gap_points_mean'], best['vs_finetune_test_gap_points_ci95'])} against "
+                     f"finetune at {_ratio(best['vs_finetune_flops_ratio_mean'])} its FLOPs)")
         cheap = roles.get("HybridAL cheapest matched (val)")
         if cheap is not None and cheap["config"] is not None and not pd.isna(cheap["config"]) \
                 and cheap["config"] != best["config"]:
-            text += (f"; the cheapest within {a.tolerance_points:g} validation points, `{cheap['config']}`, saves "
-                     f"{_pct(cheap['flops_saved_pct_mean'], cheap['flops_saved_pct_ci95'])} at "
-                     f"{_pts(cheap['test_gap_points_mean'], cheap['test_gap_points_ci95'])} points")
+            text += (f"; the cheapest within {a.tolerance_points:g} validation points of retrain, `{cheap['config']}` "
+                     f"(switched in {int(cheap['switched'])} of {int(cheap['n_seeds'])} seeds), saves "
+                     f"{_pct(cheap['flops_saved_pct_mean'], cheap['flops_saved_pct_ci95'])} of retrain's training FLOPs at "
+                     f"{_pts(cheap['test_gap_points_mean'], cheap['test_gap_points_ci95'])} test-F1 points and is "
+                     f"{_pts(cheap['vs_finetune_test_gap_points_mean'], cheap['vs_finetune_test_gap_points_ci95'])} points "
+                     f"against finetune at {_ratio(cheap['vs_finetune_flops_ratio_mean'])} its FLOPs")
         elif cheap is None or cheap["config"] is None or pd.isna(cheap["config"]):
             text += f"; no HybridAL configuration stays within {a.tolerance_points:g} validation points of retrain"
         if ft is not None and ft["config"] is not None and not pd.isna(ft["config"]):
             text += (f". Finetune alone saves {_pct(ft['flops_saved_pct_mean'], ft['flops_saved_pct_ci95'])} at "
-                     f"{_pts(ft['test_gap_points_mean'], ft['test_gap_points_ci95'])} points; HybridAL's test F1 is "
-                     f"{_pts(best['vs_finetune_test_gap_points_mean'], best['vs_finetune_test_gap_points_ci95'])} points "
-                     f"against finetune's at {_ratio(best['vs_finetune_flops_ratio_mean'])} its FLOPs")
+                     f"{_pts(ft['test_gap_points_mean'], ft['test_gap_points_ci95'])} points")
         out.append(text + ".")
     return out
 
