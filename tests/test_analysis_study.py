@@ -124,6 +124,11 @@ def test_headline_chooses_on_validation_and_pairs_by_seed(study):
         assert ft["config"] == "finetune sampler=random" if sampler == "random" else True
         assert ft["flops_saved_pct_mean"] == pytest.approx((100 * (1 - f["total_train_flops"] / r["total_train_flops"])).mean())
         assert math.isnan(h.loc["retrain", "flops_saved_pct_mean"])
+        finding = next(line for line in (first / "report.md").read_text().splitlines()
+                       if line.startswith(f"- **agnews** ({sampler},"))
+        said = "never switched in any seed, so it is retrain" if row["switched"] == 0 else \
+            f"switched in {int(row['switched'])} of 4 seeds and trains with {row['flops_saved_pct_mean']:.0f}% ±"
+        assert said in finding and f"`{best['config']}`" in finding
 
 
 def test_every_configuration_is_paired_with_its_retrain_and_drawn(study):
