@@ -58,3 +58,11 @@ def test_every_seed_group_is_complete():
     runs = pd.read_csv(STUDY / "runs.csv")
     sizes = runs.groupby(["dataset", "sampler", "seed"]).size()
     assert (sizes == 3 + 4 * 3).all(), sizes[sizes != 15]
+
+
+def test_the_readme_findings_table_is_the_committed_headline():
+    from analysis.findings import findings_markdown
+
+    table = findings_markdown(pd.read_csv(STUDY / "headline.csv"))
+    assert table in (REPO / "README.md").read_text(), "README's Findings table differs from docs/results/study: " \
+        "paste the output of `python -m analysis.findings docs/results/study`"
