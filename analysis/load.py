@@ -34,6 +34,7 @@ class Experiment:
     trials: list[Trial]
     problems: ProblemLog
     sweep: Optional[dict] = None   # sweep_summary.json of a sweep (spent vs attributed training FLOPs)
+    tidy: bool = False             # read back from a report's own tables (runs.csv + rounds.parquet)
 
 
 def load_experiment(uri: str) -> Experiment:
@@ -48,7 +49,7 @@ def load_experiment(uri: str) -> Experiment:
         trials = read_tidy(reader)
         for t in trials:
             note_status(t.status, None, t.trial, problems)
-        return Experiment(root=uri, trials=trials, problems=problems, sweep=_sweep_summary(reader, problems))
+        return Experiment(root=uri, trials=trials, problems=problems, sweep=_sweep_summary(reader, problems), tidy=True)
     layout = discover(files)
     root_name = posixpath.basename(reader.root.rstrip("/")) or reader.root
 
@@ -82,7 +83,8 @@ def load_experiments(uris: Sequence[str]) -> Experiment:
 
     Trial names get their folder's name in front (``study-agnews/agnews-retrain-s42``), so
     equal names in different sweeps stay apart; the sweeps' summaries are combined by
-    `combine_sweeps`.
+    `combine_sweeps`. A folder of report tables (e.g. the committed study, extended by a new
+    sweep) keeps its trial names and contributes the sweeps it already combines.
     """
     if len(uris) == 1:
         return load_experiment(uris[0])
@@ -96,14 +98,22 @@ def load_experiments(uris: Sequence[str]) -> Experiment:
     sweeps = []
     for uri, name in zip(uris, names):
         exp = load_experiment(uri)
-        trials += [dataclasses.replace(t, trial=f"{name}/{t.trial}") for t in exp.trials]
+        prefix = "" if exp.tidy else f"{name}/"
+        trials += [dataclasses.replace(t, trial=f"{prefix}{t.trial}") for t in exp.trials]
         for message, named in exp.problems.entries.items():
             if not named:
                 problems.add(f"{name}: {message}")
             for t in named:
-                problems.add(message, f"{name}/{t}")
-        if exp.sweep:
+                problems.add(message, f"{prefix}{t}")
+        if exp.sweep and exp.tidy and isinstance(exp.sweep.get("sweeps"), list):
+            sweeps += exp.sweep["sweeps"]
+        elif exp.sweep:
             sweeps.append({"name": name, **exp.sweep})
+    seen = [t.trial for t in trials]
+    if len(set(seen)) < len(seen):
+        dup = next(t for t in seen if seen.count(t) > 1)
+        raise AnalysisError(f"trial {dup!r} is in two of the folders; allowed: each trial in one folder (a sweep "
+                            "already in a report's tables is not given again).")
     return Experiment(root=" + ".join(uris), trials=trials, problems=problems, sweep=combine_sweeps(sweeps))
 
 

@@ -203,3 +203,23 @@ def test_report_tables_missing_a_column_fail_in_one_sentence(study, tmp_path, ca
     assert main([str(folder), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "runs.csv lacks column(s) settings" in err
+
+
+def test_a_report_folder_extended_by_a_new_sweep_keeps_its_names_and_sweeps(study, tmp_path):
+    root, first, _ = study
+    extra = make_experiment(tmp_path / "study-imdb", "ray", total_rounds=8, datasets=("imdb",), seeds=(1, 2),
+                            epsilons=(0.01,), ks=(1,))
+    _sweep_summary(extra, 1e14, 2e14, 600.0)
+    out = tmp_path / "out"
+    assert main([str(first), str(extra), "--out", str(out)]) == 0
+    runs = pd.read_csv(out / "runs.csv")
+    before = pd.read_csv(first / "runs.csv")
+    assert list(runs["trial"][: len(before)]) == list(before["trial"])   # no second prefix
+    assert runs["trial"][len(before):].str.startswith("study-imdb/").all() and len(runs) == len(before) + 2 * 4
+    sweep = json.loads((out / "sweep_summary.json").read_text())
+    assert [s["name"] for s in sweep["sweeps"]] == ["study-entropy", "study-random", "study-imdb"]
+    assert sweep["spent_train_flops"] == 1e15 and sweep["wall_seconds"] == 6000.0
+    # the same sweep twice (already in the tables and given again) is refused
+    again = tmp_path / "again"
+    assert main([str(first), str(root / "study-entropy"), "--out", str(again)]) == 2
+    assert not again.exists()
