@@ -24,11 +24,16 @@ def f3(x) -> str:
     return f"{x:.3f}" if _ok(x) else "–"
 
 
-def pm(mean, half) -> str:
-    """mean ± half-width, or the mean alone where the interval is undefined."""
+def _interval(mean, half, spec: str, unit: str = "") -> str:
+    """`mean` in format `spec` (with `unit`) ± the half-width, or the mean alone where the interval is undefined."""
     if not _ok(mean):
         return "–"
-    return f"{mean:.3f} ± {half:.3f}" if _ok(half) else f"{mean:.3f}"
+    text = f"{mean:{spec}}{unit}"
+    return f"{text} ± {half:{spec.lstrip('+')}}" if _ok(half) else text
+
+
+def pm(mean, half) -> str:
+    return _interval(mean, half, ".3f")
 
 
 def flops(x) -> str:
@@ -109,15 +114,11 @@ def _ratio(x) -> str:
 
 
 def _pct(mean, half) -> str:
-    if not _ok(mean):
-        return "–"
-    return f"{mean:.0f}% ± {half:.0f}" if _ok(half) else f"{mean:.0f}%"
+    return _interval(mean, half, ".0f", "%")
 
 
 def _pts(mean, half) -> str:
-    if not _ok(mean):
-        return "–"
-    return f"{mean:+.2f} ± {half:.2f}" if _ok(half) else f"{mean:+.2f}"
+    return _interval(mean, half, "+.2f")
 
 
 def headline_table(h: pd.DataFrame, tol: float) -> Table:
