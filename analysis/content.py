@@ -161,7 +161,8 @@ def sampler_table(st: pd.DataFrame) -> Table:
              _pts(r["test_gap_points_mean"], r["test_gap_points_ci95"]), str(int(r["n_paired"]))]
             for _, r in st.iterrows()]
     return Table(["strategy", "samplers", "test F1", "reference test F1", "Δ test F1 (pts, paired)", "seeds"], rows,
-                 "Each strategy's final test macro-F1 under each sampler, and the difference paired by seed.", {2, 3, 4, 5})
+                 "Each strategy's final test macro-F1 under each sampler, means over the seeds both samplers ran, "
+                 "and the difference paired by seed.", {2, 3, 4, 5})
 
 
 def savings_table(s: pd.DataFrame, tol: float) -> Table:

@@ -153,8 +153,8 @@ def switch_table(summary: pd.DataFrame, used: pd.DataFrame) -> pd.DataFrame:
 
 
 def sampler_table(summary: pd.DataFrame, used: pd.DataFrame) -> pd.DataFrame:
-    """For datasets run with several samplers: each strategy's test F1 per sampler, and the paired
-    difference of every sampler against the first (alphabetical) one."""
+    """For datasets run with several samplers: each strategy's test F1 per sampler and the paired
+    difference of every sampler against the first (alphabetical) one, all over the seeds both ran."""
     rows = []
     for ds, g in summary.groupby("dataset", sort=True):
         samplers = sorted(g["sampler"].dropna().unique())
@@ -166,11 +166,12 @@ def sampler_table(summary: pd.DataFrame, used: pd.DataFrame) -> pd.DataFrame:
             if any(len(v) != 1 for v in by.values()):
                 continue   # several configurations of one strategy per sampler: no single pairing
             for s in samplers[1:]:
-                gap, ci, n = paired(used, ds, by[s].iloc[0]["config_id"], by[ref].iloc[0]["config_id"],
-                                    "final_test_f1", "points")
+                this, other = by[s].iloc[0]["config_id"], by[ref].iloc[0]["config_id"]
+                gap, ci, n = paired(used, ds, this, other, "final_test_f1", "points")
+                x, y = per_seed(used, ds, this, "final_test_f1"), per_seed(used, ds, other, "final_test_f1")
+                common = x.index.intersection(y.index)   # both means over the seeds the difference pairs
                 rows.append({"dataset": ds, "strategy": strategy, "sampler": s, "reference": ref,
-                             "test_f1": by[s].iloc[0]["final_test_f1_mean"],
-                             "reference_test_f1": by[ref].iloc[0]["final_test_f1_mean"],
+                             "test_f1": float(x[common].mean()), "reference_test_f1": float(y[common].mean()),
                              "test_gap_points_mean": gap, "test_gap_points_ci95": ci, "n_paired": n})
     cols = ["dataset", "strategy", "sampler", "reference", "test_f1", "reference_test_f1", "test_gap_points_mean",
             "test_gap_points_ci95", "n_paired"]

@@ -171,7 +171,23 @@ def test_samplers_are_compared_paired_by_seed(study):
         rnd = _by_seed(trials, "random", {"strategy": row["strategy"]})
         ent = _by_seed(trials, "entropy", {"strategy": row["strategy"]})
         assert row["test_gap_points_mean"] == pytest.approx((100 * (rnd["final_test_f1"] - ent["final_test_f1"])).mean())
-    assert "### Samplers compared" in (first / "report.md").read_text()
+        assert row["reference_test_f1"] == pytest.approx(ent["final_test_f1"].mean())
+
+
+def test_samplers_are_compared_over_the_seeds_both_ran(study, tmp_path):
+    root, _, _ = study
+    few = tmp_path / "study-random"   # the random sampler on seeds 1 and 2 only
+    make_experiment(few, "ray", total_rounds=8, sampler="random", datasets=("agnews",), seeds=(1, 2),
+                    epsilons=(0.005, 0.01, 0.02), ks=(1, 2))
+    out = tmp_path / "out"
+    assert main([str(root / "study-entropy"), str(few), "--out", str(out)]) == 0
+    st = pd.read_csv(out / "samplers.csv").set_index("strategy")
+    trials = pd.read_csv(out / "trials.csv")
+    ent = _by_seed(trials, "entropy", {"strategy": "retrain"})
+    assert len(ent) == 4 and st.loc["retrain", "n_paired"] == 2
+    assert st.loc["retrain", "reference_test_f1"] == pytest.approx(ent.loc[[1, 2], "final_test_f1"].mean())
+    assert st.loc["retrain", "reference_test_f1"] != pytest.approx(ent["final_test_f1"].mean())
+    assert "### Samplers compared" in (out / "report.md").read_text()
 
 
 def test_several_folders_need_out_and_distinct_names(tmp_path, capsys):
