@@ -11,7 +11,7 @@ from typing import Optional, Sequence
 
 import pandas as pd
 
-from analysis.content import headline_table
+from analysis.headline_content import headline_table
 from analysis.render import Table, to_markdown
 
 # The headline columns the README shows (the report has them all).
