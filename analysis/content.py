@@ -9,7 +9,7 @@ import pandas as pd
 from analysis.configuration import parse_settings, setting_column, varying_settings
 from analysis.frontier import HV_REF_FLOPS_FACTOR
 from analysis.pipeline import Analysis, status_counts
-from analysis.formatting import _ok, _ratio, f3, flops, plot_name, pm, points, seconds  # noqa: F401 - plot_name: report.py
+from analysis.formatting import _ok, _ratio, f3, flops, pm, points, seconds
 from analysis.headline_content import cost_table, headline_findings, headline_table, notes_blocks, sampler_table, switch_table
 from analysis.render import Block, Bullets, Heading, Image, Para, Table
 

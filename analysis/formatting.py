@@ -5,6 +5,7 @@ import math
 
 import pandas as pd
 
+
 def _ok(x) -> bool:
     return x is not None and not pd.isna(x) and not (isinstance(x, float) and math.isinf(x))
 
@@ -52,6 +53,7 @@ def plot_name(dataset: str, kind: str) -> str:
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(dataset))
     return f"plots/{safe}_{kind}.png"
 
+
 def _ratio(x) -> str:
     return f"{x:.2f}×" if _ok(x) else "–"
 
@@ -62,5 +64,3 @@ def _pct(mean, half) -> str:
 
 def _pts(mean, half) -> str:
     return _interval(mean, half, "+.2f")
-
-

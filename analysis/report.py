@@ -32,7 +32,8 @@ if __package__ in (None, ""):  # run as `python analysis/report.py`: import from
     sys.path[0] = str(Path(__file__).resolve().parents[1])  # from analysis/ (its module names are generic)
 
 from analysis import plots  # noqa: E402
-from analysis.content import cli_summary, plot_name, report_blocks  # noqa: E402
+from analysis.content import cli_summary, report_blocks  # noqa: E402
+from analysis.formatting import plot_name  # noqa: E402
 from analysis.load import SWEEP_SUMMARY  # noqa: E402
 from analysis.outputs import atomic_path, write_text  # noqa: E402
 from analysis.pipeline import Analysis, analyse  # noqa: E402
