@@ -1,6 +1,11 @@
-"""Per-trial metrics, seed aggregation with t-intervals, mean learning curves, config labels.
+"""Per-trial metrics, seed aggregation with t-intervals, mean learning curves.
 
 Conventions:
+- Cost is the AL cost (``total_flops``, the last ``cum_total_flops``: training + scoring +
+  policy passes; analysis/schema.py derives it for schema-1 records); training FLOPs and
+  ``labels_used`` (acquired + read by a policy) are kept beside it.
+- A trial ended degenerate when summary.json's final test pass or its last round's validation
+  pass predicted one class; unknown (NaN) for records that never said (schema 1).
 - F1 and accuracy are fractions in [0, 1] as recorded; "points" elsewhere are 100 x F1.
 - AULC: area under test macro-F1 against the number of labels, by the trapezoid rule over the
   rounds where test F1 was evaluated, divided by the label range (so it lies in [0, 1]); one
@@ -14,15 +19,16 @@ Conventions:
 """
 from __future__ import annotations
 
-import json
 import math
 from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
 
-from analysis.configuration import GROUP_COLUMNS, SETTINGS, parse_settings, setting_columns, varying_settings
+from analysis.config_names import config_labels
+from analysis.configuration import GROUP_COLUMNS, SETTINGS, parse_settings, setting_columns
 from analysis.problems import ProblemLog
+from analysis.schema import validation_rows
 from hybridal.records import TRIAL_COLUMNS
 
 # metric column -> human name (used by tables and the report)
@@ -32,16 +38,10 @@ METRICS: dict[str, str] = {
     "final_val_f1": "final validation macro-F1",
     "aulc": "AULC (test F1 vs labels)",
     "total_train_flops": "total training FLOPs",
-    "total_flops": "total FLOPs",
+    "total_flops": "AL cost FLOPs (training + scoring + policy)",
+    "labels_used": "labels used (acquired + read by a policy)",
     "wall_seconds": "wall time (s)",
     "switch_round": "switch round",
-}
-
-# Which knobs matter to each strategy (DESIGN.md section 3); used for labels and matching.
-RELEVANT_KNOBS: dict[str, tuple[str, ...]] = {
-    "retrain": ("model", "sampler", "epochs"),
-    "finetune": ("model", "sampler", "epochs", "finetune_epochs"),
-    "new_only": ("model", "sampler", "epochs", "replay"),
 }
 
 # t(0.975, df) for df = 1..30, used when scipy is not installed.
@@ -113,7 +113,11 @@ def trial_metrics(rounds: pd.DataFrame, trials: pd.DataFrame, problems: Optional
     for _, t in trials.iterrows():
         g = by_trial.get(t["trial"])
         row = {c: t.get(c) for c in ("trial", "status", "source", *TRIAL_COLUMNS, *varying, SETTINGS, "config_id")}
-        row |= {m: math.nan for m in METRICS} | {"n_rounds": 0, "final_round": math.nan, "final_n_labeled": math.nan}
+        row |= {m: math.nan for m in METRICS} | {"n_rounds": 0, "final_round": math.nan, "final_n_labeled": math.nan,
+                                                 "ended_degenerate": pd.NA}
+        summary = {"data": {"validation": int(t["summary_validation_rows"])}} if _ok(t.get("summary_validation_rows")) else None
+        n_val = validation_rows(summary, parse_settings(t.get(SETTINGS)))
+        row["validation_rows"] = math.nan if n_val is None else float(n_val)
         if g is not None and len(g):
             last = g.iloc[-1]
             row["n_rounds"] = len(g)
@@ -133,6 +137,8 @@ def trial_metrics(rounds: pd.DataFrame, trials: pd.DataFrame, problems: Optional
             row["aulc"] = aulc(tested["n_labeled"].astype(float), tested["test_f1"].astype(float))
             row["total_train_flops"] = _last_valid(g["cum_train_flops"])
             row["total_flops"] = _last_valid(g["cum_total_flops"])
+            row["labels_used"] = _last_valid(g["labels_used"])
+            row["ended_degenerate"] = ended_degenerate(t.get("summary_test_degenerate"), last.get("degenerate"))
             wall = g["wall_seconds"].astype(float)
             row["wall_seconds"] = float(wall.sum()) if wall.notna().any() else math.nan
             if bool(t["summary_has_switch_round"]):
@@ -145,8 +151,20 @@ def trial_metrics(rounds: pd.DataFrame, trials: pd.DataFrame, problems: Optional
                 row["switch_round"] = math.nan
         rows.append(row)
     cols = ["trial", "status", "source", *TRIAL_COLUMNS, *varying, SETTINGS, "config_id", "n_rounds", "final_round",
-            "final_n_labeled", *METRICS]
-    return pd.DataFrame(rows, columns=cols)
+            "final_n_labeled", *METRICS, "validation_rows", "ended_degenerate"]
+    out = pd.DataFrame(rows, columns=cols)
+    out["ended_degenerate"] = out["ended_degenerate"].astype("boolean")
+    return out
+
+
+def ended_degenerate(final_test, last_round) -> object:
+    """True if the final test pass or the last round's validation pass predicted one class; pd.NA if neither was recorded."""
+    known = [bool(v) for v in (final_test, last_round) if _ok(v)]
+    return pd.NA if not known else any(known)
+
+
+def _ok(v) -> bool:
+    return v is not None and v is not pd.NA and not (isinstance(v, float) and math.isnan(v))
 
 
 def _num(v) -> float:
@@ -185,11 +203,13 @@ def seed_summary(metrics: pd.DataFrame, problems: Optional[ProblemLog] = None) -
             mean, std, ci, n = mean_std_ci(g[m].tolist())
             row |= {f"{m}_mean": mean, f"{m}_std": std, f"{m}_ci95": ci, f"{m}_n": n}
         row["switched"] = int(g["switch_round"].notna().sum())
+        deg = g["ended_degenerate"]
+        row["degenerate_seeds"] = int(deg.fillna(False).sum()) if deg.notna().any() else math.nan
         row["trials"] = ";".join(g["trial"])
         rows.append(row)
     metric_cols = [f"{m}_{s}" for m in METRICS for s in ("mean", "std", "ci95", "n")]
     cols = ["dataset", *[c for c in GROUP_COLUMNS if c != "dataset"], *varying, SETTINGS, "config_id", "n_seeds", "seeds",
-            *metric_cols, "switched", "trials"]
+            *metric_cols, "switched", "degenerate_seeds", "trials"]
     out = pd.DataFrame(rows, columns=cols)
     for c in metric_cols:
         out[c] = out[c].astype("int64" if c.endswith("_n") else "float64")
@@ -203,8 +223,8 @@ def mean_curves(rounds: pd.DataFrame, used: pd.DataFrame) -> pd.DataFrame:
     Seeds are aligned by round index (every seed of a configuration follows the same label
     schedule); a round some seeds did not test is averaged over those that did.
     """
-    cols = ["dataset", "config_id", "strategy", "round", "n_trials", "n_labeled", "test_f1_mean",
-            "test_f1_std", "test_f1_n", "val_f1_mean", "cum_train_flops"]
+    cols = ["dataset", "config_id", "strategy", "round", "n_trials", "n_labeled", "labels_used", "test_f1_mean",
+            "test_f1_std", "test_f1_n", "val_f1_mean", "cum_train_flops", "cum_total_flops"]
     ids = dict(zip(used["trial"], used["config_id"]))
     r = rounds[rounds["trial"].isin(ids.keys())]
     if not len(r):
@@ -220,88 +240,7 @@ def mean_curves(rounds: pd.DataFrame, used: pd.DataFrame) -> pd.DataFrame:
         "test_f1_n": g["test_f1"].count(),
         "val_f1_mean": g["val_f1"].mean(),
         "cum_train_flops": g["cum_train_flops"].mean(),
+        "cum_total_flops": g["cum_total_flops"].mean(),
+        "labels_used": g["labels_used"].mean().astype(float),
     }).reset_index()
     return out[cols]
-
-
-def _fmt_value(v) -> str:
-    if isinstance(v, float):
-        return f"{v:g}"
-    return str(v)
-
-
-def config_labels(summary: pd.DataFrame) -> pd.Series:
-    """Short unique names: the strategy, deltaf1's switch knobs, and knobs and settings that vary in a dataset.
-
-    e.g. ``retrain``, ``deltaf1→finetune ε=0.01 k=2``, ``new_only replay=32``, ``retrain lr=0.0001``.
-    """
-    labels = pd.Series("", index=summary.index, dtype=object)
-    for _, g in summary.groupby("dataset", dropna=False, sort=False):
-        varying = [c for c in GROUP_COLUMNS if c not in ("dataset", "strategy")
-                   and g[c].astype(object).map(_fmt_value).nunique(dropna=False) > 1]
-        names = _setting_names(varying_settings(g))
-        usual = _usual_settings(g, names)
-        for i, row in g.iterrows():
-            labels[i] = _label(row, varying) + _settings_label(row, names, usual)
-        dup = labels[g.index].duplicated(keep=False)
-        for i in g.index[dup.to_numpy()]:  # same short label: spell out every varying knob and setting
-            labels[i] = _label(summary.loc[i], varying, everything=True) + _settings_label(summary.loc[i], names)
-        # still the same (e.g. one has no run config): number them so every label names one row
-        for _, same in labels[g.index].groupby(labels[g.index], sort=False):
-            if len(same) > 1:
-                for n, i in enumerate(same.index, start=1):
-                    labels[i] = f"{labels[i]} #{n}"
-    return labels
-
-
-def _setting_names(keys: list[str]) -> dict[str, str]:
-    """Setting key -> its name in labels: the last part of the key (``lr``) where that is unambiguous."""
-    leaf = {k: k.rsplit(".", 1)[-1] for k in keys}
-    taken = list(leaf.values())
-    return {k: n if taken.count(n) == 1 and n not in TRIAL_COLUMNS else k for k, n in leaf.items()}
-
-
-def _usual_settings(g: pd.DataFrame, keys) -> dict[str, str]:
-    """Each setting's most common value among the rows (JSON; ties to the first in sorted order)."""
-    rows = [parse_settings(v) or {} for v in g[SETTINGS]]
-    out = {}
-    for k in keys:
-        counts = pd.Series([json.dumps(d.get(k), sort_keys=True) for d in rows]).value_counts()
-        out[k] = sorted(counts.index[counts == counts.max()])[0]
-    return out
-
-
-def _settings_label(row: pd.Series, names: dict[str, str], usual: Optional[dict[str, str]] = None) -> str:
-    """`` lr=0.0001``: the settings where `row` departs from `usual` (every one if `usual` is None)."""
-    settings = parse_settings(row.get(SETTINGS)) or {}
-    parts = []
-    for k, name in names.items():
-        value = settings.get(k)
-        if usual is None or json.dumps(value, sort_keys=True) != usual[k]:
-            parts.append(f" {name}={'–' if value is None else _fmt_value(value)}")
-    return "".join(parts)
-
-
-def _label(row: pd.Series, varying: list[str], everything: bool = False) -> str:
-    strategy = "?" if pd.isna(row["strategy"]) else str(row["strategy"])
-    parts = [strategy]
-    relevant = RELEVANT_KNOBS.get(strategy)
-    if strategy == "deltaf1":
-        if not pd.isna(row["after"]):
-            parts[0] += f"→{row['after']}"
-        for knob, sym in (("epsilon", "ε"), ("k", "k"), ("c", "c")):
-            if not pd.isna(row[knob]) and (knob != "c" or "c" in varying):
-                parts.append(f"{sym}={_fmt_value(row[knob])}")
-    for c in varying:
-        if c in ("after", "epsilon", "k", "c") and not everything:
-            continue
-        if strategy == "deltaf1" and c in ("after", "epsilon", "k", "c"):
-            continue
-        if not everything and relevant is not None and c not in relevant:
-            continue
-        if pd.isna(row[c]):
-            if everything:
-                parts.append(f"{c}=–")
-            continue
-        parts.append(f"{c}={_fmt_value(row[c])}")
-    return " ".join(parts)

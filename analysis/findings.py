@@ -15,8 +15,9 @@ from analysis.headline_content import headline_table
 from analysis.render import Table, to_markdown
 
 # The headline columns the README shows (the report has them all).
-README_COLUMNS = ("dataset", "sampler", "role", "configuration", "seeds", "test F1", "FLOPs saved vs retrain",
-                  "Δ test F1 vs retrain (pts)", "Δ test F1 vs finetune (pts)", "switched (round)")
+README_COLUMNS = ("dataset", "sampler", "role", "configuration", "seeds", "test F1", "labels used",
+                  "AL FLOPs saved vs retrain", "train FLOPs saved", "Δ test F1 vs retrain (pts)",
+                  "Δ test F1 vs finetune (pts)", "switched (round)")
 
 
 def findings_markdown(headline: pd.DataFrame, tolerance_points: float = 0.5) -> str:

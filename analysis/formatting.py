@@ -64,3 +64,10 @@ def _pct(mean, half) -> str:
 
 def _pts(mean, half) -> str:
     return _interval(mean, half, "+.2f")
+
+
+def count(x) -> str:
+    """A count (labels, rows): a whole number with thousands separators; a seed mean that is not whole keeps one decimal."""
+    if not _ok(x):
+        return "–"
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"

@@ -1,14 +1,17 @@
 """Cost-vs-accuracy frontiers: Pareto sets, hypervolume and savings at matched accuracy.
 
-Pure functions on arrays and DataFrames. Cost (training FLOPs) is minimised, F1 maximised.
+Pure functions on arrays and DataFrames. Cost is minimised, F1 maximised. The cost is the AL cost,
+``cum_total_flops`` (training + scoring + the passes a policy reads to decide; analysis/schema.py),
+so that an arm charged for the validation set its rule reads is compared on what it spends;
+training FLOPs are reported beside it.
 Every choice is made on validation macro-F1 (DESIGN.md section 9): the Pareto flags and the
 hypervolume too, since a front says which configurations are worth running. Test F1 is only
 reported beside them (``hv_final_test`` is the same measure on test F1, never used to choose).
 
 Hypervolume convention (used in the report): the area dominated by a front in the plane
-(log10 training FLOPs, validation macro-F1), bounded by the reference point
-(x_ref, y_ref) = (log10(1.1 x the largest training FLOPs in the dataset), 0), and divided by
-the area of the box [log10(smallest training FLOPs in the dataset), x_ref] x [0, 1]. It lies
+(log10 AL-cost FLOPs, validation macro-F1), bounded by the reference point
+(x_ref, y_ref) = (log10(1.1 x the largest AL cost in the dataset), 0), and divided by
+the area of the box [log10(smallest AL cost in the dataset), x_ref] x [0, 1]. It lies
 in [0, 1]; every strategy family of a dataset shares one box, so their values compare. Log
 space makes a 10x saving count the same anywhere on the axis; a single configuration at the
 dataset's cheapest cost has hypervolume equal to its F1.
@@ -22,7 +25,7 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.aggregate import RELEVANT_KNOBS
+from analysis.config_names import RELEVANT_KNOBS
 from analysis.configuration import SETTINGS, parse_settings
 
 HV_REF_FLOPS_FACTOR = 1.1
@@ -31,6 +34,8 @@ MATCH_KNOBS = RELEVANT_KNOBS["retrain"]  # a config is compared with retrain on 
 POST_SWITCH_SETTINGS = ("keep_optimizer",)  # settings retrain never uses (DESIGN.md section 8)
 FRONT_F1 = "final_val_f1_mean"          # the F1 of the final-configuration front
 ROUND_FRONT_F1 = "val_f1_mean"          # the F1 of the per-round front
+FRONT_COST = "total_flops_mean"         # the cost of the final-configuration front: AL cost, seed mean
+ROUND_FRONT_COST = "cum_total_flops"    # the cost of the per-round front: cumulative AL cost, seed mean
 
 
 def pareto_mask(cost: Sequence[float], value: Sequence[float]) -> np.ndarray:
@@ -104,39 +109,38 @@ def normalised_log_hv(flops: Sequence[float], f1: Sequence[float], box: tuple[fl
 
 
 def final_front(summary: pd.DataFrame) -> pd.Series:
-    """Per dataset, is each configuration (seed means) on the (training FLOPs, validation F1) front?"""
+    """Per dataset, is each configuration (seed means) on the (AL cost, validation F1) front?"""
     out = pd.Series(False, index=summary.index)
     for _, g in summary.groupby("dataset", dropna=False, sort=False):
-        out[g.index] = pareto_mask(g["total_train_flops_mean"], g[FRONT_F1])
+        out[g.index] = pareto_mask(g[FRONT_COST], g[FRONT_F1])
     return out
 
 
 def round_front(curves: pd.DataFrame) -> pd.Series:
-    """Per dataset, is each (configuration, round) point on the (cum. training FLOPs, validation F1) front?"""
+    """Per dataset, is each (configuration, round) point on the (cumulative AL cost, validation F1) front?"""
     out = pd.Series(False, index=curves.index)
     for _, g in curves.groupby("dataset", dropna=False, sort=False):
-        out[g.index] = pareto_mask(g["cum_train_flops"], g[ROUND_FRONT_F1])
+        out[g.index] = pareto_mask(g[ROUND_FRONT_COST], g[ROUND_FRONT_F1])
     return out
 
 
 def family_hypervolumes(summary: pd.DataFrame, curves: Optional[pd.DataFrame] = None) -> pd.DataFrame:
     """Normalised log-space hypervolume per dataset x strategy family.
 
-    ``hv_final`` uses the configurations' (total training FLOPs, final validation F1) seed
-    means; ``hv_rounds`` (if `curves` is given) the per-round (cumulative training FLOPs,
-    validation F1) means; ``hv_final_test`` is ``hv_final`` on final test F1, reported beside
+    ``hv_final`` uses the configurations' (AL cost, final validation F1) seed means;
+    ``hv_rounds`` (if `curves` is given) the per-round (cumulative AL cost, validation F1) means; ``hv_final_test`` is ``hv_final`` on final test F1, reported beside
     it. Each has its own box per dataset, shared by the families.
     """
     rows = []
     for ds, g in summary.groupby("dataset", dropna=False, sort=True):
-        box = hv_box(g["total_train_flops_mean"])
+        box = hv_box(g[FRONT_COST])
         cg = None
         rbox = (math.nan, math.nan)
         if curves is not None and len(curves):
             cg = curves[(curves["dataset"] == ds) & curves[ROUND_FRONT_F1].notna()]
-            rbox = hv_box(cg["cum_train_flops"])
+            rbox = hv_box(cg[ROUND_FRONT_COST])
         for fam, fg in g.groupby("strategy", dropna=False, sort=True):
-            flops = fg["total_train_flops_mean"]
+            flops = fg[FRONT_COST]
             row = {
                 "dataset": ds, "strategy": fam, "configs": len(fg),
                 "front_size": int(pareto_mask(flops, fg[FRONT_F1]).sum()),
@@ -146,24 +150,11 @@ def family_hypervolumes(summary: pd.DataFrame, curves: Optional[pd.DataFrame] = 
             }
             if cg is not None:
                 fc = cg[cg["strategy"] == fam]
-                row["hv_rounds"] = normalised_log_hv(fc["cum_train_flops"], fc[ROUND_FRONT_F1], rbox)
+                row["hv_rounds"] = normalised_log_hv(fc[ROUND_FRONT_COST], fc[ROUND_FRONT_F1], rbox)
             rows.append(row)
     cols = ["dataset", "strategy", "configs", "front_size", "hv_final", "hv_rounds", "hv_final_test",
             "ref_log10_flops", "low_log10_flops"]
     return pd.DataFrame(rows, columns=cols)
-
-
-def best_by_validation(summary: pd.DataFrame) -> pd.DataFrame:
-    """Per dataset, the configuration with the highest mean final validation F1.
-
-    Ties go to fewer training FLOPs. Test F1 is never used to choose (DESIGN.md section 9).
-    """
-    ok = summary[summary["final_val_f1_mean"].notna()]
-    if not len(ok):
-        return summary.iloc[0:0]
-    ranked = ok.sort_values(["dataset", "final_val_f1_mean", "total_train_flops_mean"],
-                            ascending=[True, False, True], kind="stable")
-    return ranked.groupby("dataset", sort=True, dropna=False).head(1)
 
 
 def _match_key(row: pd.Series) -> tuple:
@@ -180,9 +171,11 @@ def savings(summary: pd.DataFrame, tolerance_points: float = 0.5) -> pd.DataFram
 
     The baseline is the retrain configuration of the same dataset with the same model,
     sampler and epochs (the knobs retrain has) and the same settings but ``keep_optimizer``;
-    if several match, the one with the highest validation F1. Columns: ``flops_ratio`` (training FLOPs / retrain's), ``flops_saved_pct``,
-    ``val_gap_points`` and ``test_gap_points`` (100 x F1 difference, negative = worse), and
-    ``matched`` (validation F1 within `tolerance_points` of retrain or better).
+    if several match, the one with the highest validation F1. Columns: ``flops_ratio`` (AL cost /
+    retrain's), ``flops_saved_pct``, ``train_flops_ratio`` (training FLOPs / retrain's),
+    ``val_gap_points`` and ``test_gap_points`` (100 x F1 difference of seed means, negative =
+    worse), and ``matched`` (validation F1 within `tolerance_points` of retrain or better). The
+    headline's choices use the paired version of these (analysis/choice.py).
     """
     base = summary[summary["strategy"] == "retrain"]
     baselines: dict[tuple, pd.Series] = {}
@@ -193,33 +186,22 @@ def savings(summary: pd.DataFrame, tolerance_points: float = 0.5) -> pd.DataFram
         b = baselines.get(_match_key(r))
         row = {"index": i, "baseline": None if b is None else b["config"]}
         if b is None:
-            row |= {k: math.nan for k in ("flops_ratio", "flops_saved_pct", "val_gap_points", "test_gap_points")}
+            row |= {k: math.nan for k in ("flops_ratio", "flops_saved_pct", "train_flops_ratio", "val_gap_points",
+                                          "test_gap_points")}
             row["matched"] = False
         else:
-            ratio = r["total_train_flops_mean"] / b["total_train_flops_mean"] if b["total_train_flops_mean"] else math.nan
+            ratio = r[FRONT_COST] / b[FRONT_COST] if b[FRONT_COST] else math.nan
+            train = b["total_train_flops_mean"]
             vgap = 100.0 * (r["final_val_f1_mean"] - b["final_val_f1_mean"])
             row |= {
                 "flops_ratio": ratio,
                 "flops_saved_pct": 100.0 * (1.0 - ratio),
+                "train_flops_ratio": r["total_train_flops_mean"] / train if train else math.nan,
                 "val_gap_points": vgap,
                 "test_gap_points": 100.0 * (r["final_test_f1_mean"] - b["final_test_f1_mean"]),
                 "matched": bool(vgap >= -tolerance_points - 1e-9),
             }
         rows.append(row)
-    cols = ["index", "baseline", "flops_ratio", "flops_saved_pct", "val_gap_points", "test_gap_points", "matched"]
+    cols = ["index", "baseline", "flops_ratio", "flops_saved_pct", "train_flops_ratio", "val_gap_points", "test_gap_points",
+            "matched"]
     return pd.DataFrame(rows, columns=cols).set_index("index")
-
-
-def cheapest_matched(summary: pd.DataFrame, sav: pd.DataFrame) -> pd.DataFrame:
-    """Per dataset and baseline, the matched configuration with the fewest training FLOPs.
-
-    Ties go to the higher validation F1. Retrain itself always matches, so every baseline
-    has an answer.
-    """
-    s = summary.join(sav)
-    s = s[s["matched"].astype(bool)]
-    if not len(s):
-        return s
-    ranked = s.sort_values(["dataset", "baseline", "total_train_flops_mean", "final_val_f1_mean"],
-                           ascending=[True, True, True, False], kind="stable")
-    return ranked.groupby(["dataset", "baseline"], sort=True, dropna=False).head(1)

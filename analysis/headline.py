@@ -1,109 +1,98 @@
-"""The headline comparison: HybridAL against retrain and finetune, paired by seed.
+"""The headline comparison: every arm of a retrain group against retrain and finetune, paired by seed.
 
-For each retrain configuration (a dataset, model, sampler and settings; see
-`frontier.savings`) the HybridAL (deltaf1) configurations compared with it are chosen on
-validation F1 only (DESIGN.md section 9):
+For each retrain configuration (a dataset, model, sampler and settings; see `frontier.savings`)
+the rows are retrain, finetune, the best HybridAL (deltaf1) configuration, and the best and the
+cheapest-within-tolerance configuration among every arm of the group (analysis/choice.py: chosen
+on validation F1 and AL cost, paired means over retrain's seeds; configurations missing one of
+retrain's seeds are listed in `unranked_table`, not ranked).
 
-- **best**: the highest mean final validation macro-F1 (ties: fewer training FLOPs);
-- **cheapest matched**: the fewest mean training FLOPs among those within the tolerance
-  (0.5 validation-F1 points) of retrain's mean (ties: higher validation F1).
-
-Each chosen configuration, and the finetune configuration of the same group, is then compared
-seed by seed with retrain (and the HybridAL ones with finetune): a seed fixes the splits, the
-initial pool and the sampler's randomness, so the per-seed differences remove the variation
-the seeds share. Differences are reported as mean ± 95% t-interval half-width over the seeds
-both configurations finished (`aggregate.mean_std_ci`).
+Each row is compared seed by seed with retrain (and, if neither retrain nor finetune, with
+finetune): a seed fixes the splits, the initial pool and the sampler's randomness, so the
+per-seed differences remove the variation the seeds share. Differences are reported as mean ±
+95% t-interval half-width over the seeds both configurations finished (`aggregate.mean_std_ci`).
+Cost is the AL cost (``total_flops``: training + scoring + policy); training FLOPs and labels
+used are columns beside it.
 """
 from __future__ import annotations
 
 import math
 from typing import Optional
 
-import numpy as np
 import pandas as pd
 
-from analysis.aggregate import mean_std_ci
+from analysis.choice import arm_table, choose, paired, per_seed
 
-ROLES = ("retrain", "finetune", "HybridAL best (val)", "HybridAL cheapest matched (val)")
-COLUMNS = ["dataset", "sampler", "baseline", "role", "config", "n_seeds", "val_f1_mean", "test_f1_mean", "test_f1_ci95",
-           "test_accuracy_mean", "test_accuracy_ci95", "train_flops_mean", "n_paired",
-           "flops_saved_pct_mean", "flops_saved_pct_ci95", "test_gap_points_mean", "test_gap_points_ci95",
-           "val_gap_points_mean", "vs_finetune_test_gap_points_mean", "vs_finetune_test_gap_points_ci95",
-           "vs_finetune_flops_ratio_mean", "switched", "switch_round_median"]
-
-
-def per_seed(used: pd.DataFrame, dataset: str, config_id: str, column: str) -> pd.Series:
-    """One configuration's per-seed values of `column` (index: seed)."""
-    t = used[(used["dataset"] == dataset) & (used["config_id"] == config_id) & used["seed"].notna()]
-    return pd.Series(t[column].astype(float).to_numpy(), index=t["seed"].astype(int).to_numpy())
+ROLES = ("retrain", "finetune", "HybridAL best (val)", "best (val)", "cheapest within tolerance (val)")
+COLUMNS = ["dataset", "sampler", "baseline", "role", "config", "strategy", "n_seeds", "val_f1_mean", "test_f1_mean",
+           "test_f1_ci95", "test_accuracy_mean", "test_accuracy_ci95", "labels_used_mean", "al_flops_mean",
+           "train_flops_mean", "n_paired", "flops_saved_pct_mean", "flops_saved_pct_ci95", "train_flops_saved_pct_mean",
+           "test_gap_points_mean", "test_gap_points_ci95", "val_gap_points_mean", "vs_finetune_test_gap_points_mean",
+           "vs_finetune_test_gap_points_ci95", "vs_finetune_flops_ratio_mean", "degenerate_seeds", "switched",
+           "switch_round_median"]
+UNRANKED_COLUMNS = ["dataset", "sampler", "baseline", "config", "seeds", "missing_seeds"]
 
 
-def paired(used: pd.DataFrame, dataset: str, a: str, b: str, column: str, how: str) -> tuple[float, float, int]:
-    """Mean, 95% half-width and n over seeds of `how` applied to (a's value, b's value).
-
-    `how`: "points" = 100 (a − b) (F1 differences in points); "saved_pct" = 100 (1 − a / b)
-    (training FLOPs saved by a against b, in percent).
-    """
-    x, y = per_seed(used, dataset, a, column), per_seed(used, dataset, b, column)
-    common = x.index.intersection(y.index)
-    x, y = x[common], y[common]
-    diff = 100.0 * (x - y) if how == "points" else 100.0 * (1.0 - x / y.replace(0, np.nan))
-    mean, _, ci, n = mean_std_ci(diff.tolist())
-    return mean, ci, n
-
-
-def choose(group: pd.DataFrame, retrain: pd.Series, tolerance_points: float) -> dict[str, Optional[pd.Series]]:
-    """The HybridAL configurations of `group` (summary rows) chosen on validation F1."""
-    hybrids = group[group["strategy"] == "deltaf1"]
-    if not len(hybrids):
-        return {ROLES[2]: None, ROLES[3]: None}
-    best = hybrids.sort_values(["final_val_f1_mean", "total_train_flops_mean"], ascending=[False, True],
-                               kind="stable").iloc[0]
-    floor = retrain["final_val_f1_mean"] - tolerance_points / 100.0 - 1e-12
-    matched = hybrids[hybrids["final_val_f1_mean"] >= floor]
-    cheapest = (matched.sort_values(["total_train_flops_mean", "final_val_f1_mean"], ascending=[True, False],
-                                    kind="stable").iloc[0] if len(matched) else None)
-    return {ROLES[2]: best, ROLES[3]: cheapest}
+def groups(summary: pd.DataFrame):
+    """(retrain row, its group's summary rows) per retrain configuration, in dataset and name order."""
+    for _, retrain in summary[summary["strategy"] == "retrain"].sort_values(["dataset", "config"]).iterrows():
+        ds = retrain["dataset"]
+        yield retrain, summary[(summary["dataset"] == ds) & (summary["baseline"] == retrain["config"])]
 
 
 def headline_table(summary: pd.DataFrame, used: pd.DataFrame, tolerance_points: float = 0.5) -> pd.DataFrame:
     """One row per (retrain group, role): see the module docstring. Empty without retrain runs."""
     rows = []
-    for _, retrain in summary[summary["strategy"] == "retrain"].sort_values(["dataset", "config"]).iterrows():
-        ds = retrain["dataset"]
-        group = summary[(summary["dataset"] == ds) & (summary["baseline"] == retrain["config"])]
+    for retrain, group in groups(summary):
+        arms = arm_table(group, used, retrain)
         finetunes = group[group["strategy"] == "finetune"].sort_values("final_val_f1_mean", ascending=False)
         finetune = finetunes.iloc[0] if len(finetunes) else None
-        chosen = {ROLES[0]: retrain, ROLES[1]: finetune, **choose(group, retrain, tolerance_points)}
+        hybrid_best, _ = choose(arms, tolerance_points, "deltaf1")
+        best, cheapest = choose(arms, tolerance_points)
+        pick = lambda i: None if i is None else group.loc[i]  # noqa: E731
+        chosen = dict(zip(ROLES, (retrain, finetune, pick(hybrid_best), pick(best), pick(cheapest))))
         for role, r in chosen.items():
-            rows.append(_row(used, ds, retrain, finetune, role, r))
+            rows.append(_row(used, retrain, finetune, role, r))
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _row(used: pd.DataFrame, ds: str, retrain: pd.Series, finetune: Optional[pd.Series], role: str,
-         r: Optional[pd.Series]) -> dict:
+def unranked_table(summary: pd.DataFrame, used: pd.DataFrame) -> pd.DataFrame:
+    """The configurations not ranked because they miss some of their retrain's seeds."""
+    rows = []
+    for retrain, group in groups(summary):
+        arms = arm_table(group, used, retrain)
+        for _, a in arms[~arms["ranked"].astype(bool)].iterrows():
+            rows.append({"dataset": retrain["dataset"], "sampler": retrain["sampler"], "baseline": retrain["config"],
+                         "config": a["config"], "seeds": group.loc[a["index"], "seeds"], "missing_seeds": a["missing_seeds"]})
+    return pd.DataFrame(rows, columns=UNRANKED_COLUMNS)
+
+
+def _row(used: pd.DataFrame, retrain: pd.Series, finetune: Optional[pd.Series], role: str, r: Optional[pd.Series]) -> dict:
+    ds = retrain["dataset"]
     row = {c: math.nan for c in COLUMNS} | {"dataset": ds, "sampler": retrain["sampler"], "baseline": retrain["config"],
-                                            "role": role, "config": None, "n_seeds": 0, "n_paired": 0,
+                                            "role": role, "config": None, "strategy": None, "n_seeds": 0, "n_paired": 0,
                                             "switched": math.nan}
     if r is None:
         return row
     cid, rid = r["config_id"], retrain["config_id"]
-    row |= {"config": r["config"], "n_seeds": int(r["n_seeds"]), "val_f1_mean": r["final_val_f1_mean"],
-            "test_f1_mean": r["final_test_f1_mean"], "test_f1_ci95": r["final_test_f1_ci95"],
-            "test_accuracy_mean": r["final_test_accuracy_mean"], "test_accuracy_ci95": r["final_test_accuracy_ci95"],
-            "train_flops_mean": r["total_train_flops_mean"]}
+    row |= {"config": r["config"], "strategy": r["strategy"], "n_seeds": int(r["n_seeds"]),
+            "val_f1_mean": r["final_val_f1_mean"], "test_f1_mean": r["final_test_f1_mean"],
+            "test_f1_ci95": r["final_test_f1_ci95"], "test_accuracy_mean": r["final_test_accuracy_mean"],
+            "test_accuracy_ci95": r["final_test_accuracy_ci95"], "labels_used_mean": r["labels_used_mean"],
+            "al_flops_mean": r["total_flops_mean"], "train_flops_mean": r["total_train_flops_mean"],
+            "degenerate_seeds": r["degenerate_seeds"]}
     if cid != rid:
-        saved, saved_ci, n = paired(used, ds, cid, rid, "total_train_flops", "saved_pct")
+        saved, saved_ci, n = paired(used, ds, cid, rid, "total_flops", "saved_pct")
+        train_saved, _, _ = paired(used, ds, cid, rid, "total_train_flops", "saved_pct")
         gap, gap_ci, _ = paired(used, ds, cid, rid, "final_test_f1", "points")
         vgap, _, _ = paired(used, ds, cid, rid, "final_val_f1", "points")
         row |= {"n_paired": n, "flops_saved_pct_mean": saved, "flops_saved_pct_ci95": saved_ci,
-                "test_gap_points_mean": gap, "test_gap_points_ci95": gap_ci, "val_gap_points_mean": vgap}
+                "train_flops_saved_pct_mean": train_saved, "test_gap_points_mean": gap, "test_gap_points_ci95": gap_ci,
+                "val_gap_points_mean": vgap}
+    if finetune is not None and r["strategy"] not in ("retrain", "finetune"):
+        fgap, fgap_ci, _ = paired(used, ds, cid, finetune["config_id"], "final_test_f1", "points")
+        row |= {"vs_finetune_test_gap_points_mean": fgap, "vs_finetune_test_gap_points_ci95": fgap_ci,
+                "vs_finetune_flops_ratio_mean": r["total_flops_mean"] / finetune["total_flops_mean"]}
     if r["strategy"] == "deltaf1":
-        if finetune is not None:
-            fgap, fgap_ci, _ = paired(used, ds, cid, finetune["config_id"], "final_test_f1", "points")
-            ratio = r["total_train_flops_mean"] / finetune["total_train_flops_mean"]
-            row |= {"vs_finetune_test_gap_points_mean": fgap, "vs_finetune_test_gap_points_ci95": fgap_ci,
-                    "vs_finetune_flops_ratio_mean": ratio}
         sw = per_seed(used, ds, cid, "switch_round")
         row |= {"switched": int(sw.notna().sum()), "switch_round_median": float(sw.median()) if sw.notna().any()
                 else math.nan}
@@ -111,13 +100,13 @@ def _row(used: pd.DataFrame, ds: str, retrain: pd.Series, finetune: Optional[pd.
 
 
 PAIRED_COLUMNS = ["dataset", "sampler", "baseline", "config", "strategy", "epsilon", "k", "n_paired",
-                  "flops_saved_pct_mean", "flops_saved_pct_ci95", "test_gap_points_mean", "test_gap_points_ci95",
-                  "val_gap_points_mean"]
+                  "flops_saved_pct_mean", "flops_saved_pct_ci95", "train_flops_saved_pct_mean", "test_gap_points_mean",
+                  "test_gap_points_ci95", "val_gap_points_mean"]
 
 
 def paired_table(summary: pd.DataFrame, used: pd.DataFrame) -> pd.DataFrame:
-    """Every configuration against its retrain baseline, paired by seed: FLOPs saved (%) and the
-    test- and validation-F1 differences (points)."""
+    """Every configuration against its retrain baseline, paired by seed: AL-cost and training FLOPs
+    saved (%) and the test- and validation-F1 differences (points)."""
     rows = []
     retrains = {(r["dataset"], r["config"]): r for _, r in summary[summary["strategy"] == "retrain"].iterrows()}
     for _, r in summary.sort_values(["dataset", "sampler", "strategy", "epsilon", "k", "config"]).iterrows():
@@ -125,12 +114,14 @@ def paired_table(summary: pd.DataFrame, used: pd.DataFrame) -> pd.DataFrame:
         if base is None or r["strategy"] == "retrain":
             continue
         ds, cid, rid = r["dataset"], r["config_id"], base["config_id"]
-        saved, saved_ci, n = paired(used, ds, cid, rid, "total_train_flops", "saved_pct")
+        saved, saved_ci, n = paired(used, ds, cid, rid, "total_flops", "saved_pct")
+        train_saved, _, _ = paired(used, ds, cid, rid, "total_train_flops", "saved_pct")
         gap, gap_ci, _ = paired(used, ds, cid, rid, "final_test_f1", "points")
         vgap, _, _ = paired(used, ds, cid, rid, "final_val_f1", "points")
         rows.append({"dataset": ds, "sampler": r["sampler"], "baseline": base["config"], "config": r["config"],
                      "strategy": r["strategy"], "epsilon": r["epsilon"], "k": r["k"], "n_paired": n,
-                     "flops_saved_pct_mean": saved, "flops_saved_pct_ci95": saved_ci, "test_gap_points_mean": gap,
+                     "flops_saved_pct_mean": saved, "flops_saved_pct_ci95": saved_ci,
+                     "train_flops_saved_pct_mean": train_saved, "test_gap_points_mean": gap,
                      "test_gap_points_ci95": gap_ci, "val_gap_points_mean": vgap})
     return pd.DataFrame(rows, columns=PAIRED_COLUMNS)
 

@@ -1,41 +1,71 @@
-"""The report's study sections: the paired headline (tables and sentences), switch rounds,
-samplers, compute and environment, and the notes file."""
+"""The report's study sections: the paired headline (tables and sentences), the validation noise
+beside the tolerance, switch rounds, samplers, compute and environment, and the notes file."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from analysis.formatting import _ok, _pct, _pts, _ratio, f3, flops, pm, seconds
+from analysis.formatting import _ok, _pct, _pts, _ratio, count, f3, flops, pm, seconds
+from analysis.noise import SE_FORMULA
 from analysis.render import Block, Bullets, Heading, Para, Table
 
 if TYPE_CHECKING:
     from analysis.pipeline import Analysis
 
 
+def _known(r: pd.Series) -> bool:
+    return r["config"] is not None and not pd.isna(r["config"])
+
+
+def _degenerate_cell(r: pd.Series) -> str:
+    return "–" if not _ok(r["degenerate_seeds"]) else f"{int(r['degenerate_seeds'])}/{int(r['n_seeds'])}"
+
+
 def headline_table(h: pd.DataFrame, tol: float) -> Table:
+    """The headline rows; an "ended degenerate" column only where some run recorded it (schema 2)."""
+    show_degenerate = bool(h["degenerate_seeds"].notna().any()) if len(h) else False
     rows = []
     for _, r in h.iterrows():
-        if r["config"] is None or pd.isna(r["config"]):
-            rows.append([str(r["dataset"]), str(r["sampler"]), r["role"], f"none within {tol:g} val pts"] + ["–"] * 10)
+        if not _known(r):
+            rows.append([str(r["dataset"]), str(r["sampler"]), r["role"], f"none within {tol:g} val pts"]
+                        + ["–"] * (15 + show_degenerate))
             continue
         sw = "–" if pd.isna(r["switched"]) else (
             f"{int(r['switched'])}/{int(r['n_seeds'])}" + (f", median {r['switch_round_median']:g}"
                                                            if _ok(r["switch_round_median"]) else ""))
         rows.append([str(r["dataset"]), str(r["sampler"]), r["role"], f"`{r['config']}`", str(int(r["n_seeds"])),
                      f3(r["val_f1_mean"]), pm(r["test_f1_mean"], r["test_f1_ci95"]),
-                     pm(r["test_accuracy_mean"], r["test_accuracy_ci95"]), flops(r["train_flops_mean"]),
+                     pm(r["test_accuracy_mean"], r["test_accuracy_ci95"]), count(r["labels_used_mean"]),
+                     flops(r["al_flops_mean"]), flops(r["train_flops_mean"]),
                      _pct(r["flops_saved_pct_mean"], r["flops_saved_pct_ci95"]),
+                     _pct(r["train_flops_saved_pct_mean"], None),
                      _pts(r["test_gap_points_mean"], r["test_gap_points_ci95"]),
                      _pts(r["vs_finetune_test_gap_points_mean"], r["vs_finetune_test_gap_points_ci95"]),
-                     _ratio(r["vs_finetune_flops_ratio_mean"]), sw])
-    cols = ["dataset", "sampler", "role", "configuration", "seeds", "val F1", "test F1", "test accuracy", "train FLOPs",
-            "FLOPs saved vs retrain", "Δ test F1 vs retrain (pts)", "Δ test F1 vs finetune (pts)", "FLOPs vs finetune",
+                     _ratio(r["vs_finetune_flops_ratio_mean"]), *([_degenerate_cell(r)] if show_degenerate else []), sw])
+    cols = ["dataset", "sampler", "role", "configuration", "seeds", "val F1", "test F1", "test accuracy", "labels used",
+            "AL FLOPs", "train FLOPs", "AL FLOPs saved vs retrain", "train FLOPs saved", "Δ test F1 vs retrain (pts)",
+            "Δ test F1 vs finetune (pts)", "AL FLOPs vs finetune", *(["ended degenerate"] if show_degenerate else []),
             "switched (round)"]
-    return Table(cols, rows, "HybridAL configurations chosen on validation F1 only: the best, and the cheapest within "
-                 f"{tol:g} validation-F1 points of retrain. Savings and F1 differences are paired by seed (mean ± 95% "
-                 "t-interval over the seeds both finished); test F1 and accuracy are seed means ± 95% intervals; F1 "
-                 "differences in points (100 × macro-F1), negative = worse.", set(range(4, 14)))
+    return Table(cols, rows, "Chosen on validation F1 only, among every arm of the group (finetune, new_only, every "
+                 "HybridAL) and among HybridAL alone: the best, and the cheapest (AL cost) within "
+                 f"{tol:g} validation-F1 points of retrain, both on paired means over retrain's seeds. AL FLOPs: training "
+                 "+ scoring + the passes a policy reads to decide; labels used: acquired + labelled rows a policy reads. "
+                 "Savings and F1 differences are paired by seed (mean ± 95% t-interval over the seeds both finished); "
+                 "test F1 and accuracy are seed means ± 95% intervals; F1 differences in points (100 × macro-F1), "
+                 "negative = worse.", set(range(4, len(cols))))
+
+
+def noise_table(noise: pd.DataFrame) -> Table:
+    rows = [[str(r["dataset"]), str(r["sampler"]), count(r["validation_rows"]), f3(r["val_f1_mean"]),
+             f"{r['se_points']:.2f}" if _ok(r["se_points"]) else "–",
+             f"{r['seed_std_points']:.2f}" if _ok(r["seed_std_points"]) else "–", f"{r['tolerance_points']:g}",
+             "yes" if r["tolerance_below_noise"] else "no"] for _, r in noise.iterrows()]
+    return Table(["dataset", "sampler", "validation rows", "retrain val F1", f"per-seed SE (pts), {SE_FORMULA}",
+                  "seed std of retrain val F1 (pts)", "tolerance (pts)", "tolerance below SE"], rows,
+                 "The validation metric's noise beside the tolerance: the binomial standard error of one seed's "
+                 f"validation F1, {SE_FORMULA} (n = validation rows; approximate for macro-F1, an underestimate where "
+                 "a small class carries half the macro average), and the between-seed standard deviation.", {2, 3, 4, 5, 6})
 
 
 def switch_table(sw: pd.DataFrame) -> Table:
@@ -59,43 +89,66 @@ def sampler_table(st: pd.DataFrame) -> Table:
 
 
 def headline_findings(a: Analysis) -> list[str]:
-    """One sentence per retrain group: the HybridAL choice against retrain and finetune."""
+    """One sentence per retrain group: what finetune, the best HybridAL and the choice among every arm save on AL cost."""
     h = a.headline
     if h is None or not len(h):
         return []
     out = []
     for (ds, sampler, _), g in h.groupby(["dataset", "sampler", "baseline"], sort=True, dropna=False):
         roles = {r["role"]: r for _, r in g.iterrows()}
-        best = roles.get("HybridAL best (val)")
-        if best is None or best["config"] is None or pd.isna(best["config"]):
-            continue
-        ft = roles.get("finetune")
-        text = f"**{ds}** ({sampler}, n = {int(best['n_paired'])} paired seeds): the best HybridAL by validation F1, `{best['config']}`, "
-        if best["switched"] == 0:
-            text += "never switched in any seed, so it is retrain (the same runs, no saving)"
-        else:
-            text += (f"switched in {int(best['switched'])} of {int(best['n_seeds'])} seeds and trains with "
-                     f"{_pct(best['flops_saved_pct_mean'], best['flops_saved_pct_ci95'])} fewer FLOPs than retrain at a "
-                     f"test-F1 difference of {_pts(best['test_gap_points_mean'], best['test_gap_points_ci95'])} points "
-                     f"({_pts(best['vs_finetune_test_gap_points_mean'], best['vs_finetune_test_gap_points_ci95'])} against "
-                     f"finetune at {_ratio(best['vs_finetune_flops_ratio_mean'])} its FLOPs)")
-        cheap = roles.get("HybridAL cheapest matched (val)")
-        if cheap is not None and cheap["config"] is not None and not pd.isna(cheap["config"]) \
-                and cheap["config"] != best["config"]:
-            text += (f"; the cheapest within {a.tolerance_points:g} validation points of retrain, `{cheap['config']}` "
-                     f"(switched in {int(cheap['switched'])} of {int(cheap['n_seeds'])} seeds), saves "
-                     f"{_pct(cheap['flops_saved_pct_mean'], cheap['flops_saved_pct_ci95'])} of retrain's training FLOPs at "
-                     f"{_pts(cheap['test_gap_points_mean'], cheap['test_gap_points_ci95'])} test-F1 points and is "
-                     f"{_pts(cheap['vs_finetune_test_gap_points_mean'], cheap['vs_finetune_test_gap_points_ci95'])} points "
-                     f"against finetune at {_ratio(cheap['vs_finetune_flops_ratio_mean'])} its FLOPs")
-        elif cheap is None or cheap["config"] is None or pd.isna(cheap["config"]):
-            text += f"; no HybridAL configuration stays within {a.tolerance_points:g} validation points of retrain"
-        if ft is not None and ft["config"] is not None and not pd.isna(ft["config"]):
-            text += (f". Finetune alone saves {_pct(ft['flops_saved_pct_mean'], ft['flops_saved_pct_ci95'])} at "
-                     f"{_pts(ft['test_gap_points_mean'], ft['test_gap_points_ci95'])} points")
-        out.append(text + ".")
+        base, ft, hyb = roles.get("retrain"), roles.get("finetune"), roles.get("HybridAL best (val)")
+        best, cheap = roles.get("best (val)"), roles.get("cheapest within tolerance (val)")
+        parts = [f"**{ds}** ({sampler}; AL cost = training + scoring + policy FLOPs, paired by seed)"]
+        if ft is not None and _known(ft):
+            parts.append(f"finetune saves {_saving(ft)} of retrain's AL cost at {_gap(ft)} test-F1 points")
+        if hyb is not None and _known(hyb):
+            if hyb["switched"] == 0:
+                parts.append(f"the best HybridAL by validation F1, `{hyb['config']}`, never switched (it is retrain, "
+                             f"charged {count(hyb['labels_used_mean'])} labels to retrain's {count(base['labels_used_mean'])})")
+            else:
+                parts.append(f"the best HybridAL, `{hyb['config']}` (switched in {int(hyb['switched'])} of "
+                             f"{int(hyb['n_seeds'])} seeds), saves {_saving(hyb)} at {_gap(hyb)} points and uses "
+                             f"{count(hyb['labels_used_mean'])} labels to retrain's {count(base['labels_used_mean'])}")
+        if best is not None and _known(best):
+            parts.append(f"among every arm the best by validation F1 is `{best['config']}`")
+        if cheap is not None and _known(cheap):
+            what = ("nothing is cheaper than retrain" if cheap["strategy"] == "retrain" else
+                    f"`{cheap['config']}` ({_saving(cheap)} saved, {_gap(cheap)} test-F1 points)")
+            parts.append(f"the cheapest within {a.tolerance_points:g} validation points of retrain: {what}")
+        out.append(parts[0] + ": " + "; ".join(parts[1:]) + ".")
     return out
 
+
+def noise_findings(a: Analysis) -> list[str]:
+    """The noise of the validation F1 beside the tolerance, with a warning where the tolerance is smaller."""
+    n = a.noise
+    if n is None or not len(n) or not n["se_points"].notna().any():
+        return []
+    per = ", ".join(f"{r['dataset']} ({r['sampler']}) {r['se_points']:.1f}" for _, r in n.iterrows() if _ok(r["se_points"]))
+    text = (f"**Noise vs tolerance**: one seed's validation F1 has a standard error of about {per} points "
+            f"(binomial approximation {SE_FORMULA}, n = validation rows; approximate for macro-F1) against a tolerance "
+            f"of {a.tolerance_points:g} points.")
+    if n["tolerance_below_noise"].any():
+        text += (" **Warning**: the tolerance is smaller than that noise, so \"within tolerance\" separates configurations "
+                 "by the draw of the validation set as much as by their accuracy; read the choices with the paired "
+                 "intervals, or raise `--tolerance`.")
+    return [text]
+
+
+def unranked_findings(a: Analysis) -> list[str]:
+    u = a.unranked
+    if u is None or not len(u):
+        return []
+    items = "; ".join(f"`{r['config']}` ({r['dataset']}, missing seed(s) {r['missing_seeds']})" for _, r in u.iterrows())
+    return [f"**Not ranked** (missing some of their retrain's seeds, so no paired mean over retrain's seeds): {items}."]
+
+
+def _saving(r: pd.Series) -> str:
+    return _pct(r["flops_saved_pct_mean"], r["flops_saved_pct_ci95"])
+
+
+def _gap(r: pd.Series) -> str:
+    return _pts(r["test_gap_points_mean"], r["test_gap_points_ci95"])
 
 
 # ----------------------------------------------------------------------------- cost, environment, notes

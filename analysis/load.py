@@ -19,6 +19,7 @@ from analysis.discover import Folder, discover
 from analysis.problems import AnalysisError, ProblemLog
 from analysis.ray_errors import note_unseen_trials, read_ray_only
 from analysis.run import read_run
+from analysis.schema import derive_schema2
 from analysis.storage import Reader
 from analysis.tidy import is_tidy, read_tidy
 from analysis.trial import Trial, note_status
@@ -46,7 +47,7 @@ def load_experiment(uri: str) -> Experiment:
     problems = ProblemLog()
     files = reader.list_files()
     if is_tidy(files):  # a report's own tables (e.g. a committed study): read them back
-        trials = read_tidy(reader)
+        trials = [on_schema2(t, problems) for t in read_tidy(reader)]
         for t in trials:
             note_status(t.status, None, t.trial, problems)
         return Experiment(root=uri, trials=trials, problems=problems, sweep=_sweep_summary(reader, problems), tidy=True)
@@ -73,7 +74,7 @@ def load_experiment(uri: str) -> Experiment:
     for trial, log in results:  # merged in folder order, so reports are deterministic
         problems.extend(log)
         if trial is not None and not is_hidden_trunk(trial):
-            trials.append(trial)
+            trials.append(on_schema2(trial, problems))
     note_unseen_trials(reader, layout.state_files, {f.path for f in layout.trials}, problems)
     return Experiment(root=uri, trials=trials, problems=problems, sweep=_sweep_summary(reader, problems))
 
@@ -131,6 +132,13 @@ def combine_sweeps(sweeps: list[dict]) -> Optional[dict]:
             "spent_train_flops": spent, "attributed_train_flops": attributed,
             "saved_fraction": 1 - spent / attributed if attributed else None, "wall_seconds": total("wall_seconds"),
             "sweeps": sweeps}
+
+
+def on_schema2(trial: Trial, problems: ProblemLog) -> Trial:
+    """`trial` with schema-1 rounds given the schema-2 cost fields (analysis/schema.py), so one definition
+    of AL cost holds for every trial."""
+    rounds = derive_schema2(trial.rounds, trial.config, trial.summary, trial.settings, trial.trial, problems)
+    return trial if rounds is trial.rounds else dataclasses.replace(trial, rounds=rounds)
 
 
 def is_hidden_trunk(trial: Trial) -> bool:

@@ -8,6 +8,7 @@ import pandas as pd
 
 from analysis import aggregate, frontier, headline
 from analysis.load import load_experiments
+from analysis.noise import noise_table
 from analysis.problems import NoUsableDataError, ProblemLog
 from analysis.tables import rounds_table, trials_table
 
@@ -24,12 +25,12 @@ class Analysis:
     summary: pd.DataFrame        # dataset x configuration, seed aggregates + pareto + savings
     curves: pd.DataFrame         # dataset x configuration x round, seed means (+ on_front)
     hypervolume: pd.DataFrame    # dataset x strategy family
-    best: pd.DataFrame           # per dataset: best configuration by validation F1
-    cheapest: pd.DataFrame       # per dataset x baseline: cheapest within tolerance
     problems: ProblemLog
     tolerance_points: float
     sweep: Optional[dict] = None  # spent vs attributed training FLOPs of a shared-prefix sweep
-    headline: Optional[pd.DataFrame] = None   # HybridAL vs retrain and finetune, paired by seed
+    headline: Optional[pd.DataFrame] = None   # every arm's choices vs retrain and finetune, paired by seed
+    unranked: Optional[pd.DataFrame] = None   # configurations missing some of their retrain's seeds: not ranked
+    noise: Optional[pd.DataFrame] = None      # per retrain group: the validation F1's per-seed SE vs the tolerance
     switches: Optional[pd.DataFrame] = None   # per HybridAL configuration: each seed's switch round
     samplers: Optional[pd.DataFrame] = None   # per strategy: samplers compared, paired by seed
     paired: Optional[pd.DataFrame] = None     # every configuration vs its retrain, paired by seed
@@ -66,12 +67,14 @@ def analyse(uris: Union[str, Sequence[str]], tolerance_points: float = 0.5) -> A
         problems.add(f"dataset {ds}: some configurations have no retrain run with the same model, sampler, epochs "
                      "and settings, so their savings are not computed")
     hv = frontier.family_hypervolumes(summary, curves)
-    best = frontier.best_by_validation(summary)
-    cheapest = frontier.cheapest_matched(summary.drop(columns=list(sav.columns)), sav)
-    return Analysis(exp.root, trials, rounds, metrics, used, summary, curves, hv, best, cheapest, problems, tolerance_points,
-                    exp.sweep, headline.headline_table(summary, used, tolerance_points),
-                    headline.switch_table(summary, used), headline.sampler_table(summary, used),
-                    headline.paired_table(summary, used))
+    unranked = headline.unranked_table(summary, used)
+    for _, u in unranked.iterrows():
+        problems.add(f"dataset {u['dataset']}: `{u['config']}` lacks seed(s) {u['missing_seeds']} of `{u['baseline']}`, "
+                     "so it is not ranked (best and cheapest compare configurations on their retrain's seeds)")
+    return Analysis(exp.root, trials, rounds, metrics, used, summary, curves, hv, problems, tolerance_points,
+                    exp.sweep, headline.headline_table(summary, used, tolerance_points), unranked,
+                    noise_table(summary, used, tolerance_points), headline.switch_table(summary, used),
+                    headline.sampler_table(summary, used), headline.paired_table(summary, used))
 
 
 def status_counts(trials: pd.DataFrame, dataset: Optional[str] = None) -> dict[str, int]:

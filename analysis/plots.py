@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from analysis.frontier import FRONT_F1, ROUND_FRONT_F1, pareto_mask  # noqa: E402
+from analysis.frontier import FRONT_COST, FRONT_F1, ROUND_FRONT_COST, ROUND_FRONT_F1, pareto_mask  # noqa: E402
 from analysis.outputs import atomic_path  # noqa: E402
 
 STRATEGY_COLORS = {
@@ -81,7 +81,7 @@ def _best_per_strategy(summary: pd.DataFrame) -> set[str]:
     """config_ids of each strategy's best configuration by mean validation F1."""
     best = set()
     for _, g in summary.groupby("strategy", dropna=False):
-        g = g.sort_values(["final_val_f1_mean", "total_train_flops_mean"], ascending=[False, True], na_position="last")
+        g = g.sort_values(["final_val_f1_mean", FRONT_COST], ascending=[False, True], na_position="last")
         best.add(g.iloc[0]["config_id"])
     return best
 
@@ -124,52 +124,52 @@ def learning_curves(dataset: str, summary: pd.DataFrame, curves: pd.DataFrame, p
 
 
 def f1_vs_flops(dataset: str, summary: pd.DataFrame, curves: pd.DataFrame, path: Path) -> Path:
-    """Per-round seed-mean validation F1 (what the front is chosen on) against cumulative training
-    FLOPs, with the Pareto front over all (configuration, round) points drawn as a staircase."""
+    """Per-round seed-mean validation F1 (what the front is chosen on) against the cumulative AL cost
+    (training + scoring + policy FLOPs), with the Pareto front over all (configuration, round) points as a staircase."""
     fig, ax = plt.subplots(figsize=(8.5, 5.2))
-    pts = curves[curves[ROUND_FRONT_F1].notna() & (curves["cum_train_flops"] > 0)]
+    pts = curves[curves[ROUND_FRONT_F1].notna() & (curves[ROUND_FRONT_COST] > 0)]
     handles = []
     few = len(summary) <= 5  # few lines: draw them boldly; many: keep the front readable on top
     for strategy in _strategies(summary["strategy"]):
         line = strategy_line(strategy, lw=1.8 if few else 1.0, ms=5 if few else 3)
         for cid in summary.loc[summary["strategy"] == strategy, "config_id"]:
             c = pts[pts["config_id"] == cid].sort_values("round")
-            ax.plot(c["cum_train_flops"], c[ROUND_FRONT_F1], alpha=0.9 if few else 0.55, zorder=2, **line)
+            ax.plot(c[ROUND_FRONT_COST], c[ROUND_FRONT_F1], alpha=0.9 if few else 0.55, zorder=2, **line)
         handles.append(Line2D([], [], **line, label=strategy))
     if len(pts):
-        front = pts[pareto_mask(pts["cum_train_flops"], pts[ROUND_FRONT_F1])].sort_values("cum_train_flops")
-        fx, fy = front["cum_train_flops"].to_numpy(float), front[ROUND_FRONT_F1].to_numpy(float)
-        ax.plot(np.r_[fx, pts["cum_train_flops"].max()], np.r_[fy, fy[-1]], drawstyle="steps-post",
+        front = pts[pareto_mask(pts[ROUND_FRONT_COST], pts[ROUND_FRONT_F1])].sort_values(ROUND_FRONT_COST)
+        fx, fy = front[ROUND_FRONT_COST].to_numpy(float), front[ROUND_FRONT_F1].to_numpy(float)
+        ax.plot(np.r_[fx, pts[ROUND_FRONT_COST].max()], np.r_[fy, fy[-1]], drawstyle="steps-post",
                 color="black", lw=1.6, zorder=3)
         ax.scatter(fx, fy, s=40, facecolors="none", edgecolors="black", lw=1.3, zorder=4)
         handles.append(Line2D([], [], color="black", lw=1.6, marker="o", mfc="none",
                               label="Pareto front on validation F1 (all rounds)"))
     ax.set_xscale("log")
-    _pad_log_x(ax, pts["cum_train_flops"])
-    _style(ax, f"{dataset}: validation macro-F1 vs cumulative training FLOPs (per round, seed means)",
-           "cumulative training FLOPs (log scale)", "validation macro-F1 (the front's F1)")
+    _pad_log_x(ax, pts[ROUND_FRONT_COST])
+    _style(ax, f"{dataset}: validation macro-F1 vs cumulative AL FLOPs (per round, seed means)",
+           "cumulative AL FLOPs: training + scoring + policy (log scale)", "validation macro-F1 (the front's F1)")
     _legend(ax, handles, loc="lower right")
     return _save(fig, path)
 
 
 def final_scatter(dataset: str, summary: pd.DataFrame, pareto: pd.Series, path: Path) -> Path:
-    """Final validation F1 (what the Pareto set is chosen on) against total training FLOPs per
+    """Final validation F1 (what the Pareto set is chosen on) against the AL cost (FLOPs) per
     configuration (seed means, ±1 std bars), the Pareto set ringed, joined and named with its
     test F1 beside it."""
     fig, ax = plt.subplots(figsize=(8.5, 5.2))
     handles = []
-    ok = summary[summary[FRONT_F1].notna() & (summary["total_train_flops_mean"] > 0)]
+    ok = summary[summary[FRONT_F1].notna() & (summary[FRONT_COST] > 0)]
     for strategy in _strategies(ok["strategy"]):
         g = ok[ok["strategy"] == strategy]
         line = strategy_line(strategy, lw=1.0, ms=7)
-        ax.errorbar(g["total_train_flops_mean"], g[FRONT_F1],
+        ax.errorbar(g[FRONT_COST], g[FRONT_F1],
                     yerr=np.nan_to_num(g["final_val_f1_std"].to_numpy(float)), fmt=line["marker"],
                     color=line["color"], ms=line["ms"], alpha=0.85, elinewidth=1, capsize=2, zorder=3)
         handles.append(Line2D([], [], color=line["color"], marker=line["marker"], ms=line["ms"] * 0.8, ls="", label=strategy))
-    front = ok[pareto.reindex(ok.index).fillna(False).astype(bool)].sort_values("total_train_flops_mean")
+    front = ok[pareto.reindex(ok.index).fillna(False).astype(bool)].sort_values(FRONT_COST)
     if len(front):
-        fx, fy = front["total_train_flops_mean"].to_numpy(float), front[FRONT_F1].to_numpy(float)
-        ax.plot(np.r_[fx, ok["total_train_flops_mean"].max()], np.r_[fy, fy[-1]], drawstyle="steps-post",
+        fx, fy = front[FRONT_COST].to_numpy(float), front[FRONT_F1].to_numpy(float)
+        ax.plot(np.r_[fx, ok[FRONT_COST].max()], np.r_[fy, fy[-1]], drawstyle="steps-post",
                 color="black", lw=1.3, zorder=2)
         ax.scatter(fx, fy, s=150, facecolors="none", edgecolors="black", lw=1.6, zorder=4)
         # number the Pareto points and name them in a key beside the axes: long names never collide
@@ -188,9 +188,9 @@ def final_scatter(dataset: str, summary: pd.DataFrame, pareto: pd.Series, path: 
         handles.append(Line2D([], [], color="black", marker="o", mfc="none", ms=10, lw=1.3,
                               label="Pareto set (validation F1)"))
     ax.set_xscale("log")
-    _pad_log_x(ax, ok["total_train_flops_mean"])
-    _style(ax, f"{dataset}: final validation macro-F1 vs total training FLOPs (seed means ± 1 std)",
-           "total training FLOPs per run (log scale)", "final validation macro-F1 (the front's F1)")
+    _pad_log_x(ax, ok[FRONT_COST])
+    _style(ax, f"{dataset}: final validation macro-F1 vs AL FLOPs (seed means ± 1 std)",
+           "AL FLOPs per run: training + scoring + policy (log scale)", "final validation macro-F1 (the front's F1)")
     _legend(ax, handles, loc="lower right")
     return _save(fig, path)
 
@@ -261,16 +261,16 @@ def switch_rounds(dataset: str, summary: pd.DataFrame, trials: pd.DataFrame, pat
 
 
 def savings_plane(paired: pd.DataFrame, headline: pd.DataFrame, path: Path) -> Optional[Path]:
-    """One panel per dataset (and sampler): every configuration's training FLOPs saved against
-    retrain (x) and its test-F1 difference (y), both paired by seed (mean ± 95% interval);
-    retrain is the origin, the HybridAL configurations chosen on validation are ringed."""
+    """One panel per dataset (and sampler): every configuration's AL FLOPs saved against retrain (x)
+    and its test-F1 difference (y), both paired by seed (mean ± 95% interval); retrain is the
+    origin, the configurations the headline chose on validation are ringed."""
     groups = [(k, g) for k, g in paired.groupby(["dataset", "sampler"], sort=True) if g["n_paired"].max() > 0]
     if not groups:
         return None
     cols = min(3, len(groups))
     rows = math.ceil(len(groups) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.3 * rows), squeeze=False)
-    chosen = set(headline.loc[headline["role"].str.startswith("HybridAL") & headline["config"].notna(),
+    chosen = set(headline.loc[(headline["role"] != "retrain") & headline["config"].notna(),
                               ["dataset", "sampler", "config"]].itertuples(index=False, name=None))
     for ax, ((ds, sampler), g) in zip(axes.flat, groups):
         for strategy in _strategies(g["strategy"]):
@@ -282,12 +282,12 @@ def savings_plane(paired: pd.DataFrame, headline: pd.DataFrame, path: Path) -> O
                         color=line["color"], ms=line["ms"], alpha=0.8, elinewidth=0.8, capsize=2, label=strategy)
         ring = g[[(ds, sampler, c) in chosen for c in g["config"]]]
         ax.scatter(ring["flops_saved_pct_mean"], ring["test_gap_points_mean"], s=160, facecolors="none",
-                   edgecolors="black", lw=1.5, zorder=4, label="HybridAL chosen on validation")
+                   edgecolors="black", lw=1.5, zorder=4, label="chosen on validation")
         ax.plot([0], [0], marker="o", color=strategy_color("retrain"), ms=9, ls="", label="retrain (reference)")
         ax.axhline(0, color="#555", lw=0.8)
         ax.axvline(0, color="#555", lw=0.8)
         n = int(g["n_paired"].max())
-        _style(ax, f"{ds} ({sampler}, {n} seeds)", "training FLOPs saved vs retrain (%)",
+        _style(ax, f"{ds} ({sampler}, {n} seeds)", "AL FLOPs saved vs retrain (%)",
                "test macro-F1 vs retrain (points)")
         ax.legend(fontsize=7, loc="lower left", framealpha=0.9)
     for ax in list(axes.flat)[len(groups):]:

@@ -8,11 +8,14 @@ dataset), or a folder this command wrote (its ``runs.csv`` and ``rounds.parquet`
 - ``runs.csv``: one row per trial as read (status, config, settings, summary.json's final
   metrics): with ``rounds.parquet`` the whole input, so OUT_DIR can be analysed again alone;
 - ``trials.csv``: one row per trial with its final metrics and status;
-- ``headline.csv``, ``paired.csv``, ``switches.csv``, ``samplers.csv``: HybridAL against
-  retrain and finetune paired by seed, every configuration against retrain paired by seed,
-  each seed's switch round, samplers compared (analysis/headline.py);
+- ``headline.csv``, ``paired.csv``, ``switches.csv``, ``samplers.csv``: every arm's choices
+  against retrain and finetune paired by seed, every configuration against retrain paired by
+  seed, each seed's switch round, samplers compared (analysis/headline.py);
+- ``noise.csv``: per retrain group, the validation F1's per-seed standard error beside the
+  tolerance (analysis/noise.py);
 - ``sweep_summary.json``: the sweeps' spent vs attributed FLOPs and environment, combined;
-- ``summary.csv``: dataset x configuration, seed mean/std/ci95/n, Pareto flag, savings vs retrain;
+- ``summary.csv``: dataset x configuration, seed mean/std/ci95/n, Pareto flag, savings vs retrain
+  (cost: the AL cost, training + scoring + policy FLOPs; training FLOPs and labels used beside it);
 - ``frontier_rounds.csv``: per-round seed-mean points with their Pareto flag;
 - ``hypervolume.csv``: per dataset x strategy family;
 - ``plots/*.png``, ``report.md`` and a self-contained ``report.html``.
@@ -59,6 +62,7 @@ def write_tables(a: Analysis, out: Path) -> list[str]:
         "switches.csv": a.switches,
         "samplers.csv": a.samplers,
         "paired.csv": a.paired,
+        "noise.csv": a.noise,
     }
     for name, df in tables.items():
         with atomic_path(out / name) as tmp:
@@ -81,13 +85,13 @@ def write_plots(a: Analysis, out: Path) -> dict[str, dict[str, str]]:
         used = a.used[a.used["dataset"] == ds]
         paths = {
             "learning_curves": plot_name(ds, "learning_curves"),
-            "f1_vs_training_flops": plot_name(ds, "f1_vs_training_flops"),
-            "final_f1_vs_training_flops": plot_name(ds, "final_f1_vs_training_flops"),
+            "f1_vs_al_flops": plot_name(ds, "f1_vs_al_flops"),
+            "final_f1_vs_al_flops": plot_name(ds, "final_f1_vs_al_flops"),
             "switch_rounds": plot_name(ds, "switch_rounds"),
         }
         plots.learning_curves(ds, s, cv, out / paths["learning_curves"])
-        plots.f1_vs_flops(ds, s, cv, out / paths["f1_vs_training_flops"])
-        plots.final_scatter(ds, s, s["pareto"], out / paths["final_f1_vs_training_flops"])
+        plots.f1_vs_flops(ds, s, cv, out / paths["f1_vs_al_flops"])
+        plots.final_scatter(ds, s, s["pareto"], out / paths["final_f1_vs_al_flops"])
         if plots.switch_rounds(ds, s, used, out / paths["switch_rounds"]) is None:
             del paths["switch_rounds"]
         made[str(ds)] = paths

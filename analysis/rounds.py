@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from analysis.problems import ProblemLog
-from hybridal.records import RECORD_FIELDS
+from analysis.schema import ANALYSIS_FIELDS, SCHEMA1_ABSENT, schema_version
 
 # Record fields added after the first runs were made; their absence is only a note.
 OPTIONAL_RECORD_FIELDS = ("monitor_f1", "short_batch", "test_flops", "cum_test_flops", "test_rows", "test_n", "monitor_classes", "precision")
@@ -39,12 +39,14 @@ def parse_json_lines(text: str, name: str, trial: str, problems: ProblemLog) -> 
 def normalise_rounds(rows: list[dict], trial: str, problems: ProblemLog) -> tuple[list[dict], tuple[str, ...]]:
     """Keep the record fields, fill missing ones with None, dedupe rounds (last record wins).
 
-    Returns the rows in round order and the record fields no row had.
+    Returns the rows in round order and the record fields no row had (for schema-1 records, the
+    schema-2 fields are not counted as missing: analysis.schema derives or leaves them).
     """
     if not rows:
         return [], ()
     present = set().union(*(r.keys() for r in rows))
-    missing = tuple(f for f in RECORD_FIELDS if f not in present)
+    schema1 = all(schema_version(r) < 2 for r in rows)
+    missing = tuple(f for f in ANALYSIS_FIELDS if f not in present and not (schema1 and f in SCHEMA1_ABSENT))
     by_round: dict[int, dict] = {}
     dupes = 0
     for r in rows:
@@ -54,7 +56,7 @@ def normalise_rounds(rows: list[dict], trial: str, problems: ProblemLog) -> tupl
             continue
         rnd = int(rnd)
         dupes += rnd in by_round
-        by_round[rnd] = {f: r.get(f) for f in RECORD_FIELDS} | {"round": rnd}
+        by_round[rnd] = {f: r.get(f) for f in ANALYSIS_FIELDS} | {"round": rnd}
     if dupes:
         problems.add("rounds.jsonl reports some rounds twice (a resumed trial?): the last report of each round is kept",
                      trial)

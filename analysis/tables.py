@@ -10,18 +10,23 @@ import pandas as pd
 from analysis.configuration import SETTINGS, config_key, setting_columns, varying_settings, with_setting_columns
 from analysis.load import Experiment
 from analysis.rounds import is_number
-from hybridal.records import RECORD_FIELDS, TRIAL_COLUMNS
+from analysis.schema import ANALYSIS_FIELDS, LIST_FIELDS
+from hybridal.records import TRIAL_COLUMNS
 
 FLOAT_CONFIG = ("epsilon", "c")
 INT_CONFIG = ("k", "seed", "epochs", "finetune_epochs", "replay")
 STR_CONFIG = ("dataset", "strategy", "after", "monitor", "model", "sampler")
-BOOL_RECORD_FIELDS = ("switched", "short_batch")
+BOOL_RECORD_FIELDS = ("switched", "short_batch", "degenerate", "monitor_degenerate")
 STR_RECORD_FIELDS = ("strategy_used", "test_rows", "precision")
 # Integer counters become nullable Int64; FLOPs stay float64 (no overflow on huge sweeps).
 INT_RECORD_FIELDS = (
     "round", "n_labeled", "n_new", "stable_count", "train_samples", "train_tokens", "monitor_classes", "test_n",
+    "schema_version", "labels_acquired", "labels_read_by_policy", "labels_used",
 )
-_SUMMARY_COLUMNS = ("summary_test_f1", "summary_test_accuracy", "summary_switch_round")
+_SUMMARY_COLUMNS = ("summary_test_f1", "summary_test_accuracy", "summary_switch_round", "summary_validation_rows")
+# What summary.json says about a run's end beyond the records (runs.csv keeps it, so tidy tables read back alone).
+SUMMARY_FIELDS = ("summary_test_f1", "summary_test_accuracy", "summary_has_switch_round", "summary_switch_round",
+                  "summary_validation_rows", "summary_test_degenerate")
 
 
 def _missing(v: Any) -> bool:
@@ -44,10 +49,14 @@ def _coerce_config(df: pd.DataFrame) -> pd.DataFrame:
 def _summary_fields(summary: dict) -> dict[str, Any]:
     """What a finished run's summary.json says about its end (None where it does not say)."""
     final = summary.get("final_test") if isinstance(summary.get("final_test"), dict) else {}
+    data = summary.get("data") if isinstance(summary.get("data"), dict) else {}
     number = lambda v: v if is_number(v) else None  # noqa: E731
+    degenerate = final.get("degenerate")
     return {"summary_test_f1": number(final.get("f1")), "summary_test_accuracy": number(final.get("accuracy")),
             "summary_has_switch_round": "switch_round" in summary,
-            "summary_switch_round": number(summary.get("switch_round"))}
+            "summary_switch_round": number(summary.get("switch_round")),
+            "summary_validation_rows": number(data.get("validation")),
+            "summary_test_degenerate": degenerate if isinstance(degenerate, bool) else None}
 
 
 def trials_table(exp: Experiment) -> pd.DataFrame:
@@ -61,18 +70,22 @@ def trials_table(exp: Experiment) -> pd.DataFrame:
             "n_rounds": len(t.rounds),
             **_summary_fields(t.summary if t.status == "finished" and t.summary else {}),
         })
-    cols = ["trial", "source", "status", *TRIAL_COLUMNS, SETTINGS, "n_rounds", "summary_test_f1",
-            "summary_test_accuracy", "summary_has_switch_round", "summary_switch_round"]
+    cols = ["trial", "source", "status", *TRIAL_COLUMNS, SETTINGS, "n_rounds", *SUMMARY_FIELDS]
     df = _coerce_config(pd.DataFrame(rows, columns=cols))
     for c in _SUMMARY_COLUMNS:
         df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
     df["summary_has_switch_round"] = df["summary_has_switch_round"].astype(bool)
+    df["summary_test_degenerate"] = df["summary_test_degenerate"].map(lambda v: pd.NA if _missing(v) else bool(v)
+                                                                      ).astype("boolean")
     df["n_rounds"] = df["n_rounds"].astype("int64")
     df["config_id"] = [config_key(r) for _, r in df.iterrows()] if len(df) else pd.Series(dtype=object)
     return with_setting_columns(df, varying_settings(df), after=TRIAL_COLUMNS[-1])
 
 
 def _typed_record_column(f: str, values: pd.Series) -> pd.Series:
+    if f in LIST_FIELDS:   # JSON text (a report's own tables hold it as text already)
+        return values.map(lambda v: None if v is None or (isinstance(v, float) and math.isnan(v))
+                          else v if isinstance(v, str) else json.dumps(list(v))).astype(object)
     if f in STR_RECORD_FIELDS:
         return values.map(lambda v: None if _missing(v) else str(v)).astype(object)
     if f in BOOL_RECORD_FIELDS:
@@ -86,12 +99,12 @@ def _typed_record_column(f: str, values: pd.Series) -> pd.Series:
 def rounds_table(exp: Experiment, trials: Optional[pd.DataFrame] = None) -> pd.DataFrame:
     """The tidy long table: one row per trial x round, config and varying-setting columns + every record field."""
     trials = trials_table(exp) if trials is None else trials
-    frames = [pd.DataFrame(t.rounds, columns=list(RECORD_FIELDS)).assign(trial=t.trial) for t in exp.trials if t.rounds]
+    frames = [pd.DataFrame(t.rounds, columns=list(ANALYSIS_FIELDS)).assign(trial=t.trial) for t in exp.trials if t.rounds]
     front = ["trial", "status", "source", *TRIAL_COLUMNS, *setting_columns(trials)]
     if not frames:
-        return pd.DataFrame(columns=front + list(RECORD_FIELDS))
+        return pd.DataFrame(columns=front + list(ANALYSIS_FIELDS))
     rec = pd.concat(frames, ignore_index=True)
-    for f in RECORD_FIELDS:
+    for f in ANALYSIS_FIELDS:
         rec[f] = _typed_record_column(f, rec[f])
     out = trials[front].merge(rec, on="trial", how="right")
-    return out[front + list(RECORD_FIELDS)].sort_values(["trial", "round"], kind="stable").reset_index(drop=True)
+    return out[front + list(ANALYSIS_FIELDS)].sort_values(["trial", "round"], kind="stable").reset_index(drop=True)

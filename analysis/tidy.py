@@ -18,9 +18,10 @@ import pandas as pd
 
 from analysis.configuration import SETTINGS
 from analysis.problems import AnalysisError
+from analysis.schema import ANALYSIS_FIELDS, SCHEMA2_FIELDS
 from analysis.storage import Reader
 from analysis.trial import Trial
-from hybridal.records import RECORD_FIELDS, TRIAL_COLUMNS
+from hybridal.records import TRIAL_COLUMNS
 
 RUNS_FILE = "runs.csv"
 ROUNDS_FILE = "rounds.parquet"
@@ -48,6 +49,13 @@ def _summary(row: pd.Series) -> Optional[dict]:
                                               "accuracy": _plain(row["summary_test_accuracy"])}}
     if bool(row["summary_has_switch_round"]):
         summary["switch_round"] = _plain(row["summary_switch_round"])
+    # written by reports since schema 2; tables of older reports lack them
+    degenerate = _plain(row.get("summary_test_degenerate"))
+    if degenerate is not None:
+        summary["final_test"]["degenerate"] = bool(degenerate)
+    validation = _plain(row.get("summary_validation_rows"))
+    if validation is not None:
+        summary["data"] = {"validation": int(validation)}
     return summary
 
 
@@ -61,7 +69,8 @@ def read_tidy(reader: Reader) -> list[Trial]:
                             f"allowed: a folder written by `python -m analysis.report`.") from None
     needed = ["trial", "source", "status", *TRIAL_COLUMNS, SETTINGS, "summary_test_f1", "summary_test_accuracy",
               "summary_has_switch_round", "summary_switch_round"]
-    for name, df, cols in ((RUNS_FILE, runs, needed), (ROUNDS_FILE, rounds, ["trial", *RECORD_FIELDS])):
+    schema1 = [f for f in ANALYSIS_FIELDS if f not in SCHEMA2_FIELDS]   # tables of older reports lack the rest
+    for name, df, cols in ((RUNS_FILE, runs, needed), (ROUNDS_FILE, rounds, ["trial", *schema1])):
         missing = [c for c in cols if c not in df.columns]
         if missing:
             raise AnalysisError(f"{reader.uri}/{name} lacks column(s) {', '.join(missing)}; "
@@ -70,8 +79,9 @@ def read_tidy(reader: Reader) -> list[Trial]:
     trials = []
     for _, row in runs.iterrows():
         g = by_trial.get(row["trial"])
-        records = [] if g is None else [{f: _plain(v) for f, v in zip(RECORD_FIELDS, values)}
-                                        for values in g[list(RECORD_FIELDS)].itertuples(index=False)]
+        fields = [f for f in ANALYSIS_FIELDS if f in rounds.columns]
+        records = [] if g is None else [{f: None for f in ANALYSIS_FIELDS} | {f: _plain(v) for f, v in zip(fields, values)}
+                                        for values in g[fields].itertuples(index=False)]
         settings = None if _plain(row[SETTINGS]) is None else json.loads(row[SETTINGS])
         trials.append(Trial(trial=str(row["trial"]), source=str(row["source"]), status=str(row["status"]),
                             config={c: _plain(row[c]) for c in TRIAL_COLUMNS}, rounds=records, settings=settings,

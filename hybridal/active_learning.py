@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterator, Optional, Union
 
 from . import phases
+from .accounting import charge, policy_labels
 from .checkpoints import eval_from_state, eval_state, read_checkpoint, write_checkpoint
 from .config import ExperimentConfig
 from .outputs import RunWriter, atomic_write_text
@@ -88,8 +89,10 @@ class ActiveLearning:
         trained, optimizer = phases.train(self.cfg, self.parts, self.pool, step, self._optimizer)
         self._optimizer = optimizer if self.cfg.keep_optimizer else None
         evaluation = phases.evaluate(self.cfg, self.parts, self.pool, step)
-        delta, count = self.strategy.observe(step.round, evaluation.monitor_f1)
+        reads_monitor = self.strategy.reads_monitor   # before observing: the round that decides still reads
+        delta, count = self.strategy.observe(step.round, evaluation.monitor_f1, evaluation.monitor_degenerate)
         record = self._record(step, acquisition, trained, evaluation, delta, count, time.perf_counter() - started)
+        record = charge(record, self.records[-1] if self.records else None, reads_monitor, self.policy_labels)
         self._finish_round(step, record, evaluation)
         return record
 
@@ -97,7 +100,7 @@ class ActiveLearning:
                 evaluation: phases.Evaluation, delta: Optional[float], count: int, wall_seconds: float) -> RoundRecord:
         prev = self.records[-1] if self.records else None
         infer_flops = acquisition.flops + evaluation.infer_flops
-        test = evaluation.test
+        test = evaluation.test   # cost fields (policy, validation, cum_total_flops, labels): accounting.charge
         test_flops = test.flops if test else 0   # measurement, kept out of the AL cost
         return RoundRecord(
             round=step.round, n_labeled=self.pool.n_labeled, n_new=step.n_new, strategy_used=step.mode,
@@ -106,13 +109,23 @@ class ActiveLearning:
             test_f1=test.f1 if test else None, test_accuracy=test.accuracy if test else None,
             train_samples=trained.samples, train_tokens=trained.tokens, train_flops=trained.flops,
             cum_train_flops=(prev.cum_train_flops if prev else 0) + trained.flops, infer_flops=infer_flops,
-            cum_total_flops=(prev.cum_total_flops if prev else 0) + trained.flops + infer_flops,
+            cum_total_flops=0,
             train_seconds=trained.seconds, query_seconds=acquisition.seconds, eval_seconds=evaluation.seconds,
             wall_seconds=wall_seconds, monitor_f1=evaluation.monitor_f1, short_batch=step.short_batch,
             monitor_classes=evaluation.monitor_classes,
             test_flops=test_flops, cum_test_flops=(prev.cum_test_flops if prev else 0) + test_flops,
             test_rows=step.test_rows, test_n=test.n if test else None, precision=self.parts.precision,
+            flops_scoring=acquisition.flops, flops_monitor=evaluation.monitor_flops,
+            train_loss=_finite_or_none(trained.mean_loss), train_loss_per_epoch=trained.epoch_losses,
+            labels_per_class=phases.labels_per_class(self.parts, self.pool),
+            val_pred_counts=evaluation.validation.pred_counts, test_pred_counts=test.pred_counts if test else None,
+            degenerate=evaluation.validation.degenerate, monitor_degenerate=evaluation.monitor_degenerate,
         )
+
+    @property
+    def policy_labels(self) -> int:
+        """Validation labels the run's policy reads (docs/accounting.md): charged as labels used."""
+        return policy_labels(self.strategy, self.cfg.monitor, len(self.parts.splits.validation))
 
     def _finish_round(self, step: RoundStep, record: RoundRecord, evaluation: phases.Evaluation) -> None:
         self.records.append(record)
@@ -204,7 +217,7 @@ class ActiveLearning:
                               f"{self.cfg.experiment_name!r} in more than the strategy and its post-switch knobs; "
                               "allowed: a checkpoint of a run of the same group.")
         # The strategy is fresh here; replaying the prefix leaves it where this config would be.
-        records = adopt_records(self.strategy, [RoundRecord.from_dict(r) for r in state["records"]])
+        records = adopt_records(self.strategy, [RoundRecord.from_dict(r) for r in state["records"]], self.policy_labels)
         # A kept optimizer continues the prefix's last round, as it would have in a standalone run.
         self._optimizer = None
         if optimizer_state is not None and self.cfg.keep_optimizer:
@@ -217,3 +230,7 @@ class ActiveLearning:
         self.final_validation = eval_from_state(state["final_validation"])
         self._outputs_started = False
         self._start_outputs()
+
+
+def _finite_or_none(value: float) -> Optional[float]:
+    return value if value == value and abs(value) != float("inf") else None

@@ -43,10 +43,11 @@ def eval_state(result: Optional[EvalResult]) -> Optional[dict]:
     if result is None:
         return None
     return {"f1": result.f1, "accuracy": result.accuracy, "loss": result.loss, "per_class_f1": result.per_class_f1,
-            "flops": result.flops, "seconds": result.seconds, "n": result.n}
+            "flops": result.flops, "seconds": result.seconds, "n": result.n, "pred_counts": result.pred_counts,
+            "majority_f1": result.majority_f1}
 
 
 def eval_from_state(state: Optional[dict]) -> Optional[EvalResult]:
     if state is None:
         return None
-    return EvalResult(**{k: (float("nan") if v is None and k in ("f1", "accuracy", "loss") else v) for k, v in state.items()})
+    return EvalResult(**{k: (float("nan") if v is None and k in ("f1", "accuracy", "loss", "majority_f1") else v) for k, v in state.items()})

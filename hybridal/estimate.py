@@ -5,8 +5,10 @@ the dataset when it can be read here (otherwise typical lengths, flagged as appr
 the batch shapes the engine will form: training batches bucketed by length within shuffled
 windows, length-sorted inference batches. HybridAL's switch round is unknown before it runs, so its
 training cost is a range: never switching (upper) to switching at the earliest round (lower: k+1, or
-k+2 with `monitor: acquired`). Test evaluation is estimated apart (`test_flops`): it is measurement,
-not AL cost, as in the run records.
+k+2 with `monitor: acquired`). Inference is split as the records split it (docs/accounting.md):
+scoring and the passes the ΔF1 rule reads to decide (`policy_flops`, a range like training's: the
+rule reads its monitor until it decides) are AL cost; validation read by no policy and test
+evaluation (`test_flops`) are measurement.
 """
 from __future__ import annotations
 
@@ -52,11 +54,28 @@ class RunEstimate:
     train_flops_min: int    # deltaf1 switching at its earliest round; equals train_flops otherwise
     infer_flops: int        # scoring, validation and monitor passes (test apart, as in the records)
     rounds: int
-    labels: int
+    labels: int             # labels acquired
     exact_lengths: bool
     test_flops: int = 0     # per-round test evaluations and the final full-split one
     plan: list[RoundStep] = field(default_factory=list)                  # the rounds costed (deltaf1: never switching)
     plan_earliest_switch: list[RoundStep] = field(default_factory=list)  # deltaf1 switching as early as it can
+    scoring_flops: int = 0       # AL cost: the sampler's scoring passes
+    policy_flops: int = 0        # AL cost: monitor passes the ΔF1 rule reads, never deciding (upper)
+    policy_flops_min: int = 0    # … deciding at its earliest round (lower)
+    labels_read_by_policy: int = 0   # validation labels the ΔF1 rule reads (monitor: validation)
+
+    @property
+    def al_flops(self) -> int:
+        """The AL cost's upper bound: training + scoring + policy, as the records' cum_total_flops."""
+        return self.train_flops + self.scoring_flops + self.policy_flops
+
+    @property
+    def al_flops_min(self) -> int:
+        return self.train_flops_min + self.scoring_flops + self.policy_flops_min
+
+    @property
+    def labels_used(self) -> int:
+        return self.labels + self.labels_read_by_policy
 
 
 def flops_model_for(cfg: ExperimentConfig, num_labels: int) -> FlopsModel:
@@ -131,9 +150,21 @@ def round_train_flops(cfg: ExperimentConfig, lengths: SplitLengths, plan: list[R
             for step in plan]
 
 
+@dataclass
+class InferencePasses:
+    """Expected FLOPs of a plan's non-test passes, per part (docs/accounting.md)."""
+    scoring: int
+    monitor: list[int]       # per round: the pass the ΔF1 rule reads (validation, or the acquired monitor)
+    total: int               # scoring + validation + acquired-monitor passes
+
+    def policy(self, decided_round: Optional[int]) -> int:
+        """The monitor passes a rule reads until it decides at `decided_round` (None: never)."""
+        return sum(self.monitor[:decided_round] if decided_round is not None else self.monitor)
+
+
 def al_inference_flops(cfg: ExperimentConfig, lengths: SplitLengths, plan: list[RoundStep], model: FlopsModel,
-                       pad_to: Optional[int], max_tokens: Optional[int], rng: np.random.Generator) -> int:
-    """Expected FLOPs of the planned scoring, validation and monitor passes (the AL cost besides training)."""
+                       pad_to: Optional[int], max_tokens: Optional[int], rng: np.random.Generator) -> InferencePasses:
+    """Expected FLOPs of the planned scoring, validation and monitor passes."""
     sampler = build_sampler(cfg.sampler_class, **cfg.sampler_kwargs)
     n_pool = len(lengths.pool)
 
@@ -143,20 +174,23 @@ def al_inference_flops(cfg: ExperimentConfig, lengths: SplitLengths, plan: list[
     val_cost = passes(lengths.validation)
     forward_needed = bool(sampler.requires & {PROBS, LOG_PROBS, EMBEDDINGS})
     scoring_passes = int(forward_needed) + (sampler.mc_passes if MC_PROBS in sampler.requires else 0)
-    total, labeled, monitored = 0, 0, 0
+    scoring, total, labeled, monitored, monitor = 0, 0, 0, 0, []
     for step in plan:
         if step.round > 0 and step.n_query and scoring_passes:   # random sampling scores nothing: skip the (slow) estimate
             unlabeled = n_pool - labeled - step.n_monitor
             scored = min(unlabeled, cfg.candidate_pool_size or unlabeled)
-            total += scoring_passes * passes(lengths.pool[rng.choice(n_pool, size=scored, replace=False)])
+            scoring += scoring_passes * passes(lengths.pool[rng.choice(n_pool, size=scored, replace=False)])
         if step.round > 0 and step.n_query and LABELED_EMBEDDINGS in sampler.requires:
-            total += passes(lengths.pool[rng.choice(n_pool, size=labeled - monitored, replace=False)])
+            scoring += passes(lengths.pool[rng.choice(n_pool, size=labeled - monitored, replace=False)])
         labeled += step.n_new
         monitored += step.n_monitor
         total += val_cost
-        if step.monitor == "acquired" and monitored:
-            total += passes(lengths.pool[:monitored])
-    return total
+        if step.monitor == "acquired":
+            monitor.append(passes(lengths.pool[:monitored]) if monitored else 0)
+            total += monitor[-1]
+        else:
+            monitor.append(val_cost)
+    return InferencePasses(scoring, monitor, scoring + total)
 
 
 def estimate_run(cfg: ExperimentConfig, lengths: SplitLengths, model: FlopsModel, device_type: str = "cpu") -> RunEstimate:
@@ -173,8 +207,16 @@ def estimate_run(cfg: ExperimentConfig, lengths: SplitLengths, model: FlopsModel
     lower = train_flops(cfg, lengths, earliest, model, pad_to) if earliest is not never else upper
     infer = al_inference_flops(cfg, lengths, never, model, pad_to, max_tokens, rng)
     test = flops_of_test_evaluations(cfg, lengths, never, model, pad_to, max_tokens, rng)
-    return RunEstimate(int(upper), int(lower), int(infer), len(never), sum(s.n_new for s in never), lengths.exact, int(test),
-                       plan=never, plan_earliest_switch=earliest)
+    # The rule reads its monitor until it decides: every round if it never does, else the rounds
+    # before its earliest switch (the guard can only delay a decision, so this bound holds with it).
+    deciding = isinstance(strategy, DeltaF1Strategy)
+    earliest_decision = earliest_switch_round(strategy.k, cfg.monitor) if deciding else None
+    policy_hi = infer.policy(None) if deciding else 0
+    policy_lo = infer.policy(earliest_decision) if deciding else 0
+    validation_rows = len(lengths.validation) if deciding and cfg.monitor == "validation" else 0
+    return RunEstimate(int(upper), int(lower), int(infer.total), len(never), sum(s.n_new for s in never), lengths.exact,
+                       int(test), plan=never, plan_earliest_switch=earliest, scoring_flops=int(infer.scoring),
+                       policy_flops=int(policy_hi), policy_flops_min=int(policy_lo), labels_read_by_policy=validation_rows)
 
 
 def gpu_hours(flops: float, gpu: str = "A10G", utilization: float = DEFAULT_UTILIZATION) -> float:
@@ -204,6 +246,22 @@ class GridEstimate:
         return sum(r.test_flops for r in self.runs)
 
     @property
+    def al_flops(self) -> int:
+        return sum(r.al_flops for r in self.runs)
+
+    @property
+    def al_flops_min(self) -> int:
+        return sum(r.al_flops_min for r in self.runs)
+
+    @property
+    def labels_used(self) -> int:
+        return sum(r.labels_used for r in self.runs)
+
+    @property
+    def labels(self) -> int:
+        return sum(r.labels for r in self.runs)
+
+    @property
     def exact(self) -> bool:
         return all(r.exact_lengths for r in self.runs)
 
@@ -226,9 +284,12 @@ def estimate_grid(configs: list[ExperimentConfig], device_type: str = "cpu") -> 
 def describe(estimate: GridEstimate, gpu: str = "A10G", utilization: float = DEFAULT_UTILIZATION) -> str:
     """A few lines for --dry-run: FLOPs and the GPU-hours they mean at a stated utilisation."""
     train_hi, train_lo, infer, test = estimate.train_flops, estimate.train_flops_min, estimate.infer_flops, estimate.test_flops
+    al_lo, al_hi = estimate.al_flops_min, estimate.al_flops
     lines = [
         f"estimated training FLOPs: {train_lo:.3e} – {train_hi:.3e} (HybridAL switching at its earliest round … never)",
-        f"estimated AL inference FLOPs (scoring, validation, monitor): {infer:.3e}",
+        f"estimated AL cost (training + scoring + the passes a policy reads): {al_lo:.3e} – {al_hi:.3e}",
+        f"estimated inference FLOPs besides test (scoring, policy, validation read by no policy): {infer:.3e}",
+        f"labels: {estimate.labels} acquired, {estimate.labels_used} used (validation labels a ΔF1 rule reads are charged)",
         f"estimated test-evaluation FLOPs (reported apart, not AL cost): {test:.3e} = "
         f"{test / max(train_hi + infer + test, 1):.1%} – {test / max(train_lo + infer + test, 1):.1%} of all compute",
         f"estimated GPU time on {gpu} ({GPU_PEAK_TFLOPS[gpu]:.0f} TFLOP/s bf16 peak) at {utilization:.0%} utilisation, test included: "

@@ -94,11 +94,14 @@ class RunWriter:
                 value = float(value)
             if isinstance(value, (int, float)) and value is not None and math.isfinite(float(value)):
                 writer.add_scalar(f"round/{name}", float(value), step)
-        # Cost-vs-accuracy: F1 against cumulative training FLOPs (TensorBoard steps are int64).
+        # Cost-vs-accuracy: F1 against cumulative training FLOPs, the AL cost (training + scoring +
+        # policy) and labels used (TensorBoard steps are int64).
         for name in ("val_f1", "test_f1"):
             value = getattr(record, name)
             if value is not None and math.isfinite(value):
                 writer.add_scalar(f"vs_train_flops/{name}", value, int(record.cum_train_flops))
+                writer.add_scalar(f"vs_total_flops/{name}", value, int(record.cum_total_flops))
+                writer.add_scalar(f"vs_labels_used/{name}", value, int(record.labels_used))
         writer.flush()
 
     def write_summary(self, summary: dict) -> None:

@@ -113,12 +113,19 @@ class Evaluation:
     validation: training.EvalResult
     monitor: training.EvalResult              # what the ΔF1 rule reads: validation, or the acquired monitor labels
     test: Optional[training.EvalResult]       # None when the plan evaluates no test rows
-    infer_flops: int                          # validation and monitor passes: AL cost
+    infer_flops: int                          # validation and monitor passes (who pays: hybridal.accounting)
     seconds: float
+    monitor_flops: int = 0                    # the pass the ΔF1 rule reads: validation, or the acquired monitor
 
     @property
     def monitor_f1(self) -> Optional[float]:
         return self.monitor.f1 if self.monitor.n else None
+
+    @property
+    def monitor_degenerate(self) -> Optional[bool]:
+        """The switch rule's guard input: the monitor predicted one class or did no better than its
+        majority class (None: no monitor rows yet)."""
+        return self.monitor.no_better_than_majority if self.monitor.n else None
 
     @property
     def monitor_classes(self) -> Optional[int]:
@@ -138,7 +145,12 @@ def evaluate(cfg: ExperimentConfig, parts: RunParts, pool: LabelPool, step: Roun
     if step.test_rows is not None:
         rows = parts.test_subsample if step.test_rows == "subsample" else np.arange(len(parts.labels["test"]))
         test = _evaluate_rows(cfg, parts, "test", rows)
-    return Evaluation(validation, monitor, test, flops, time.perf_counter() - start)
+    return Evaluation(validation, monitor, test, flops, time.perf_counter() - start, monitor_flops=monitor.flops)
+
+
+def labels_per_class(parts: RunParts, pool: LabelPool) -> list[int]:
+    """Training labels per class in the labelled set (monitor labels apart: never trained on)."""
+    return [int(c) for c in np.bincount(parts.labels["pool"][pool.train_indices()], minlength=parts.num_labels)]
 
 
 def _evaluate_rows(cfg: ExperimentConfig, parts: RunParts, split: str, rows: np.ndarray,

@@ -5,7 +5,8 @@ they all train exactly like `retrain` until their switch round s: every draw is 
 of (seed, round, purpose) and the ΔF1 rule is a pure function of the monitor F1 series. A
 config's rounds before s are therefore the trunk's rounds, and its rounds from s on continue
 the trunk's state after round s-1. Only the rule's own record fields (Δ, stable count,
-switched) depend on the config; `adopt_records` recomputes them.
+switched) and what the config is charged (its policy's passes and labels, hybridal.accounting)
+depend on the config; `adopt_records` recomputes them.
 """
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ import json
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
+from .accounting import policy_labels, recharge
 from .config import ExperimentConfig
 from .outputs import RunWriter
 from .records import RoundRecord
+from .summary import labels_used, totals
 from .strategies import RoundPlan, TrainingStrategy, build_strategy, trained_switch_round
 from .trial import trial_columns
 
@@ -33,25 +36,37 @@ def group_key(config: dict) -> str:
     return json.dumps(shared, sort_keys=True, default=str)
 
 
-def rule_trace(strategy: TrainingStrategy, monitor_f1s: Sequence[Optional[float]]) -> list[tuple[RoundPlan, Optional[float], int]]:
-    """(plan, Δ, stable count) of every round, replaying `strategy` over a monitor F1 series.
+@dataclasses.dataclass(frozen=True)
+class RuleStep:
+    plan: RoundPlan
+    delta: Optional[float]
+    count: int
+    read_monitor: bool   # the rule read this round's monitor to decide (its pass is AL cost)
+
+
+def rule_trace(strategy: TrainingStrategy, monitor_f1s: Sequence[Optional[float]],
+               degenerate: Optional[Sequence[Optional[bool]]] = None) -> list[RuleStep]:
+    """Every round's plan, Δ, stable count and whether the rule read its monitor, replaying
+    `strategy` over a monitor F1 series (and the guard's degenerate flags, where recorded).
 
     `strategy` must be fresh; it is left in the state it would have after those rounds."""
     trace = []
     for r, f1 in enumerate(monitor_f1s):
-        plan = strategy.plan(r)
-        delta, count = strategy.observe(r, f1)
-        trace.append((plan, delta, count))
+        plan, reads = strategy.plan(r), strategy.reads_monitor
+        delta, count = strategy.observe(r, f1, degenerate[r] if degenerate is not None and r < len(degenerate) else None)
+        trace.append(RuleStep(plan, delta, count, reads))
     return trace
 
 
-def switch_round_within(strategy_class: str, strategy_kwargs: dict, monitor_f1s: Sequence[Optional[float]]) -> Optional[int]:
+def switch_round_within(strategy_class: str, strategy_kwargs: dict, monitor_f1s: Sequence[Optional[float]],
+                        degenerate: Optional[Sequence[Optional[bool]]] = None) -> Optional[int]:
     """The first round among len(monitor_f1s)+1 rounds that would train with the cheaper
-    strategy, given the trunk's monitor F1 so far; None if none of them would (yet).
+    strategy, given the trunk's monitor F1 (and degenerate flags) so far; None if none of them
+    would (yet).
 
     A baseline (finetune, new_only) trains cheaper from round 1; retrain never does."""
     strategy = build_strategy(strategy_class, **strategy_kwargs)
-    rule_trace(strategy, monitor_f1s)
+    rule_trace(strategy, monitor_f1s, degenerate)
     for r in range(len(monitor_f1s) + 1):
         if strategy.plan(r).mode != "retrain":
             return r
@@ -62,20 +77,21 @@ class PrefixMismatch(ValueError):
     """A record's strategy disagrees with what the config's rule says for that round."""
 
 
-def adopt_records(strategy: TrainingStrategy, source: Sequence[RoundRecord]) -> list[RoundRecord]:
+def adopt_records(strategy: TrainingStrategy, source: Sequence[RoundRecord], labels_read: int) -> list[RoundRecord]:
     """`source` (a trunk's, or a fork's, records) as `strategy` would have recorded them.
 
     `strategy` must be fresh; it is left in the state it has after those rounds. Everything
-    measured stays; Δ, the stable count and `switched` are recomputed. Raises PrefixMismatch
-    if a round trained otherwise than the strategy would have."""
-    trace = rule_trace(strategy, [rec.monitor_f1 for rec in source])
+    measured stays; Δ, the stable count, `switched` and the cost this config is charged (its
+    policy's passes, and `labels_read` validation labels: hybridal.accounting) are recomputed.
+    Raises PrefixMismatch if a round trained otherwise than the strategy would have."""
+    trace = rule_trace(strategy, [rec.monitor_f1 for rec in source], [rec.monitor_degenerate for rec in source])
     adopted = []
-    for rec, (plan, delta, count) in zip(source, trace):
-        if plan.mode != rec.strategy_used:
+    for rec, step in zip(source, trace):
+        if step.plan.mode != rec.strategy_used:
             raise PrefixMismatch(f"round {rec.round} trained with {rec.strategy_used} but {strategy.name} "
-                                 f"plans {plan.mode} there.")
-        adopted.append(dataclasses.replace(rec, delta_f1=delta, stable_count=count, switched=plan.switched))
-    return adopted
+                                 f"plans {step.plan.mode} there.")
+        adopted.append(dataclasses.replace(rec, delta_f1=step.delta, stable_count=step.count, switched=step.plan.switched))
+    return recharge(adopted, [step.read_monitor for step in trace], labels_read)
 
 
 def copy_run(cfg: ExperimentConfig, source_dir: Union[str, Path], run_dir: Union[str, Path], provenance: dict) -> dict:
@@ -90,11 +106,12 @@ def copy_run(cfg: ExperimentConfig, source_dir: Union[str, Path], run_dir: Union
         raise ValueError(f"{source_dir} holds no finished run (status {source.get('status')!r}); a copy needs one.")
     lines = (source_dir / "rounds.jsonl").read_text().splitlines()
     strategy = build_strategy(cfg.strategy_class, **cfg.strategy_kwargs)
-    records = adopt_records(strategy, [RoundRecord.from_dict(json.loads(x)) for x in lines if x])
+    labels_read = policy_labels(strategy, cfg.monitor, int(source["data"]["validation"]))
+    records = adopt_records(strategy, [RoundRecord.from_dict(json.loads(x)) for x in lines if x], labels_read)
     decided = strategy.switch_decided_round
     summary = {**source, "experiment_name": cfg.experiment_name, "trial": trial_columns(cfg), "config": cfg.to_dict(),
                "switch_round": trained_switch_round(decided, len(records)), "switch_decided_round": decided,
-               "shared_prefix": provenance}
+               "labels": labels_used(records), "totals": totals(records), "shared_prefix": provenance}
     writer = RunWriter(Path(run_dir), cfg.tensorboard)
     try:
         writer.start(cfg.to_yaml(), records)

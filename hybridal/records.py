@@ -1,10 +1,16 @@
-"""The per-round record (DESIGN.md section 6): one schema for rounds.jsonl, tune.report and TensorBoard."""
+"""The per-round record (DESIGN.md section 6): one schema for rounds.jsonl, tune.report and TensorBoard.
+
+Schema 2 (docs/accounting.md) splits inference into AL cost and measurement, charges the labels a
+policy reads, and keeps per-round diagnostics. Records without `schema_version` are schema 1: their
+`cum_total_flops` counted every validation pass as AL cost.
+"""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Optional
 
 STRATEGIES_USED = ("retrain", "finetune", "new_only")
+SCHEMA_VERSION = 2
 
 
 @dataclass
@@ -26,7 +32,7 @@ class RoundRecord:
     train_flops: int
     cum_train_flops: int
     infer_flops: int        # scoring, validation and monitor passes this round (test apart: test_flops)
-    cum_total_flops: int    # cum_train_flops + all infer_flops so far: what AL itself costs
+    cum_total_flops: int    # the AL cost so far: training + scoring + policy FLOPs (schema 1: + all infer_flops)
     train_seconds: float
     query_seconds: float
     eval_seconds: float
@@ -40,6 +46,23 @@ class RoundRecord:
     test_rows: Optional[str] = None      # which rows test_f1 used: "subsample" | "full" (None: not evaluated)
     test_n: Optional[int] = None         # how many test rows that was
     precision: Optional[str] = None      # what the passes ran in: fp32 | bf16 (`precision: auto` resolved)
+    # ---- schema 2: cost vs measurement (docs/accounting.md); infer_flops = scoring + policy + validation
+    schema_version: int = SCHEMA_VERSION
+    flops_scoring: int = 0               # the sampler's scoring passes (AL cost)
+    flops_policy: int = 0                # passes a policy read to decide (the ΔF1 rule's monitor pass): AL cost
+    flops_validation: int = 0            # validation (and unread monitor) passes: measurement
+    flops_monitor: int = 0               # the monitor pass the ΔF1 rule reads when deciding, whoever read it
+    labels_acquired: int = 0             # = n_labeled
+    labels_read_by_policy: int = 0       # labelled rows outside the acquired ones a policy has read (validation)
+    labels_used: int = 0                 # labels_acquired + labels_read_by_policy
+    # ---- schema 2: diagnostics
+    train_loss: Optional[float] = None   # mean training loss of the round
+    train_loss_per_epoch: Optional[list] = None
+    labels_per_class: Optional[list] = None   # training labels per class after this round's acquisition
+    val_pred_counts: Optional[list] = None    # predicted validation rows per class
+    test_pred_counts: Optional[list] = None   # predicted test rows per class (None: no test this round)
+    degenerate: Optional[bool] = None         # the validation predictions are all one class
+    monitor_degenerate: Optional[bool] = None  # monitor predictions one class or no better than the majority class
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -47,13 +70,16 @@ class RoundRecord:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RoundRecord":
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+        values = {k: v for k, v in d.items() if k in names}
+        values.setdefault("schema_version", 1)   # written before schema 2 existed
+        return cls(**values)
 
 
 RECORD_FIELDS = tuple(f.name for f in fields(RoundRecord))
 # Fields that are numbers every round, so they can be plotted as scalars.
+LIST_FIELDS = ("train_loss_per_epoch", "labels_per_class", "val_pred_counts", "test_pred_counts")
 NUMERIC_FIELDS = tuple(
-    name for name in RECORD_FIELDS if name not in ("strategy_used", "test_rows", "precision")
+    name for name in RECORD_FIELDS if name not in ("strategy_used", "test_rows", "precision") + LIST_FIELDS
 )
 
 # The canonical columns of a trial (DESIGN.md section 8), in order: the readable description of a

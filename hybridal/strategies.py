@@ -1,18 +1,20 @@
 """Training strategies (DESIGN.md sections 3-4): which weights a round starts from and what it trains on.
 
 A strategy is a small policy over the round history: `plan(round)` says how to train,
-`observe(round, f1)` feeds it the monitor F1 after training. The ΔF1 rule itself is a pure
-function so it can be pinned by a table of F1 sequences.
+`observe(round, f1, degenerate)` feeds it the monitor F1 after training (and whether the monitor's
+predictions were degenerate, for the guard). The ΔF1 rule itself is a pure function so it can be
+pinned by a table of F1 sequences.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import ClassVar, Optional
+from typing import ClassVar, Optional, Sequence
 
 from .errors import ConfigError, choice_error
 
 MODES = ("retrain", "finetune", "new_only")
+DELTAF1_KEYS = ("epsilon", "k", "after", "guard")
 
 
 @dataclass(frozen=True)
@@ -21,29 +23,30 @@ class RoundPlan:
     switched: bool   # HybridAL has switched and this round trains with `after`
 
 
-def delta_f1_step(prev_f1: Optional[float], f1: Optional[float], count: int, epsilon: float) -> tuple[Optional[float], int]:
+def delta_f1_step(prev_f1: Optional[float], f1: Optional[float], count: int, epsilon: float,
+                  trivial: bool = False) -> tuple[Optional[float], int]:
     """One step of the ΔF1 rule: (Δ_r, count_r) from F1_{r-1}, F1_r and count_{r-1}.
 
     Δ is undefined (None) while either F1 is missing (e.g. an empty monitor set at round 0);
-    an undefined Δ leaves the count at 0, as does any |Δ| ≥ ε.
+    an undefined Δ leaves the count at 0, as does any |Δ| ≥ ε. `trivial` (the guard, see
+    `DeltaF1Strategy`): round r or r-1 predicted degenerately, so Δ_r measures no learning and
+    the count restarts at 0.
     """
     if prev_f1 is None or f1 is None:
         return None, 0
     delta = f1 - prev_f1
-    return delta, (count + 1 if abs(delta) < epsilon else 0)
+    return delta, (count + 1 if abs(delta) < epsilon and not trivial else 0)
 
 
-def switch_decided_round_for(f1s: list[Optional[float]], epsilon: float, k: int) -> Optional[int]:
+def switch_decided_round_for(f1s: list[Optional[float]], epsilon: float, k: int,
+                             degenerate: Optional[Sequence[Optional[bool]]] = None, guard: bool = False) -> Optional[int]:
     """The round the ΔF1 rule picks to switch at (r+1 for the first r with count_r ≥ k), given
-    F1_0, F1_1, …; it may lie past the last round. None if the rule never fires."""
-    count, prev = 0, None
+    F1_0, F1_1, … (and, with `guard`, which rounds' monitor predictions were degenerate); it may
+    lie past the last round. None if the rule never fires."""
+    strategy = DeltaF1Strategy(epsilon=epsilon, k=k, guard=guard)
     for r, f1 in enumerate(f1s):
-        if r > 0:
-            _, count = delta_f1_step(prev, f1, count, epsilon)
-        if count >= k:
-            return r + 1
-        prev = f1
-    return None
+        strategy.observe(r, f1, degenerate[r] if degenerate is not None else None)
+    return strategy.switch_decided_round
 
 
 def trained_switch_round(decided: Optional[int], rounds_trained: int) -> Optional[int]:
@@ -52,10 +55,11 @@ def trained_switch_round(decided: Optional[int], rounds_trained: int) -> Optiona
     return decided if decided is not None and decided < rounds_trained else None
 
 
-def switch_round_for(f1s: list[Optional[float]], epsilon: float, k: int) -> Optional[int]:
+def switch_round_for(f1s: list[Optional[float]], epsilon: float, k: int,
+                     degenerate: Optional[Sequence[Optional[bool]]] = None, guard: bool = False) -> Optional[int]:
     """The first round HybridAL trains with `after` in a run whose rounds had F1_0, F1_1, …;
     None if it never does (a switch decided after the last round included)."""
-    return trained_switch_round(switch_decided_round_for(f1s, epsilon, k), len(f1s))
+    return trained_switch_round(switch_decided_round_for(f1s, epsilon, k, degenerate, guard), len(f1s))
 
 
 class TrainingStrategy:
@@ -77,8 +81,9 @@ class TrainingStrategy:
         """How round `round_idx` trains, given what the rule has decided so far."""
         return self.plan_for(round_idx, self.switch_decided_round)
 
-    def observe(self, round_idx: int, f1: Optional[float]) -> tuple[Optional[float], int]:
-        """Record the monitor F1 after round `round_idx`; returns (Δ, stable count) for the record.
+    def observe(self, round_idx: int, f1: Optional[float], degenerate: Optional[bool] = None) -> tuple[Optional[float], int]:
+        """Record the monitor F1 after round `round_idx` (and whether the monitor's predictions were
+        degenerate); returns (Δ, stable count) for the record.
 
         Baselines never switch, so Δ is reported for comparison and the count stays 0.
         """
@@ -90,6 +95,12 @@ class TrainingStrategy:
     def switch_decided_round(self) -> Optional[int]:
         """The round the ΔF1 rule chose to switch at (possibly after the run's last round)."""
         return None
+
+    @property
+    def reads_monitor(self) -> bool:
+        """Whether the next `observe` informs a decision: its monitor pass (and, with the validation
+        monitor, the validation labels) is then AL cost, not measurement (docs/accounting.md)."""
+        return False
 
     def state_dict(self) -> dict:
         return {"prev_f1": self._prev_f1, "count": self._count}
@@ -117,32 +128,43 @@ class NewOnlyStrategy(TrainingStrategy):
 
 
 class DeltaF1Strategy(TrainingStrategy):
-    """HybridAL: retrain until |ΔF1| < ε for k rounds in a row, then `after` for good."""
+    """HybridAL: retrain until |ΔF1| < ε for k rounds in a row, then `after` for good.
+
+    The guard (`guard=True`, the default for new runs): a round whose monitor predictions are
+    degenerate (one class, or F1 no better than the majority-class predictor's) is not stable,
+    and neither is the round after it (its Δ is measured from a trivial predictor). Without it,
+    a plateau at the trivial predictor (Jigsaw's first rounds) reads as |Δ| = 0 and switches
+    before the model has learned anything. Old presets pin `guard: false`.
+    """
     name = "deltaf1"
     steady_mode = "retrain"
 
-    def __init__(self, epsilon: float = 0.01, k: int = 2, after: str = "finetune"):
+    def __init__(self, epsilon: float = 0.01, k: int = 2, after: str = "finetune", guard: bool = True):
         if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon >= 0 or math.isinf(epsilon):
             raise ConfigError(f"strategy_kwargs.epsilon={epsilon!r} is invalid; allowed: a finite number >= 0.")
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ConfigError(f"strategy_kwargs.k={k!r} is invalid; allowed: an integer >= 1.")
         if after not in ("finetune", "new_only"):
             raise choice_error("strategy_kwargs.after", after, ("finetune", "new_only"))
+        if not isinstance(guard, bool):
+            raise ConfigError(f"strategy_kwargs.guard={guard!r} is invalid; allowed: true or false.")
         super().__init__()
-        self.epsilon, self.k, self.after = float(epsilon), k, after
+        self.epsilon, self.k, self.after, self.guard = float(epsilon), k, after, guard
         self._switch_decided: Optional[int] = None
+        self._prev_degenerate = False
 
     def plan_for(self, round_idx: int, switch_round: Optional[int]) -> RoundPlan:
         if switch_round is not None and round_idx >= switch_round:
             return RoundPlan(self.after, True)
         return RoundPlan("retrain", False)
 
-    def observe(self, round_idx: int, f1: Optional[float]) -> tuple[Optional[float], int]:
+    def observe(self, round_idx: int, f1: Optional[float], degenerate: Optional[bool] = None) -> tuple[Optional[float], int]:
+        trivial = self.guard and (bool(degenerate) or self._prev_degenerate)
         if round_idx == 0:
             delta, count = None, 0
         else:
-            delta, count = delta_f1_step(self._prev_f1, f1, self._count, self.epsilon)
-        self._prev_f1, self._count = f1, count
+            delta, count = delta_f1_step(self._prev_f1, f1, self._count, self.epsilon, trivial)
+        self._prev_f1, self._count, self._prev_degenerate = f1, count, bool(degenerate)
         if self._switch_decided is None and count >= self.k:
             self._switch_decided = round_idx + 1
         return delta, count
@@ -151,11 +173,17 @@ class DeltaF1Strategy(TrainingStrategy):
     def switch_decided_round(self) -> Optional[int]:
         return self._switch_decided
 
+    @property
+    def reads_monitor(self) -> bool:
+        return self._switch_decided is None
+
     def state_dict(self) -> dict:
-        return {**super().state_dict(), "switch_decided_round": self._switch_decided}
+        return {**super().state_dict(), "switch_decided_round": self._switch_decided,
+                "prev_degenerate": self._prev_degenerate}
 
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)
+        self._prev_degenerate = bool(state.get("prev_degenerate", False))
         # Checkpoints written before the rename stored the decision as "switch_round".
         self._switch_decided = state.get("switch_decided_round", state.get("switch_round"))
 
@@ -181,10 +209,10 @@ def build_strategy(name: str, **kwargs) -> TrainingStrategy:
     if cls is not DeltaF1Strategy and kwargs:
         raise ConfigError(
             f"strategy_kwargs={kwargs!r} is not accepted by {cls.name}; allowed: {{}} "
-            "(epsilon, k and after belong to deltaf1; epochs, finetune_epochs and replay are top-level keys)."
+            "(epsilon, k, after and guard belong to deltaf1; epochs, finetune_epochs and replay are top-level keys)."
         )
     if cls is DeltaF1Strategy:
-        unknown = set(kwargs) - {"epsilon", "k", "after"}
+        unknown = set(kwargs) - set(DELTAF1_KEYS)
         if unknown:
-            raise choice_error("strategy_kwargs key", sorted(unknown)[0], ("epsilon", "k", "after"))
+            raise choice_error("strategy_kwargs key", sorted(unknown)[0], DELTAF1_KEYS)
     return cls(**kwargs)

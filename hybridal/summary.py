@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 import numpy as np
 import torch
 
-from .records import RoundRecord
+from .records import SCHEMA_VERSION, RoundRecord
 from .splits import indices_fingerprint
 from .trial import trial_columns
 
@@ -28,15 +28,20 @@ def run_summary(al: "ActiveLearning") -> dict:
     final = al.final_metrics() if al.final_test is not None else {}
     val = al.final_validation
     return {
+        "schema_version": SCHEMA_VERSION,
         "status": "finished" if al.finished else "running",
         "experiment_name": cfg.experiment_name,
         "trial": trial_columns(cfg),
         "config": cfg.to_dict(),
-        "final_test": {k: final.get(k2) for k, k2 in (("f1", "f1_score"), ("accuracy", "accuracy"), ("loss", "loss"), ("per_class_f1", "per_class_f1"))},
+        "final_test": {**{k: final.get(k2) for k, k2 in (("f1", "f1_score"), ("accuracy", "accuracy"), ("loss", "loss"),
+                                                          ("per_class_f1", "per_class_f1"))},
+                       "pred_counts": al.final_test.pred_counts if al.final_test else None,
+                       "degenerate": al.final_test.degenerate if al.final_test else None},
         "final_validation": {"f1": val.f1, "accuracy": val.accuracy, "loss": val.loss} if val else None,
         **al.switch_columns(),
         "rounds": len(al.records),
         "n_labeled": al.pool.n_labeled,
+        "labels": labels_used(al.records),
         "totals": totals(al.records),
         "data": {"source": splits.source, "pool": len(splits.pool), "validation": len(splits.validation),
                  "test": len(splits.test), "num_labels": splits.num_labels, "label_names": splits.label_names,
@@ -49,11 +54,22 @@ def run_summary(al: "ActiveLearning") -> dict:
     }
 
 
+def labels_used(records: list[RoundRecord]) -> dict:
+    """Labels acquired, labelled rows a policy read besides them, and their sum (docs/accounting.md)."""
+    last = records[-1] if records else None
+    return {"acquired": last.labels_acquired if last else 0, "read_by_policy": last.labels_read_by_policy if last else 0,
+            "used": last.labels_used if last else 0}
+
+
 def totals(records: list[RoundRecord]) -> dict:
     return {
         "train_flops": sum(r.train_flops for r in records),
         "infer_flops": sum(r.infer_flops for r in records),
-        "total_flops": records[-1].cum_total_flops if records else 0,   # AL cost: test excluded
+        # infer_flops = scoring + policy (AL cost) + validation (measurement): docs/accounting.md
+        "flops_scoring": sum(r.flops_scoring for r in records),
+        "flops_policy": sum(r.flops_policy for r in records),
+        "flops_validation": sum(r.flops_validation for r in records),
+        "total_flops": records[-1].cum_total_flops if records else 0,   # AL cost: training + scoring + policy
         "test_flops": sum(r.test_flops for r in records),
         "train_samples": sum(r.train_samples for r in records),
         "train_tokens": sum(r.train_tokens for r in records),

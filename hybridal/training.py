@@ -77,6 +77,7 @@ class TrainStats:
     flops: int = 0
     seconds: float = 0.0
     mean_loss: float = float("nan")
+    epoch_losses: list[float] = field(default_factory=list)   # mean loss of each epoch, in order
 
 
 def train_epochs(model: nn.Module, tokens: TokenizedTexts, rows: np.ndarray, labels: torch.Tensor,
@@ -84,7 +85,7 @@ def train_epochs(model: nn.Module, tokens: TokenizedTexts, rows: np.ndarray, lab
                  criterion: nn.Module, run: Batching, generator: torch.Generator,
                  max_grad_norm: float | None) -> TrainStats:
     """Train on `rows` (pool positions) for `epochs`, shuffling with `generator`; dropout on."""
-    stats, start, losses = TrainStats(), time.perf_counter(), []
+    stats, start, losses, epoch_ends = TrainStats(), time.perf_counter(), [], []
     model.train()
     rows = np.asarray(rows)
     window = run.train_window if run.pad_to is None else 1
@@ -107,10 +108,14 @@ def train_epochs(model: nn.Module, tokens: TokenizedTexts, rows: np.ndarray, lab
                 stats.samples += ids.shape[0]
                 stats.tokens += ids.numel()
                 stats.flops += run.flops.train_step(ids.shape[0], ids.shape[1], first_only)
+            epoch_ends.append(len(losses))
             if scheduler is not None and scheduler_interval == "epoch":
                 scheduler.step()
     if losses:
-        stats.mean_loss = float(torch.stack(losses).mean())
+        all_losses = torch.stack(losses).float().cpu()   # one sync per round, not per step
+        stats.mean_loss = float(all_losses.mean())
+        starts = [0] + epoch_ends[:-1]
+        stats.epoch_losses = [float(all_losses[a:b].mean()) for a, b in zip(starts, epoch_ends) if b > a]
     stats.seconds = time.perf_counter() - start
     return stats
 
@@ -126,6 +131,19 @@ class EvalResult:
     n: int = 0
     predictions: np.ndarray = field(default=None, repr=False)
     classes_present: int = 0   # distinct labels among the evaluated rows
+    pred_counts: list[int] = field(default_factory=list)   # predicted rows per class
+    majority_f1: float = float("nan")   # the same F1 for a predictor that always says the rows' majority class
+
+    @property
+    def degenerate(self) -> bool:
+        """Predictions all of one class (a trivial predictor, whatever its F1)."""
+        return self.n > 0 and sum(1 for c in self.pred_counts if c) <= 1
+
+    @property
+    def no_better_than_majority(self) -> bool:
+        """Degenerate, or an F1 no higher than always predicting the majority class: the switch
+        rule's guard counts no stability from such a round (hybridal.strategies)."""
+        return self.degenerate or (self.n > 0 and self.f1 <= self.majority_f1 + 1e-12)
 
 
 def evaluate(model: nn.Module, tokens: TokenizedTexts, rows: np.ndarray, labels: np.ndarray,
@@ -146,14 +164,22 @@ def evaluate(model: nn.Module, tokens: TokenizedTexts, rows: np.ndarray, labels:
     y = np.asarray(labels)[rows]
     pred = log_probs.argmax(axis=1)
     loss = float(-log_probs[np.arange(len(rows)), y].mean())
-    per_class = f1_score(y, pred, labels=list(range(num_labels)), average=None, zero_division=0)
     present = np.unique(y)
-    averaged = per_class[present] if present_classes_only else per_class
+    f1 = _macro_f1(y, pred, num_labels, present if present_classes_only else None)
+    majority = np.full_like(y, np.bincount(y, minlength=num_labels).argmax())
     return EvalResult(
-        f1=float(averaged.mean()), accuracy=float(accuracy_score(y, pred)), loss=loss,
-        per_class_f1=[float(v) for v in per_class], flops=flops, seconds=time.perf_counter() - start,
+        f1=f1[0], accuracy=float(accuracy_score(y, pred)), loss=loss,
+        per_class_f1=[float(v) for v in f1[1]], flops=flops, seconds=time.perf_counter() - start,
         n=len(rows), predictions=pred, classes_present=len(present),
+        pred_counts=[int(c) for c in np.bincount(pred, minlength=num_labels)],
+        majority_f1=_macro_f1(y, majority, num_labels, present if present_classes_only else None)[0],
     )
+
+
+def _macro_f1(y: np.ndarray, pred: np.ndarray, num_labels: int, averaged: np.ndarray | None) -> tuple[float, np.ndarray]:
+    """(macro-F1 over every class, or over the classes in `averaged`; the per-class F1s)."""
+    per_class = f1_score(y, pred, labels=list(range(num_labels)), average=None, zero_division=0)
+    return float((per_class[averaged] if averaged is not None else per_class).mean()), per_class
 
 
 @torch.inference_mode()

@@ -57,6 +57,15 @@ def _positive(kind):
     return parse
 
 
+def _boolean(text: str) -> bool:
+    """--guards values: true/false (argparse's bool() would read "false" as True)."""
+    if text.lower() in ("true", "on", "yes", "1"):
+        return True
+    if text.lower() in ("false", "off", "no", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r} is not a boolean; allowed: true, false.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="sweeps/grid.py", description="Run a grid of hybridal AL runs as Ray Tune trials (one trial per run).",
@@ -72,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--epsilons", nargs="+", type=float, help="replace grid.epsilons (deltaf1 only)")
     what.add_argument("--ks", nargs="+", type=int, help="replace grid.ks (deltaf1 only)")
     what.add_argument("--afters", nargs="+", help="replace grid.afters (deltaf1 only: finetune, new_only)")
+    what.add_argument("--guards", nargs="+", type=_boolean, help="replace grid.guards (deltaf1 only: true, false; "
+                      "the ΔF1 rule's trivial-plateau guard)")
     what.add_argument("--cs", nargs="+", type=float, help="replace grid.cs (deltaf1 with monitor 'acquired' only)")
     what.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                       help="override a base key for every trial (dots for nested keys, e.g. tokenizer_kwargs.max_length=64); repeatable")
@@ -117,13 +128,14 @@ def load_spec(args) -> Optional[GridSpec]:
     elif args.config:
         spec = load_grid_file(args.config)
     else:
-        given = [f"--{k}" for k in ("datasets", "seeds", "strategies", "samplers", "epsilons", "ks", "afters", "cs", "set")
+        given = [f"--{k}" for k in ("datasets", "seeds", "strategies", "samplers", "epsilons", "ks", "afters", "cs", "guards", "set")
                  if getattr(args, k)]
         if given:
             raise SweepError(f"{given[0]} changes a grid, so it needs --preset or --config; a resumed sweep keeps its stored grid.")
         return None
     spec = spec.with_axes(datasets=args.datasets, seeds=args.seeds, strategies=args.strategies, samplers=args.samplers,
-                          epsilons=args.epsilons, ks=args.ks, afters=args.afters, cs=args.cs)
+                          epsilons=args.epsilons, ks=args.ks, afters=args.afters, cs=args.cs,
+                          guards=args.guards)
     return spec.with_overrides(args.set)
 
 

@@ -21,7 +21,7 @@ from hybridal.records import TRIAL_COLUMNS
 # Round scalars the HParams tab shows (last value = after the final round; round/test_f1 is
 # then measured on the full test split).
 METRICS = ("round/test_f1", "round/val_f1", "round/cum_train_flops", "round/cum_total_flops", "round/n_labeled",
-           "round/switched")
+           "round/labels_used", "round/switched", "round/degenerate")
 # Columns that are null for baselines: always text ('0.01', '2', 'none'), so every trial gives
 # them the same type whether a grid mixes strategies or not.
 TEXT_COLUMNS = ("after", "epsilon", "k", "c")

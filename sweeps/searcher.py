@@ -52,7 +52,8 @@ class ShareSearcher(Searcher):
         name = self.by_trial.get(trial_id)
         if name is None or self.plan.jobs[name].role != TRUNK or "round" not in result:
             return
-        self.plan.on_trunk_round(name, int(result["round"]), result.get("monitor_f1"), bool(result.get("prefix_saved")))
+        self.plan.on_trunk_round(name, int(result["round"]), result.get("monitor_f1"), bool(result.get("prefix_saved")),
+                                 result.get("monitor_degenerate"))
 
     def on_trial_complete(self, trial_id: str, result: Optional[dict] = None, error: bool = False) -> None:
         name = self.by_trial.get(trial_id)
@@ -84,7 +85,8 @@ class ShareSearcher(Searcher):
         series, prefixes, finished = {}, {}, {}
         for trunk in self.plan.groups:
             text = store.trial_file(trunk, "rounds.jsonl") or ""
-            series[trunk] = [json.loads(line).get("monitor_f1") for line in text.splitlines() if line.strip()]
+            series[trunk] = [(rec.get("monitor_f1"), rec.get("monitor_degenerate"))
+                             for rec in (json.loads(line) for line in text.splitlines() if line.strip())]
             prefixes[trunk] = store.saved_prefixes(trunk)
         for name in self.plan.jobs:
             text = store.trial_file(name, "summary.json")
@@ -95,12 +97,13 @@ class ShareSearcher(Searcher):
 
     def reconcile(self, finished: dict[str, int], trunk_series: dict[str, list], prefixes: dict[str, list[int]]) -> None:
         """Bring a restored plan up to what storage holds: runs that finished (name -> rounds)
-        after the state was saved, each trunk's monitor F1 so far and its saved prefixes."""
+        after the state was saved, each trunk's (monitor F1, degenerate) so far and its saved prefixes."""
         for trunk, series in trunk_series.items():
             if trunk in self.plan.groups:
                 saved = set(prefixes.get(trunk, ()))
-                for r, f1 in enumerate(series):
-                    self.plan.on_trunk_round(trunk, r, f1, r in saved)
+                for r, reading in enumerate(series):
+                    f1, degenerate = reading if isinstance(reading, (tuple, list)) else (reading, None)
+                    self.plan.on_trunk_round(trunk, r, f1, r in saved, degenerate)
         for name, rounds in finished.items():
             job = self.plan.jobs.get(name)
             if job is not None and job.state == "started":

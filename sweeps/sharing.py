@@ -49,6 +49,7 @@ class Group:
     trunk: str
     members: list[str]                                        # the group's other jobs
     monitor_f1s: list = field(default_factory=list)           # the trunk's, round by round
+    monitor_degenerate: list = field(default_factory=list)    # the trunk's guard flags, round by round
     prefixes: set = field(default_factory=set)                # rounds r after which the trunk saved its state
     trunk_rounds: Optional[int] = None                        # set when the trunk has finished
     forks: dict = field(default_factory=dict)                 # fork key -> the job that runs it
@@ -81,11 +82,14 @@ def trunk_config(members: Sequence[Job]) -> tuple[ExperimentConfig, Optional[Job
     return base.replace(strategy_class="retrain", strategy_kwargs={}, keep_optimizer=keeps), None
 
 
-def needs_prefix(member_configs: Sequence[ExperimentConfig], monitor_f1s: Sequence[Optional[float]]) -> bool:
+def needs_prefix(member_configs: Sequence[ExperimentConfig], monitor_f1s: Sequence[Optional[float]],
+                 degenerate: Optional[Sequence[Optional[bool]]] = None) -> bool:
     """Whether the trunk, having trained rounds 0..len(monitor_f1s)-1 (and not its last), must save
-    its state: some configuration of its group switches at the next round."""
+    its state: some configuration of its group switches at the next round (the rule's guard reads
+    the trunk's `degenerate` flags)."""
     nxt = len(monitor_f1s)
-    return any(switch_round_within(c.strategy_class, c.strategy_kwargs, monitor_f1s) == nxt for c in member_configs)
+    return any(switch_round_within(c.strategy_class, c.strategy_kwargs, monitor_f1s, degenerate) == nxt
+               for c in member_configs)
 
 
 class SharePlan:
@@ -130,10 +134,13 @@ class SharePlan:
         return [self.jobs[m].config for m in self.groups[trunk].members]
 
     # ---- what the runs tell us -------------------------------------------------------------
-    def on_trunk_round(self, trunk: str, round_idx: int, monitor_f1: Optional[float], prefix_saved: bool) -> None:
+    def on_trunk_round(self, trunk: str, round_idx: int, monitor_f1: Optional[float], prefix_saved: bool,
+                       monitor_degenerate: Optional[bool] = None) -> None:
         group = self.groups[trunk]
         del group.monitor_f1s[round_idx:]   # a resumed trunk reports its rounds again
+        del group.monitor_degenerate[round_idx:]
         group.monitor_f1s.append(monitor_f1)
+        group.monitor_degenerate.append(monitor_degenerate)
         if prefix_saved:
             group.prefixes.add(round_idx)
         self._assign(group)
@@ -160,7 +167,8 @@ class SharePlan:
             job = self.jobs[name]
             if job.role is not None:
                 continue
-            s = switch_round_within(job.config.strategy_class, job.config.strategy_kwargs, group.monitor_f1s)
+            s = switch_round_within(job.config.strategy_class, job.config.strategy_kwargs, group.monitor_f1s,
+                                    group.monitor_degenerate)
             if s is not None and s - 1 in group.prefixes:
                 key = fork_key(job.config, s)
                 runner = group.forks.setdefault(key, name)
@@ -180,7 +188,8 @@ class SharePlan:
     # ---- resume ------------------------------------------------------------------------------
     def state_dict(self) -> dict:
         return {"jobs": {n: j.to_json() for n, j in self.jobs.items()},
-                "groups": {n: {"monitor_f1s": g.monitor_f1s, "prefixes": sorted(g.prefixes), "trunk_rounds": g.trunk_rounds,
+                "groups": {n: {"monitor_f1s": g.monitor_f1s, "monitor_degenerate": g.monitor_degenerate,
+                               "prefixes": sorted(g.prefixes), "trunk_rounds": g.trunk_rounds,
                                "forks": [[list(k), v] for k, v in g.forks.items()]} for n, g in self.groups.items()}}
 
     def load_state_dict(self, state: dict) -> None:
@@ -191,18 +200,22 @@ class SharePlan:
         for name, values in state["groups"].items():
             group = self.groups[name]
             group.monitor_f1s, group.prefixes = list(values["monitor_f1s"]), set(values["prefixes"])
+            group.monitor_degenerate = list(values.get("monitor_degenerate") or [None] * len(group.monitor_f1s))
             group.trunk_rounds = values["trunk_rounds"]
             group.forks = {tuple(k): v for k, v in values["forks"]}
 
 
-def simulate(plan: SharePlan, trunk_f1s: dict[str, Sequence[Optional[float]]]) -> SharePlan:
-    """Play each trunk's monitor F1 series through the plan as if every run succeeded (for the
-    dry run's cost range and tests). Trunk-saved prefixes follow `needs_prefix`."""
+def simulate(plan: SharePlan, trunk_f1s: dict[str, Sequence[Optional[float]]],
+             trunk_degenerate: Optional[dict[str, Sequence[Optional[bool]]]] = None) -> SharePlan:
+    """Play each trunk's monitor F1 series (and guard flags) through the plan as if every run
+    succeeded (for the dry run's cost range and tests). Trunk-saved prefixes follow `needs_prefix`."""
     for trunk, f1s in trunk_f1s.items():
         members = plan.members_of(trunk)
+        flags = list((trunk_degenerate or {}).get(trunk) or [None] * len(f1s))
         for r, f1 in enumerate(f1s):
             last = r == len(f1s) - 1
-            plan.on_trunk_round(trunk, r, f1, prefix_saved=not last and needs_prefix(members, list(f1s[:r + 1])))
+            saved = not last and needs_prefix(members, list(f1s[:r + 1]), flags[:r + 1])
+            plan.on_trunk_round(trunk, r, f1, prefix_saved=saved, monitor_degenerate=flags[r])
         plan.on_done(trunk, True, len(f1s))
     pending = True
     while pending:

@@ -37,8 +37,8 @@ from hybridal.trial import trial_columns
 
 TOP_KEYS = ("description", "base", "grid", "per_dataset")
 # Axis name → what it sets. The deltaf1-only axes are crossed with deltaf1 trials alone.
-GRID_AXES = ("datasets", "seeds", "strategies", "samplers", "epsilons", "ks", "afters", "cs")
-DELTAF1_AXES = ("epsilons", "ks", "afters", "cs")
+GRID_AXES = ("datasets", "seeds", "strategies", "samplers", "epsilons", "ks", "afters", "cs", "guards")
+DELTAF1_AXES = ("epsilons", "ks", "afters", "cs", "guards")
 # Base keys an axis replaces: setting both would be ambiguous.
 _AXIS_BASE_KEY = {"datasets": "data", "seeds": "seed", "strategies": "strategy_class", "samplers": "sampler_class"}
 
@@ -94,6 +94,7 @@ class GridSpec:
     ks: Optional[list] = None
     afters: Optional[list] = None
     cs: Optional[list] = None
+    guards: Optional[list] = None   # the ΔF1 rule's trivial-plateau guard (committed presets pin [false])
     description: str = ""
     source: str = "grid"
     notes: list = field(default_factory=list)
@@ -230,6 +231,7 @@ _AXIS_CHECKS = {
     "ks": (lambda v: _is_int(v) and v >= 1, "integers >= 1"),
     "afters": (lambda v: v in ("finetune", "new_only"), "finetune, new_only"),
     "cs": (lambda v: _is_number(v) and 0 <= v < 1, "numbers in [0, 1)"),
+    "guards": (lambda v: isinstance(v, bool), "true, false"),
 }
 
 
@@ -311,13 +313,14 @@ def _check_cs(spec: GridSpec, bases: dict) -> None:
 
 
 def _hybrid_axes(spec: GridSpec, cfg: ExperimentConfig) -> list[tuple]:
-    """(ε, k, after, c) of every deltaf1 trial; an axis not in the grid takes `cfg`'s value."""
+    """(ε, k, after, c, guard) of every deltaf1 trial; an axis not in the grid takes `cfg`'s value."""
     defaults = DeltaF1Strategy()
     kwargs = dict(cfg.strategy_kwargs) if cfg.strategy_class in ("deltaf1", DeltaF1Strategy.__name__) else {}
     cs = (spec.cs or [cfg.monitor_fraction]) if cfg.monitor == "acquired" else [None]
     return list(itertools.product(spec.epsilons or [kwargs.get("epsilon", defaults.epsilon)],
                                   spec.ks or [kwargs.get("k", defaults.k)],
-                                  spec.afters or [kwargs.get("after", defaults.after)], cs))
+                                  spec.afters or [kwargs.get("after", defaults.after)], cs,
+                                  spec.guards or [kwargs.get("guard", defaults.guard)]))
 
 
 def _notes(spec: GridSpec, strategies: list[str], acquired: bool, datasets: list) -> list[str]:
@@ -346,15 +349,16 @@ def expand_grid(spec: GridSpec) -> list[Trial]:
     spec.notes = _notes(spec, strategies, any(cfg.monitor == "acquired" for cfg in bases.values()), datasets)
     samplers = spec.samplers or [base_cfg.sampler_class]
     hybrid_axes = {d: _hybrid_axes(spec, cfg) for d, cfg in bases.items()}
-    name_parts = _NameParts(len(set(samplers)) > 1, len(set(spec.afters or [])) > 1, DeltaF1Strategy().after)
+    name_parts = _NameParts(len(set(samplers)) > 1, len(set(spec.afters or [])) > 1, DeltaF1Strategy().after,
+                            len(set(spec.guards or [])) > 1)
     trials, seen = [], set()
     for dataset, seed, sampler, strategy in itertools.product(datasets, spec.seeds or [base_cfg.seed], samplers, strategies):
-        for eps, k, after, c in hybrid_axes[dataset] if strategy == "deltaf1" else [(None, None, None, None)]:
-            cfg = _trial_config(spec, bases[dataset], dataset, seed, sampler, strategy, (eps, k, after, c))
+        for eps, k, after, c, guard in hybrid_axes[dataset] if strategy == "deltaf1" else [(None,) * 5]:
+            cfg = _trial_config(spec, bases[dataset], dataset, seed, sampler, strategy, (eps, k, after, c, guard))
             key = json.dumps(_identity(cfg), sort_keys=True, default=str)
             if key not in seen:
                 seen.add(key)
-                name = name_parts.name(dataset, strategy, sampler, seed, eps, k, after, c)
+                name = name_parts.name(dataset, strategy, sampler, seed, eps, k, after, c, guard)
                 trials.append(Trial.of(name, cfg.replace(experiment_name=name)))
     if not trials:
         raise ConfigError(f"{spec.source}: the grid has no trials; allowed: at least one dataset, seed and strategy.")
@@ -365,10 +369,10 @@ def _trial_config(spec: GridSpec, dataset_cfg: ExperimentConfig, dataset: str, s
                   hybrid: tuple) -> ExperimentConfig:
     """One trial's validated config: the dataset's base (per_dataset applied), then the axes; the engine's
     cross-field checks are in validate()."""
-    eps, k, after, c = hybrid
+    eps, k, after, c, guard = hybrid
     values = {**dataset_cfg.to_dict(), "data": _absolute_data(dataset), "seed": seed, "sampler_class": sampler,
               "strategy_class": strategy,
-              "strategy_kwargs": {"epsilon": eps, "k": k, "after": after} if strategy == "deltaf1" else {}}
+              "strategy_kwargs": {"epsilon": eps, "k": k, "after": after, "guard": guard} if strategy == "deltaf1" else {}}
     if c is not None:
         values["monitor_fraction"] = c
     if strategy != "deltaf1":
@@ -385,11 +389,13 @@ class _NameParts:
     multi_sampler: bool
     multi_after: bool
     default_after: str
+    multi_guard: bool = False   # names say "guard"/"noguard" only when the grid compares both
 
-    def name(self, dataset, strategy, sampler, seed, eps, k, after, c) -> str:
+    def name(self, dataset, strategy, sampler, seed, eps, k, after, c, guard=None) -> str:
         parts = [_short(dataset), strategy]
         if strategy == "deltaf1":
             parts += [after] if self.multi_after or after != self.default_after else []
             parts += [f"e{_fmt(float(eps))}", f"k{k}"] + ([f"c{_fmt(float(c))}"] if c is not None else [])
+            parts += (["guard" if guard else "noguard"] if self.multi_guard else [])
         parts += [_short(sampler)] if self.multi_sampler else []
         return "-".join(parts + [f"s{seed}"])

@@ -1,5 +1,10 @@
 """The sweep's closing table and exit status. Imports no Ray (it reads Tune's results as data).
 
+Columns: the trial's knobs, its final test F1 (marked ``*`` when the run ended degenerate: the
+final test pass or the last validation pass predicted one class), labels used (acquired + the
+labelled rows a policy read), the AL cost (``cum_total_flops``: training + scoring + policy
+FLOPs) and training FLOPs beside it, where it switched, how it ran, and its status.
+
 Statuses: finished; input-error (the trial reported a ConfigError/DataError as its result);
 errored (Ray gave up after the retries); unfinished (interrupted); not started.
 Exit status: 2 any input error, 0 all finished, 1 some errored, 130 interrupted.
@@ -15,12 +20,18 @@ from hybridal.strategies import trained_switch_round
 
 from sweeps.spec import Trial
 
-HEADER = ("trial", "dataset", "strategy", "ε", "k", "seed", "test F1", "train FLOPs", "switch", "run", "status")
+HEADER = ("trial", "dataset", "strategy", "ε", "k", "seed", "test F1", "labels", "AL FLOPs", "train FLOPs", "switch", "run",
+          "status")
+DEGENERATE_MARK = "*"
 SWEEP_SUMMARY = "sweep_summary.json"
 
 
 def _num(value, fmt: str) -> str:
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, fmt)
+
+
+def _count(value) -> str:
+    return _num(int(value) if isinstance(value, (int, float)) and value == value else None, "d")
 
 
 def _switch_cell(metrics: dict) -> str:
@@ -29,6 +40,18 @@ def _switch_cell(metrics: dict) -> str:
     rounds = metrics.get("round")
     switch = metrics.get("switch_round")
     return _num(trained_switch_round(switch, rounds + 1) if isinstance(rounds, int) else switch, "d")
+
+
+def ended_degenerate(metrics: dict) -> bool:
+    """Whether a trial's last report says its predictions were one class: the final test pass
+    (``final_test_degenerate``, or summary.json's ``final_test.degenerate``) or the last round's validation pass."""
+    final = metrics.get("final_test")
+    return any(v is True for v in (metrics.get("final_test_degenerate"), metrics.get("degenerate"),
+                                   final.get("degenerate") if isinstance(final, dict) else None))
+
+
+def _test_cell(metrics: dict) -> str:
+    return _num(metrics.get("test_f1"), ".4f") + (DEGENERATE_MARK if ended_degenerate(metrics) else "")
 
 
 def _run_cell(metrics: dict) -> str:
@@ -59,7 +82,8 @@ def rows(results, trials: list[Trial]) -> list[tuple]:
         metrics = (result.metrics or {}) if result is not None else {}
         c = t.columns
         table.append((t.name, c["dataset"], c["strategy"], _num(c["epsilon"], "g"), _num(c["k"], "d"), str(c["seed"]),
-                      _num(metrics.get("test_f1"), ".4f"), _num(metrics.get("cum_train_flops"), ".3e"),
+                      _test_cell(metrics), _count(metrics.get("labels_used")), _num(metrics.get("cum_total_flops"), ".3e"),
+                      _num(metrics.get("cum_train_flops"), ".3e"),
                       _switch_cell(metrics), _run_cell({**metrics, "fork_round": (result.config or {}).get("fork_round")}
                                                        if result is not None else {}),
                       _status(result) if result is not None else "not started"))
@@ -108,6 +132,10 @@ def report(results, trials: list[Trial], uri: str, seconds: float, store=None, e
                                                               "not started")}
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     name = Path(uri).name
+    degenerate = sum(row[6].endswith(DEGENERATE_MARK) for row in table)
+    if degenerate:
+        print(f"{DEGENERATE_MARK} ended degenerate ({degenerate} trial(s)): the final test or last validation pass "
+              "predicted a single class")
     print(f"\n{len(trials)} configurations: {summary}; sweep wall time {seconds:.0f} s")
     totals = sweep_summary(results, trials, seconds, environment)
     if store is not None:

@@ -140,7 +140,7 @@ def _start_fork(al: ActiveLearning, config: dict, store: PrefixStore) -> None:
 
 def _save_prefix(al: ActiveLearning, trunk: str, store: PrefixStore, members: list[ExperimentConfig]) -> bool:
     """Save the trunk's state after this round if a configuration of its group switches next round."""
-    if not needs_prefix(members, [r.monitor_f1 for r in al.records]):
+    if not needs_prefix(members, [r.monitor_f1 for r in al.records], [r.monitor_degenerate for r in al.records]):
         return False
     with tempfile.TemporaryDirectory(prefix="hybridal-prefix-") as tmp:
         al.save_checkpoint(tmp)

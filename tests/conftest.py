@@ -64,6 +64,42 @@ def tiny_config(save_dir, **overrides):
     return ExperimentConfig(**values)
 
 
+def write_plateau_csv(path: Path, rows: int = 600) -> Path:
+    """A two-class CSV that tiny-bert learns only after a few rounds: the label is one keyword
+    ("sunny"/"rainy", 10% flipped) among filler words. With `plateau_config`'s settings the
+    first three rounds predict one class (F1 stuck at the majority predictor's, |ΔF1| = 0: the
+    trivial plateau Jigsaw showed), round 3 learns the keyword, round 4 holds (checked)."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    filler = "the a of and to in is it that was for on are with as his they be at one have this from".split()
+    out = []
+    for _ in range(rows):
+        y = int(rng.integers(0, 2))
+        words = list(rng.choice(filler, size=12))
+        words[int(rng.integers(0, 12))] = ["sunny", "rainy"][y] if rng.random() < 0.9 else ["sunny", "rainy"][1 - y]
+        out.append({"text": " ".join(words), "label": y})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(out).to_csv(path, index=False)
+    return path
+
+
+PLATEAU = dict(text_column="text", label_column="label", max_train_size=None, max_test_size=None, seed=5,
+               total_rounds=6, initial_pool_size=16, acquisition_batch_size=16, epochs=3, optimizer_kwargs={"lr": 1e-3})
+
+
+@pytest.fixture
+def plateau_config(tmp_path, data_dir):
+    """tiny_config on the plateau CSV (see write_plateau_csv)."""
+    csv = write_plateau_csv(tmp_path / "plateau" / "train.csv")
+
+    def factory(**overrides):
+        return tiny_config(overrides.pop("save_dir", tmp_path / "runs"), **{**PLATEAU, "data": str(csv), **overrides})
+
+    return factory
+
+
 @pytest.fixture
 def make_config(tmp_path, data_dir):
     def factory(**overrides):

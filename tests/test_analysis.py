@@ -92,11 +92,11 @@ def test_normalised_log_hypervolume_of_the_cheapest_single_config_is_its_f1():
 def test_family_hypervolumes_share_one_box_per_dataset():
     s = pd.DataFrame({
         "dataset": ["a"] * 3, "strategy": ["retrain", "new_only", "new_only"],
-        "total_train_flops_mean": [1e14, 1e12, 1e13], "final_val_f1_mean": [0.9, 0.6, 0.8],
+        "total_flops_mean": [1e14, 1e12, 1e13], "final_val_f1_mean": [0.9, 0.6, 0.8],
         "final_test_f1_mean": [0.9, 0.6, 0.8],
     })
     hv = frontier.family_hypervolumes(s).set_index("strategy")
-    box = frontier.hv_box(s["total_train_flops_mean"])
+    box = frontier.hv_box(s["total_flops_mean"])
     assert hv.loc["retrain", "hv_final"] == pytest.approx((box[1] - 14) * 0.9 / (box[1] - box[0]))
     assert hv.loc["new_only", "front_size"] == 2
     assert (hv["ref_log10_flops"] == box[1]).all()
@@ -106,22 +106,22 @@ def test_pareto_flags_and_hypervolume_are_chosen_on_validation_f1():
     # B has the best test F1 but is dearer than A and worse on validation: not on the front.
     s = pd.DataFrame({
         "dataset": ["a"] * 3, "strategy": ["new_only", "new_only", "retrain"], "config": ["A", "B", "R"],
-        "total_train_flops_mean": [1e12, 1e13, 1e14],
+        "total_flops_mean": [1e12, 1e13, 1e14],
         "final_val_f1_mean": [0.80, 0.70, 0.90], "final_test_f1_mean": [0.60, 0.95, 0.85],
     })
     assert frontier.final_front(s).tolist() == [True, False, True]
     hv = frontier.family_hypervolumes(s).set_index("strategy")
-    box = frontier.hv_box(s["total_train_flops_mean"])
+    box = frontier.hv_box(s["total_flops_mean"])
     assert hv.loc["new_only", "front_size"] == 1
     assert hv.loc["new_only", "hv_final"] == pytest.approx(0.80)  # A alone, at the dataset's cheapest cost
     # the test-F1 value is reported beside it: A then B on test F1
     expected_test = (1.0 * 0.60 + (box[1] - 13) * 0.95) / (box[1] - box[0])
     assert hv.loc["new_only", "hv_final_test"] == pytest.approx(expected_test)
-    curves = pd.DataFrame({"dataset": ["a"] * 3, "strategy": ["new_only"] * 3, "cum_train_flops": [1e12, 2e12, 3e12],
+    curves = pd.DataFrame({"dataset": ["a"] * 3, "strategy": ["new_only"] * 3, "cum_total_flops": [1e12, 2e12, 3e12],
                            "val_f1_mean": [0.5, 0.7, 0.6], "test_f1_mean": [0.5, 0.6, 0.9]})
     assert frontier.round_front(curves).tolist() == [True, True, False]
     rounds_hv = frontier.family_hypervolumes(s, curves).set_index("strategy").loc["new_only", "hv_rounds"]
-    rbox = frontier.hv_box(curves["cum_train_flops"])
+    rbox = frontier.hv_box(curves["cum_total_flops"])
     width = rbox[1] - rbox[0]
     assert rounds_hv == pytest.approx((math.log10(2) * 0.5 + (rbox[1] - math.log10(2e12)) * 0.7) / width)
 
@@ -166,8 +166,8 @@ def _metrics_row(dataset, strategy, seed, test, val, flops, **cfg):
     row |= {"trial": f"{dataset}-{strategy}-{cfg.get('epsilon')}-{seed}", "status": "finished", "source": "run",
             "n_rounds": 3, "final_round": 2, "final_n_labeled": 264,
             "final_test_f1": test, "final_test_accuracy": test, "final_val_f1": val, "aulc": test,
-            "total_train_flops": flops, "total_flops": 2 * flops, "wall_seconds": 10.0,
-            "switch_round": cfg.pop("switch_round", np.nan)}
+            "total_train_flops": flops, "total_flops": 2 * flops, "labels_used": 264, "wall_seconds": 10.0,
+            "switch_round": cfg.pop("switch_round", np.nan), "validation_rows": 500, "ended_degenerate": pd.NA}
     return row
 
 
@@ -232,12 +232,14 @@ def test_config_labels_are_short_and_unique():
 # ----------------------------------------------------------------------------- selection
 
 def _summary(rows):
+    """Summary rows whose last column is the AL cost; training FLOPs are half of it."""
     cols = ["dataset", "config", "strategy", "model", "sampler", "epochs",
-            "final_val_f1_mean", "final_test_f1_mean", "total_train_flops_mean"]
-    return pd.DataFrame(rows, columns=cols)
+            "final_val_f1_mean", "final_test_f1_mean", "total_flops_mean"]
+    s = pd.DataFrame(rows, columns=cols)
+    return s.assign(total_train_flops_mean=s["total_flops_mean"] / 2)
 
 
-def test_best_config_and_cheapest_match_are_chosen_on_validation_not_test():
+def test_savings_are_matched_on_validation_and_charged_on_al_cost():
     s = _summary([
         ["a", "retrain", "retrain", "m", "s", 3, 0.850, 0.840, 100.0],
         # best test F1 of all, but lower validation F1: never chosen on test
@@ -249,16 +251,13 @@ def test_best_config_and_cheapest_match_are_chosen_on_validation_not_test():
         # exactly 0.5 points below: matched (tolerance is inclusive), but dearer than A
         ["a", "deltaf1 C", "deltaf1", "m", "s", 3, 0.845, 0.845, 70.0],
     ])
-    best = frontier.best_by_validation(s)
-    assert best["config"].tolist() == ["retrain"]
     sav = frontier.savings(s, 0.5)
     assert sav["matched"].tolist() == [True, False, True, False, True]
     assert sav.loc[2, "flops_ratio"] == pytest.approx(0.6)
     assert sav.loc[2, "flops_saved_pct"] == pytest.approx(40.0)
     assert sav.loc[2, "val_gap_points"] == pytest.approx(-0.4)
     assert sav.loc[2, "test_gap_points"] == pytest.approx(-4.0)
-    cheap = frontier.cheapest_matched(s, sav)
-    assert cheap["config"].tolist() == ["deltaf1 A"]
+    assert sav.loc[3, "train_flops_ratio"] == pytest.approx(0.2)   # training FLOPs beside the AL cost
 
 
 def test_savings_match_retrain_on_model_sampler_and_epochs():
@@ -275,7 +274,7 @@ def test_savings_match_retrain_on_model_sampler_and_epochs():
 
 
 def test_final_front_is_per_dataset():
-    s = pd.DataFrame({"dataset": ["a", "a", "b"], "total_train_flops_mean": [1.0, 2.0, 5.0],
+    s = pd.DataFrame({"dataset": ["a", "a", "b"], "total_flops_mean": [1.0, 2.0, 5.0],
                       "final_val_f1_mean": [0.9, 0.8, 0.1]})
     assert frontier.final_front(s).tolist() == [True, False, True]
 

@@ -6,7 +6,9 @@ beside Ray's params.json, result.json, progress.csv, experiment_state-*.json) or
 engine's contract: written when the run starts ("running") and at its end ("finished"), always
 with "trial" (the canonical columns) and "config" (the whole engine config). Curves and costs
 are simulated so that retrain is the most accurate and most expensive, new_only the cheapest,
-and deltaf1 switches by the real ΔF1 rule on a noisy validation curve.
+and deltaf1 switches by the real ΔF1 rule on a noisy validation curve. Records are schema 2
+(the AL cost charges scoring and the passes the rule reads; `labels_used` the validation rows it
+reads); `as_schema1` turns them into what an older engine wrote.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from hybridal.records import RECORD_FIELDS, RoundRecord
 FLOPS_PER_SAMPLE = 6 * 22.7e6 * 128     # one training pass of one example (MiniLM-ish)
 INFER_PER_SAMPLE = FLOPS_PER_SAMPLE / 3
 INITIAL, BATCH = 200, 32
+VAL_ROWS, SCORED_ROWS = 500, 2000      # the validation pass; the sampler's scoring pass (rounds >= 1)
 CEILING = {"agnews": 0.90, "imdb": 0.86}
 
 
@@ -49,7 +52,8 @@ def simulate(cfg: dict, total_rounds: int = 8) -> list[dict]:
     penalty = {"retrain": 0.0, "finetune": 0.012, "new_only": 0.05}
     records: list[dict] = []
     cum_train = cum_total = 0.0
-    count, switched, prev_val = 0, False, None
+    count, switched, prev_val, decided = 0, False, None, False
+    reads_validation = cfg["strategy"] == "deltaf1" and cfg["monitor"] == "validation"
     for r in range(total_rounds):
         n = INITIAL + BATCH * r
         if cfg["strategy"] == "deltaf1":
@@ -66,23 +70,41 @@ def simulate(cfg: dict, total_rounds: int = 8) -> list[dict]:
         samples = {"retrain": cfg["epochs"] * n, "finetune": cfg["finetune_epochs"] * n,
                    "new_only": cfg["epochs"] * (BATCH if r else n)}[used]
         train_flops = samples * FLOPS_PER_SAMPLE
-        infer = (2000 + 1000) * INFER_PER_SAMPLE
+        validation = int(VAL_ROWS * INFER_PER_SAMPLE)
+        scoring = int(SCORED_ROWS * INFER_PER_SAMPLE) if r else 0
+        policy = validation if reads_validation and not decided else 0
         cum_train += train_flops
-        cum_total += train_flops + infer
+        cum_total += int(train_flops) + scoring + policy
+        read = VAL_ROWS if reads_validation else 0
         rec = RoundRecord(
             round=r, n_labeled=n, n_new=INITIAL if r == 0 else BATCH, strategy_used=used, switched=switched,
             val_f1=round(val, 5), val_accuracy=round(val + 0.005, 5), val_loss=round(1 - val, 5),
             delta_f1=None if delta is None else round(delta, 5), stable_count=count,
             test_f1=round(test, 5), test_accuracy=round(test + 0.006, 5), train_samples=samples,
             train_tokens=samples * 128, train_flops=int(train_flops), cum_train_flops=int(cum_train),
-            infer_flops=int(infer), cum_total_flops=int(cum_total), train_seconds=samples / 21.0,
+            infer_flops=scoring + validation, cum_total_flops=int(cum_total), train_seconds=samples / 21.0,
             query_seconds=2.0, eval_seconds=5.0, wall_seconds=samples / 21.0 + 7.0, monitor_f1=round(val, 5),
+            schema_version=2, flops_scoring=scoring, flops_policy=policy, flops_validation=validation - policy,
+            flops_monitor=validation, labels_acquired=n, labels_read_by_policy=read, labels_used=n + read,
+            degenerate=False,
         ).to_dict()
         records.append(rec)
         if cfg["strategy"] == "deltaf1" and not switched and count >= cfg["k"]:
-            switched = True
+            switched = decided = True
         prev_val = val
     return records
+
+
+def as_schema1(records: list[dict]) -> list[dict]:
+    """What an engine before schema 2 wrote: no schema-2 fields, and every non-test pass in the AL cost."""
+    out, cum = [], 0
+    v2 = {"schema_version", "flops_scoring", "flops_policy", "flops_validation", "flops_monitor", "labels_acquired",
+          "labels_read_by_policy", "labels_used", "train_loss", "train_loss_per_epoch", "labels_per_class",
+          "val_pred_counts", "test_pred_counts", "degenerate", "monitor_degenerate"}
+    for r in records:
+        cum += r["train_flops"] + r["infer_flops"]
+        out.append({k: v for k, v in r.items() if k not in v2} | {"cum_total_flops": cum})
+    return out
 
 
 def switch_round_of(records: list[dict]) -> Optional[int]:
@@ -119,6 +141,7 @@ def summary_json(cfg: dict, records: list[dict], total_rounds: int, engine: Opti
         "switch_round": switch_round_of(records),
         "final_test": {"f1": last.get("test_f1"), "accuracy": last.get("test_accuracy"),
                        "loss": 0.4 if finished else None},
+        "data": {"validation": VAL_ROWS},
     }
 
 

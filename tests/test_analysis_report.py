@@ -15,7 +15,7 @@ from analysis.outputs import atomic_path
 from analysis.report import main
 
 REPO = Path(__file__).resolve().parents[1]
-PLOT_KINDS = ("learning_curves", "f1_vs_training_flops", "final_f1_vs_training_flops", "switch_rounds")
+PLOT_KINDS = ("learning_curves", "f1_vs_al_flops", "final_f1_vs_al_flops", "switch_rounds")
 
 
 @pytest.fixture(scope="module")
@@ -85,12 +85,12 @@ def test_report_states_selection_on_validation_and_embeds_plots(sweep_report):
 def test_pareto_set_and_hypervolume_say_they_use_validation_f1(sweep_report):
     _, _, out = sweep_report
     md = (out / "report.md").read_text()
-    assert "form the Pareto set of training FLOPs vs validation F1" in md and "vs test F1" not in md
+    assert "form the Pareto set of AL FLOPs vs validation F1" in md and "vs test F1" not in md
     assert "| val F1 (front) | test F1 (reported) |" in md and "Pareto (val F1)" in md
     assert "hypervolume (final, val F1)" in md and "hypervolume (final, test F1; reported)" in md
     summary = pd.read_csv(out / "summary.csv")
-    for _, g in summary.groupby("dataset"):  # the flag is the front of (train FLOPs, validation F1)
-        flops, val = g["total_train_flops_mean"].to_numpy(), g["final_val_f1_mean"].to_numpy()
+    for _, g in summary.groupby("dataset"):  # the flag is the front of (AL FLOPs, validation F1)
+        flops, val = g["total_flops_mean"].to_numpy(), g["final_val_f1_mean"].to_numpy()
         beaten = [((flops <= f) & (val >= v) & ((flops < f) | (val > v))).any() for f, v in zip(flops, val)]
         assert g["pareto"].tolist() == [not b for b in beaten]
     rounds = pd.read_csv(out / "frontier_rounds.csv")

@@ -17,7 +17,7 @@ def write_config(tmp_path, **changes):
 
 
 def test_cli_runs_deltaf1_and_writes_outputs(tmp_path, data_dir, capsys):
-    path = write_config(tmp_path, strategy_class="DeltaF1Strategy", strategy_kwargs={"epsilon": 1.0, "k": 1},
+    path = write_config(tmp_path, strategy_class="DeltaF1Strategy", strategy_kwargs={"epsilon": 1.0, "k": 1, "guard": False},
                         sampler_class="entropy", tensorboard=True)
     out = tmp_path / "out"
     code = main(["run", str(path), "--set", "total_rounds=3", "--set", "strategy_kwargs.k=1", "--out", str(out), "--quiet"])

@@ -76,7 +76,7 @@ def test_new_only_sees_only_the_rounds_labels_plus_replay(make_config, spy):
 
 
 def test_monitor_acquired_never_trained_on_and_counts_against_budget(make_config, spy):
-    al = run(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1},
+    al = run(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1, "guard": False},
                          monitor="acquired", monitor_fraction=0.25, total_rounds=4))
     monitor = set(al.pool.monitor_indices())
     assert len(monitor) == 3 * 3                                   # round(0.25 × 12) per batch
@@ -133,8 +133,8 @@ def test_selections_never_repeat_or_touch_labeled(make_config):
 
 
 def test_same_seed_same_selections_and_metrics(make_config, tmp_path):
-    a = run(make_config(sampler_class="margin", strategy_class="deltaf1", strategy_kwargs={"epsilon": 0.05, "k": 1}))
-    b = run(make_config(sampler_class="margin", strategy_class="deltaf1", strategy_kwargs={"epsilon": 0.05, "k": 1},
+    a = run(make_config(sampler_class="margin", strategy_class="deltaf1", strategy_kwargs={"epsilon": 0.05, "k": 1, "guard": False}))
+    b = run(make_config(sampler_class="margin", strategy_class="deltaf1", strategy_kwargs={"epsilon": 0.05, "k": 1, "guard": False},
                         save_dir=str(tmp_path / "other")))
     c = run(make_config(sampler_class="margin", seed=4, save_dir=str(tmp_path / "third")))
     assert untimed(a.records) == untimed(b.records)
@@ -160,13 +160,14 @@ def test_test_every_and_always_after_last_round(make_config):
 
 
 def test_test_flops_are_reported_apart_from_the_al_cost(make_config):
-    # Random sampling, validation monitor: each round's AL inference is the same validation pass,
-    # whether or not test is evaluated that round.
+    # Random sampling, validation monitor: each round's inference is the same validation pass,
+    # whether or not test is evaluated that round; retrain reads none of it, so it is measurement.
     al = run(make_config(total_rounds=4, test_every=2))
     recs = al.records
     assert len({r.infer_flops for r in recs}) == 1
     assert [r.test_flops > 0 for r in recs] == [True, False, True, True]
-    assert recs[-1].cum_total_flops == sum(r.train_flops + r.infer_flops for r in recs)
+    assert all(r.flops_validation == r.infer_flops and r.flops_policy == r.flops_scoring == 0 for r in recs)
+    assert recs[-1].cum_total_flops == sum(r.train_flops for r in recs)
     assert recs[-1].cum_test_flops == sum(r.test_flops for r in recs)
     totals = json.loads((al.run_dir / "summary.json").read_text())["totals"]
     assert totals["total_flops"] == recs[-1].cum_total_flops and totals["test_flops"] == recs[-1].cum_test_flops
@@ -197,7 +198,7 @@ def test_curves_use_a_seeded_stratified_subsample_and_final_metrics_the_full_spl
 
 
 def test_outputs_records_and_flops(make_config):
-    al = run(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1}, tensorboard=True, total_rounds=4))
+    al = run(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1, "guard": False}, tensorboard=True, total_rounds=4))
     folder = al.run_dir
     lines = (folder / "rounds.jsonl").read_text().splitlines()
     assert len(lines) == 4
@@ -242,7 +243,7 @@ SAMPLERS = ["random", "entropy", "least_confidence", "margin", "bald", "coreset"
 def test_checkpoint_resume_equals_uninterrupted(make_config, tmp_path, sampler):
     # Every draw, BALD's dropout passes included, must come from (seed, round, purpose), not
     # from whatever the global generators went through before the resume.
-    cfg = make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 0.2, "k": 1}, sampler_class=sampler,
+    cfg = make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 0.2, "k": 1, "guard": False}, sampler_class=sampler,
                       sampler_kwargs={"T": 3} if sampler == "bald" else {}, candidate_pool_size=100,
                       total_rounds=4, keep_optimizer=True)
     full = run(cfg)
@@ -340,17 +341,17 @@ def test_every_round_starts_at_the_configured_lr_with_a_kept_optimizer(make_conf
 
 
 def test_keep_optimizer_applies_to_finetune_rounds_only(make_config, optimizer_spy):
-    run(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1, "after": "new_only"},
+    run(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1, "after": "new_only", "guard": False},
                     keep_optimizer=True, total_rounds=4))
     assert [c["fresh"] for c in optimizer_spy] == [True] * 4            # retrain, retrain, new_only, new_only
-    run(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1}, keep_optimizer=True,
+    run(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1, "guard": False}, keep_optimizer=True,
                     total_rounds=4, experiment_name="ft"))
     assert [c["fresh"] for c in optimizer_spy[4:]] == [True, True, False, False]   # retrain, retrain, finetune, finetune
 
 
 def test_switch_decided_after_the_last_round_is_not_a_switch_round(make_config):
     """ε=1, k=1: the rule fires after round 1, the last of two rounds, so no round trains with `after`."""
-    al = run(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1}, total_rounds=2))
+    al = run(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1, "guard": False}, total_rounds=2))
     assert [r.switched for r in al.records] == [False, False]
     metrics = al.final_metrics()
     assert (metrics["switch_round"], metrics["switch_decided_round"]) == (None, 2)
@@ -387,7 +388,7 @@ def test_unknown_model_fails_in_one_sentence_before_data_loads(make_config, monk
 def test_summary_is_written_at_the_start_after_every_round_and_at_the_end(make_config, monkeypatch):
     """The trial record analysis reads: summary.json exists from the first round on, always with
     `trial` (ordered as TRIAL_COLUMNS) and the whole `config`; `status` says whether the run finished."""
-    cfg = make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1})
+    cfg = make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1, "guard": False})
     path = cfg.run_dir / "summary.json"
     during_first_training = []
     real = training.train_epochs

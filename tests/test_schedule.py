@@ -69,7 +69,7 @@ FIELDS = ("n_new", "short_batch", "strategy_used", "switched", "train_samples", 
 
 @pytest.mark.parametrize("changes, bound", [
     # ε = 1 switches as early as the rule allows (round 3 with an acquired monitor); the budget cuts round 3's batch.
-    (dict(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1, "after": "new_only"}, replay=3,
+    (dict(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1, "after": "new_only", "guard": False}, replay=3,
           monitor="acquired", monitor_fraction=0.25, total_rounds=6, label_budget=55, test_every=2, test_subsample_size=40),
      "plan_earliest_switch"),
     (dict(strategy_class="finetune", finetune_epochs=2, total_rounds=4, label_budget=45), "plan"),

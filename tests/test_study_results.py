@@ -15,7 +15,7 @@ from sweeps.spec import expand_grid, load_grid_file
 REPO = Path(__file__).resolve().parents[1]
 STUDY = REPO / "docs" / "results" / "study"
 TABLES = ("runs.csv", "trials.csv", "summary.csv", "headline.csv", "paired.csv", "switches.csv", "samplers.csv",
-          "frontier_rounds.csv", "hypervolume.csv", "rounds.csv")
+          "frontier_rounds.csv", "hypervolume.csv", "rounds.csv", "noise.csv")
 
 
 @pytest.fixture(scope="module")

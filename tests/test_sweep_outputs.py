@@ -29,7 +29,7 @@ def test_hparams_session_shares_the_runs_event_folder_and_points_at_its_round_sc
 
     from hybridal import ActiveLearning
 
-    cfg = make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1}, total_rounds=3, tensorboard=True)
+    cfg = make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1, "guard": False}, total_rounds=3, tensorboard=True)
     al = ActiveLearning(cfg)
     al.run_full_pipeline()
     folder = write_hparams(al.run_dir)
