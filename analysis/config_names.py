@@ -22,6 +22,9 @@ RELEVANT_KNOBS: dict[str, tuple[str, ...]] = {
 }
 
 
+RULE_KNOBS = ("after", "epsilon", "k", "c", "guard")   # deltaf1's own columns, named after its strategy
+
+
 def _fmt_value(v) -> str:
     if isinstance(v, float):
         return f"{v:g}"
@@ -35,8 +38,11 @@ def config_labels(summary: pd.DataFrame) -> pd.Series:
     """
     labels = pd.Series("", index=summary.index, dtype=object)
     for _, g in summary.groupby("dataset", dropna=False, sort=False):
-        varying = [c for c in GROUP_COLUMNS if c not in ("dataset", "strategy")
+        varying = [c for c in GROUP_COLUMNS if c not in ("dataset", "strategy", "guard")
                    and g[c].astype(object).map(_fmt_value).nunique(dropna=False) > 1]
+        rules = g[g["strategy"] == "deltaf1"]   # the guard is the rule's: named only where two rules differ in it
+        if rules["guard"].astype(object).map(_fmt_value).nunique(dropna=False) > 1:
+            varying.append("guard")
         names = _setting_names(varying_settings(g))
         usual = _usual_settings(g, names)
         for i, row in g.iterrows():
@@ -87,13 +93,13 @@ def _label(row: pd.Series, varying: list[str], everything: bool = False) -> str:
     if strategy == "deltaf1":
         if not pd.isna(row["after"]):
             parts[0] += f"→{row['after']}"
-        for knob, sym in (("epsilon", "ε"), ("k", "k"), ("c", "c")):
-            if not pd.isna(row[knob]) and (knob != "c" or "c" in varying):
+        for knob, sym in (("epsilon", "ε"), ("k", "k"), ("c", "c"), ("guard", "guard")):
+            if not pd.isna(row[knob]) and (knob not in ("c", "guard") or knob in varying):
                 parts.append(f"{sym}={_fmt_value(row[knob])}")
     for c in varying:
-        if c in ("after", "epsilon", "k", "c") and not everything:
+        if c in RULE_KNOBS and not everything:
             continue
-        if strategy == "deltaf1" and c in ("after", "epsilon", "k", "c"):
+        if strategy == "deltaf1" and c in RULE_KNOBS:
             continue
         if not everything and relevant is not None and c not in relevant:
             continue

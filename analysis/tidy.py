@@ -67,6 +67,8 @@ def read_tidy(reader: Reader) -> list[Trial]:
     except (OSError, ValueError) as exc:
         raise AnalysisError(f"Cannot read the report tables under {reader.uri} ({exc}); "
                             f"allowed: a folder written by `python -m analysis.report`.") from None
+    if "guard" not in runs.columns:   # tables written before the guard existed: every rule ran unguarded
+        runs.insert(list(runs.columns).index("c") + 1, "guard", [False if s == "deltaf1" else None for s in runs["strategy"]])
     needed = ["trial", "source", "status", *TRIAL_COLUMNS, SETTINGS, "summary_test_f1", "summary_test_accuracy",
               "summary_has_switch_round", "summary_switch_round"]
     schema1 = [f for f in ANALYSIS_FIELDS if f not in SCHEMA2_FIELDS]   # tables of older reports lack the rest

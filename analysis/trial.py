@@ -43,7 +43,9 @@ def read_json(reader: Reader, rel: str, trial: str, problems: ProblemLog) -> Opt
 
 def canonical_columns(found: Optional[dict], trial: str, problems: ProblemLog) -> dict[str, Any]:
     """The canonical columns from `found` (absent ones noted and None; dataset/strategy "unknown")."""
-    found = found or {}
+    found = dict(found or {})
+    if "guard" not in found and "strategy" in found:   # written before the guard existed: the rule ran unguarded
+        found["guard"] = False if found["strategy"] == "deltaf1" else None
     absent = [c for c in TRIAL_COLUMNS if c not in found]
     if absent:
         problems.add(f"config lacks {', '.join(absent)} (filled as unknown)", trial)

@@ -22,7 +22,7 @@ from .registry import build_optimizer
 from .run_parts import build_run_parts
 from .samplers import build_sampler
 from .schedule import RoundStep, round_plan
-from .strategies import build_strategy, trained_switch_round
+from .strategies import build_strategy, trained_switch_round, with_resolved_guard
 from .summary import environment, run_summary
 from .training import EvalResult, TrainStats
 
@@ -39,9 +39,12 @@ class ActiveLearning:
     def __init__(self, cfg: Union[ExperimentConfig, dict], run_dir: Optional[Union[str, Path]] = None):
         if isinstance(cfg, dict):
             cfg = ExperimentConfig.from_dict(cfg)
-        self.cfg = cfg.validate()
+        self.strategy = build_strategy(cfg.strategy_class, **cfg.validate().strategy_kwargs)
+        # The rule's guard is recorded resolved (config.yaml, summary.json), so a config without the
+        # key is one written before the guard existed, which ran the rule unguarded.
+        cfg = cfg.replace(strategy_kwargs=with_resolved_guard(self.strategy, cfg.strategy_kwargs))
+        self.cfg = cfg
         self.run_dir = Path(run_dir) if run_dir is not None else cfg.run_dir
-        self.strategy = build_strategy(cfg.strategy_class, **cfg.strategy_kwargs)
         self.sampler = build_sampler(cfg.sampler_class, **cfg.sampler_kwargs)
         self.sampler_seed = int(cfg.sampler_kwargs.get("seed", cfg.seed))
         self.parts = build_run_parts(cfg)

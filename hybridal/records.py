@@ -85,6 +85,6 @@ NUMERIC_FIELDS = tuple(
 # The canonical columns of a trial (DESIGN.md section 8), in order: the readable description of a
 # run that summary.json's "trial", the sweep's table and HParams, and analysis share.
 TRIAL_COLUMNS = (
-    "dataset", "strategy", "after", "epsilon", "k", "c", "monitor", "seed",
+    "dataset", "strategy", "after", "epsilon", "k", "c", "guard", "monitor", "seed",
     "model", "sampler", "epochs", "finetune_epochs", "replay",
 )

@@ -202,6 +202,12 @@ def strategy_names() -> list[str]:
     return [cls.name for cls in (RetrainStrategy, FineTuneStrategy, NewOnlyStrategy, DeltaF1Strategy)]
 
 
+def with_resolved_guard(strategy: TrainingStrategy, kwargs: dict) -> dict:
+    """`kwargs` with the ΔF1 rule's guard written out (a deltaf1 strategy only), so every recorded
+    config says which rule ran."""
+    return {**kwargs, "guard": strategy.guard} if isinstance(strategy, DeltaF1Strategy) else dict(kwargs)
+
+
 def build_strategy(name: str, **kwargs) -> TrainingStrategy:
     if name not in STRATEGIES:
         raise choice_error("strategy_class", name, strategy_names())

@@ -20,6 +20,7 @@ def trial_columns(cfg: ExperimentConfig) -> dict:
         "epsilon": strategy.epsilon if is_hybrid else None,
         "k": strategy.k if is_hybrid else None,
         "c": cfg.monitor_fraction if cfg.monitor == "acquired" else None,
+        "guard": strategy.guard if is_hybrid else None,
         "monitor": cfg.monitor,
         "seed": cfg.seed,
         "model": cfg.model_name_or_path,

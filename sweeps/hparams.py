@@ -24,7 +24,7 @@ METRICS = ("round/test_f1", "round/val_f1", "round/cum_train_flops", "round/cum_
            "round/labels_used", "round/switched", "round/degenerate")
 # Columns that are null for baselines: always text ('0.01', '2', 'none'), so every trial gives
 # them the same type whether a grid mixes strategies or not.
-TEXT_COLUMNS = ("after", "epsilon", "k", "c")
+TEXT_COLUMNS = ("after", "epsilon", "k", "c", "guard")
 SUFFIX = ".hparams"   # our event file among the engine's, to replace it on a rewrite
 
 

@@ -44,7 +44,8 @@ def test_the_guard_on_a_real_run_skips_the_plateau(plateau_config):
                                         strategy_kwargs={**kwargs, "guard": False}))
     off.run_full_pipeline()
     assert off.switch_round == 2
-    assert on.cfg.to_dict()["strategy_kwargs"] == kwargs and off.cfg.strategy_kwargs["guard"] is False
+    # The guard is recorded resolved, so every config says which rule ran.
+    assert on.cfg.to_dict()["strategy_kwargs"] == {**kwargs, "guard": True} and off.cfg.strategy_kwargs["guard"] is False
 
 
 # ---- labels and FLOPs: cost vs measurement -------------------------------------------------------
@@ -128,3 +129,17 @@ def test_every_round_records_its_diagnostics(make_config):
     summary = al.summary()
     assert sum(summary["final_test"]["pred_counts"]) == len(al.parts.splits.test)
     assert summary["final_test"]["degenerate"] == (sum(c > 0 for c in summary["final_test"]["pred_counts"]) == 1)
+
+
+def test_guarded_and_unguarded_rules_are_different_configurations():
+    """ε, k and after are canonical columns; the guard stays a setting, so the analysis never pools
+    a guarded and an unguarded rule as seeds of one configuration."""
+    from analysis.configuration import engine_settings
+
+    rule = {"strategy_class": "deltaf1", "epochs": 3}
+    kwargs = {"epsilon": 0.05, "k": 1, "after": "finetune"}
+    on = engine_settings({**rule, "strategy_kwargs": {**kwargs, "guard": True}})
+    off = engine_settings({**rule, "strategy_kwargs": {**kwargs, "guard": False}})
+    assert on == {"strategy_kwargs.guard": True} and off == {"strategy_kwargs.guard": False}
+    # A config written before the guard existed ran the rule unguarded.
+    assert engine_settings({**rule, "strategy_kwargs": kwargs}) == off

@@ -74,7 +74,7 @@ def _group(rows: list[tuple]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(summary, used) for one retrain group from (config, strategy, {seed: (val F1, AL cost)}) rows."""
     used, summary = [], []
     for name, strategy, by_seed in rows:
-        cid = config_key({"dataset": "a", "strategy": strategy, "after": None, "epsilon": None, "k": None, "c": None,
+        cid = config_key({"dataset": "a", "strategy": strategy, "after": None, "epsilon": None, "k": None, "c": None, "guard": None,
                           "monitor": name, "model": "m", "sampler": "s", "epochs": 3, "finetune_epochs": 1, "replay": 0})
         for seed, (val, cost) in by_seed.items():
             used.append({"dataset": "a", "config_id": cid, "seed": seed, "final_val_f1": val, "total_flops": cost,

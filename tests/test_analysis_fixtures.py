@@ -20,7 +20,7 @@ from typing import Any, Iterable, Optional
 
 import numpy as np
 
-from hybridal.records import RECORD_FIELDS, RoundRecord
+from hybridal.records import RECORD_FIELDS, TRIAL_COLUMNS, RoundRecord
 
 
 FLOPS_PER_SAMPLE = 6 * 22.7e6 * 128     # one training pass of one example (MiniLM-ish)
@@ -43,6 +43,13 @@ def config(dataset: str, strategy: str, seed: int, epsilon: Optional[float] = No
         cfg["after"] = "finetune"
     cfg.update(over)
     return cfg
+
+
+def canonical(cfg: dict) -> dict:
+    """The canonical columns the analysis reads for a `config` dict: it writes no guard (as runs before
+    the guard existed), which the analysis reads as False for deltaf1 (the rule ran unguarded)."""
+    guard = cfg.get("guard", False if cfg["strategy"] == "deltaf1" else None)
+    return {c: (guard if c == "guard" else cfg[c]) for c in TRIAL_COLUMNS}
 
 
 def simulate(cfg: dict, total_rounds: int = 8) -> list[dict]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_analysis_fixtures import (config, make_experiment, simulate, switch_round_of, write_ray_state,
+from test_analysis_fixtures import (canonical, config, make_experiment, simulate, switch_round_of, write_ray_state,
                                     write_ray_trial, write_run)
 
 from analysis import aggregate
@@ -36,7 +36,7 @@ def test_plain_run_folders_are_read_with_their_summary(tmp_path):
     t = _by_trial(exp)
     assert set(t) == {"runs/a", "runs/b"}
     assert t["runs/a"].status == "finished" and t["runs/a"].source == "run"
-    assert t["runs/a"].config == {c: cfg[c] for c in TRIAL_COLUMNS}
+    assert t["runs/a"].config == canonical(cfg)
     assert len(t["runs/a"].rounds) == 6
     # summary.json says "running": unfinished, described all the same
     assert t["runs/b"].status == "incomplete" and t["runs/b"].config["strategy"] == "retrain"
@@ -74,7 +74,7 @@ def test_sweep_trial_status_comes_from_summary_json_and_ray_only_lists_the_rest(
         "trainable_x_00003_3": "errored", "trainable_x_00004_4": "finished", "trainable_x_00005_5": "errored",
     }
     assert all(v.source == "ray" for v in t.values())
-    assert t["trainable_x_00003_3"].config == {col: c[3][col] for col in TRIAL_COLUMNS} and not t["trainable_x_00003_3"].rounds
+    assert t["trainable_x_00003_3"].config == canonical(c[3]) and not t["trainable_x_00003_3"].rounds
     assert len(t["trainable_x_00001_1"].rounds) == 2
     p = _problems(exp)
     assert "errored: RuntimeError: CUDA out of memory" in p
@@ -116,7 +116,7 @@ def test_older_runs_without_summary_json_fall_back_to_config_yaml(tmp_path):
     exp = load_experiment(str(tmp_path))
     t = exp.trials[0]
     assert t.status == "incomplete" and "no summary.json" in _problems(exp)
-    assert t.config == {c: cfg[c] for c in TRIAL_COLUMNS}
+    assert t.config == canonical(cfg)
     assert t.settings["optimizer_kwargs.lr"] == 5e-5  # PyYAML reads 5e-05 as text; one spelling per value
     assert len(t.rounds) == 3
 

@@ -19,7 +19,7 @@ except ImportError:  # pragma: no cover - e.g. --import-mode=importlib from the 
     from tests.sweep_hooks import one_line_error
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CANONICAL = ("dataset", "strategy", "after", "epsilon", "k", "c", "monitor", "seed", "model", "sampler",
+CANONICAL = ("dataset", "strategy", "after", "epsilon", "k", "c", "guard", "monitor", "seed", "model", "sampler",
              "epochs", "finetune_epochs", "replay")
 
 
