@@ -168,7 +168,8 @@ class ActiveLearning:
             "f1_score": self.final_test.f1, "accuracy": self.final_test.accuracy, "loss": self.final_test.loss,
             "per_class_f1": dict(zip(self.parts.splits.label_names, self.final_test.per_class_f1)),
             **self.switch_columns(), "rounds": len(self.records),
-            "n_labeled": last.n_labeled, "cum_train_flops": last.cum_train_flops, "cum_total_flops": last.cum_total_flops,
+            "n_labeled": last.n_labeled, "labels_used": last.labels_used, "cum_train_flops": last.cum_train_flops,
+            "cum_total_flops": last.cum_total_flops,
         }
 
     def summary(self) -> dict:

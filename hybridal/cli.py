@@ -16,8 +16,10 @@ def format_record(rec) -> str:
         test += f" ({rec.test_n}-row subsample)"
     delta = f"ΔF1 {rec.delta_f1:+.3f} (stable {rec.stable_count})" if rec.delta_f1 is not None else "ΔF1 -"
     short = " (short batch)" if rec.short_batch else ""
+    one_class = " | predicts one class" if rec.degenerate else ""   # a failed round says so where it happens
     return (f"round {rec.round:>2} | labels {rec.n_labeled} (+{rec.n_new}{short}) | {rec.strategy_used:<8} | "
-            f"val F1 {rec.val_f1:.3f} | {test} | {delta} | train {rec.train_flops:.2e} FLOPs | {rec.wall_seconds:.1f} s")
+            f"val F1 {rec.val_f1:.3f} | {test} | {delta} | train {rec.train_flops:.2e} FLOPs | "
+            f"{rec.wall_seconds:.1f} s{one_class}")
 
 
 def cmd_run(args) -> int:
@@ -35,7 +37,8 @@ def cmd_run(args) -> int:
     bar.close()
     m = al.final_metrics()
     print(f"done: test macro-F1 {m['f1_score']:.4f}, accuracy {m['accuracy']:.4f}, switch round {m['switch_round']}, "
-          f"training {m['cum_train_flops']:.3e} FLOPs; results in {al.run_dir}")
+          f"labels used {m['labels_used']}, AL cost {m['cum_total_flops']:.3e} FLOPs (training {m['cum_train_flops']:.3e}); "
+          f"results in {al.run_dir}")
     return 0
 
 

@@ -20,7 +20,7 @@ from .config import ExperimentConfig
 from .outputs import RunWriter
 from .records import RoundRecord
 from .summary import labels_used, totals
-from .strategies import RoundPlan, TrainingStrategy, build_strategy, trained_switch_round
+from .strategies import RoundPlan, TrainingStrategy, build_strategy, trained_switch_round, with_resolved_guard
 from .trial import trial_columns
 
 # Engine keys that may differ within a group: the strategy, and knobs read only by rounds that
@@ -106,6 +106,7 @@ def copy_run(cfg: ExperimentConfig, source_dir: Union[str, Path], run_dir: Union
         raise ValueError(f"{source_dir} holds no finished run (status {source.get('status')!r}); a copy needs one.")
     lines = (source_dir / "rounds.jsonl").read_text().splitlines()
     strategy = build_strategy(cfg.strategy_class, **cfg.strategy_kwargs)
+    cfg = cfg.replace(strategy_kwargs=with_resolved_guard(strategy, cfg.strategy_kwargs))   # recorded as a run records it
     labels_read = policy_labels(strategy, cfg.monitor, int(source["data"]["validation"]))
     records = adopt_records(strategy, [RoundRecord.from_dict(json.loads(x)) for x in lines if x], labels_read)
     decided = strategy.switch_decided_round

@@ -131,15 +131,20 @@ def test_every_round_records_its_diagnostics(make_config):
     assert summary["final_test"]["degenerate"] == (sum(c > 0 for c in summary["final_test"]["pred_counts"]) == 1)
 
 
-def test_guarded_and_unguarded_rules_are_different_configurations():
-    """ε, k and after are canonical columns; the guard stays a setting, so the analysis never pools
-    a guarded and an unguarded rule as seeds of one configuration."""
-    from analysis.configuration import engine_settings
+def test_guarded_and_unguarded_rules_are_different_configurations(make_config):
+    """The guard is a canonical column, like ε and k: the analysis never pools a guarded and an
+    unguarded rule as seeds of one configuration, and reads a trial written before the guard
+    existed as unguarded (the rule it ran)."""
+    from analysis.configuration import config_key
+    from analysis.problems import ProblemLog
+    from analysis.trial import canonical_columns
+    from hybridal.trial import trial_columns
 
-    rule = {"strategy_class": "deltaf1", "epochs": 3}
-    kwargs = {"epsilon": 0.05, "k": 1, "after": "finetune"}
-    on = engine_settings({**rule, "strategy_kwargs": {**kwargs, "guard": True}})
-    off = engine_settings({**rule, "strategy_kwargs": {**kwargs, "guard": False}})
-    assert on == {"strategy_kwargs.guard": True} and off == {"strategy_kwargs.guard": False}
-    # A config written before the guard existed ran the rule unguarded.
-    assert engine_settings({**rule, "strategy_kwargs": kwargs}) == off
+    rule = dict(strategy_class="deltaf1", strategy_kwargs={"epsilon": 0.05, "k": 1})
+    on = trial_columns(make_config(**rule))
+    off = trial_columns(make_config(**{**rule, "strategy_kwargs": {"epsilon": 0.05, "k": 1, "guard": False}}))
+    assert (on["guard"], off["guard"]) == (True, False) and trial_columns(make_config())["guard"] is None
+    assert config_key(on) != config_key(off)
+    problems = ProblemLog()
+    old = canonical_columns({k: v for k, v in off.items() if k != "guard"}, "old", problems)
+    assert old == off and not problems.lines()

@@ -28,6 +28,11 @@ def test_cli_runs_deltaf1_and_writes_outputs(tmp_path, data_dir, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["switch_round"] == 2 and summary["config"]["total_rounds"] == 3
     assert list((out / "tensorboard").glob("events.*"))
+    # The closing line charges the validation labels the rule read; a one-class round says so.
+    assert f"labels used {summary['labels']['used']}," in printed and summary["labels"]["read_by_policy"] > 0
+    records = [json.loads(x) for x in (out / "rounds.jsonl").read_text().splitlines()]
+    flagged = [line for line in printed.splitlines() if line.startswith("round ") and "predicts one class" in line]
+    assert len(flagged) == sum(r["degenerate"] for r in records)
 
 
 def test_cli_bad_key_is_one_line_and_leaves_nothing(tmp_path, data_dir):
