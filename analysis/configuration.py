@@ -34,6 +34,9 @@ NOT_CONFIGURATION = ("seed", "sampler_kwargs.seed", "experiment_name", "save_dir
 IN_TRIAL_COLUMNS = ("data", "model_name_or_path", "strategy_class", "strategy_kwargs", "sampler_class", "epochs",
                     "finetune_epochs", "replay", "monitor", "monitor_fraction")
 
+# Engine keys added after records were first committed, with the default that reproduces the older
+# engine: a run at that default is the same configuration as an older run that never wrote the key.
+LATER_KEYS_AT_OLD_BEHAVIOUR = {"deterministic": False}
 _SCIENTIFIC = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
@@ -72,7 +75,12 @@ def engine_settings(engine: Optional[dict]) -> Optional[dict[str, Any]]:
     if not isinstance(engine, dict) or not engine:
         return None
     flat = dotted(engine)
-    return {k: _plain_setting(v) for k, v in sorted(flat.items()) if v is not None and not _outside_configuration(k)}
+    return {k: _plain_setting(v) for k, v in sorted(flat.items())
+            if v is not None and not _outside_configuration(k) and not _at_old_behaviour(k, v)}
+
+
+def _at_old_behaviour(key: str, value: Any) -> bool:
+    return key in LATER_KEYS_AT_OLD_BEHAVIOUR and value == LATER_KEYS_AT_OLD_BEHAVIOUR[key]
 
 
 def _plain(v: Any) -> Any:

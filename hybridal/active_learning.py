@@ -22,7 +22,7 @@ from .registry import build_optimizer
 from .run_parts import build_run_parts
 from .samplers import build_sampler
 from .schedule import RoundStep, round_plan
-from .strategies import build_strategy, trained_switch_round, with_resolved_guard
+from .strategies import DeltaF1Strategy, build_strategy, trained_switch_round, with_resolved_guard
 from .summary import environment, run_summary
 from .training import EvalResult, TrainStats
 
@@ -190,7 +190,7 @@ class ActiveLearning:
             "next_round": self.next_round, "finished": self.finished, "pool": self.pool.state_dict(),
             "strategy": self.strategy.state_dict(), "records": [r.to_dict() for r in self.records],
             "final_test": eval_state(self.final_test), "final_validation": eval_state(self.final_validation),
-            "config": self.cfg.to_dict(),
+            "config": self.cfg.to_dict(), "precision": self.parts.precision, "device_type": self.parts.device.type,
         }
         write_checkpoint(folder, self.parts.model.model, self._optimizer, state)
 
@@ -220,6 +220,7 @@ class ActiveLearning:
             raise ConfigError(f"the prefix checkpoint {str(folder)!r} was written by a run that differs from "
                               f"{self.cfg.experiment_name!r} in more than the strategy and its post-switch knobs; "
                               "allowed: a checkpoint of a run of the same group.")
+        self._check_prefix_runs_here(folder, state, optimizer_state)
         # The strategy is fresh here; replaying the prefix leaves it where this config would be.
         records = adopt_records(self.strategy, [RoundRecord.from_dict(r) for r in state["records"]], self.policy_labels)
         # A kept optimizer continues the prefix's last round, as it would have in a standalone run.
@@ -234,6 +235,22 @@ class ActiveLearning:
         self.final_validation = eval_from_state(state["final_validation"])
         self._outputs_started = False
         self._start_outputs()
+
+    def _check_prefix_runs_here(self, folder: Union[str, Path], state: dict, optimizer_state: Optional[dict]) -> None:
+        """A fork continues its trunk exactly only in the trunk's precision and device kind, and with
+        its optimizer where a kept-optimizer finetune round continues it: anything else is refused."""
+        last = state["records"][-1] if state["records"] else {}
+        theirs = (state.get("precision") or last.get("precision"), state.get("device_type"))
+        ours = (self.parts.precision, self.parts.device.type)
+        if theirs[0] != ours[0] or theirs[1] not in (None, ours[1]):
+            raise ConfigError(f"the prefix checkpoint {str(folder)!r} trained in {theirs[0]} on {theirs[1] or 'an unrecorded device'} "
+                              f"but {self.cfg.experiment_name!r} would run in {ours[0]} on {ours[1]}; allowed: the trunk's "
+                              "precision and device kind (set precision and device explicitly for the whole sweep).")
+        after = self.strategy.after if isinstance(self.strategy, DeltaF1Strategy) else self.strategy.steady_mode
+        if self.cfg.keep_optimizer and after == "finetune" and optimizer_state is None and not state["finished"]:
+            raise ConfigError(f"the prefix checkpoint {str(folder)!r} holds no optimizer state, but {self.cfg.experiment_name!r} "
+                              "keeps its optimizer into its finetune rounds; allowed: a checkpoint of a trunk run with "
+                              "keep_optimizer: true.")
 
 
 def _finite_or_none(value: float) -> Optional[float]:

@@ -74,6 +74,7 @@ class ExperimentConfig:
     device: str = "auto"
     precision: str = "auto"
     num_threads: Optional[int] = None
+    deterministic: bool = False   # torch's deterministic kernels: on CUDA, a fork then equals its standalone run
     tensorboard: bool = True
 
     # ---- construction -------------------------------------------------------------------
@@ -147,11 +148,9 @@ class ExperimentConfig:
         _int("batch_size", self.batch_size, minimum=1)
         _int("eval_batch_size", self.eval_batch_size, minimum=1)
         _int("replay", self.replay, minimum=0)
-        for name in ("label_budget", "max_train_size", "max_test_size", "candidate_pool_size", "num_threads"):
+        for name in ("label_budget", "max_train_size", "max_test_size", "candidate_pool_size", "num_threads", "finetune_epochs"):
             if getattr(self, name) is not None:
                 _int(name, getattr(self, name), minimum=1)
-        if self.finetune_epochs is not None:
-            _int("finetune_epochs", self.finetune_epochs, minimum=1)
         if self.num_labels is not None:
             _int("num_labels", self.num_labels, minimum=2)
         if self.label_budget is not None and self.label_budget < self.initial_pool_size:
@@ -174,6 +173,8 @@ class ExperimentConfig:
             raise ConfigError(f"experiment_name={self.experiment_name!r} is invalid; allowed: a folder name without '/'.")
         if self.precision not in PRECISIONS:
             raise choice_error("precision", self.precision, PRECISIONS)
+        if not isinstance(self.deterministic, bool):
+            raise ConfigError(f"deterministic={self.deterministic!r} is invalid; allowed: true or false.")
         if self.monitor not in MONITORS:
             raise choice_error("monitor", self.monitor, MONITORS)
         if isinstance(self.monitor_fraction, bool) or not isinstance(self.monitor_fraction, (int, float)) or not 0 <= self.monitor_fraction < 1:

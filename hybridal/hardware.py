@@ -121,3 +121,15 @@ def configure_backends(device: torch.device) -> None:
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
+
+
+def use_deterministic_algorithms(on: bool) -> None:
+    """`deterministic: true`: torch's deterministic kernels (and the cuBLAS workspace they need, set
+    before CUDA starts), so two runs of one config on one GPU give the same numbers; a shared-prefix
+    fork then equals its standalone run on CUDA as it does on a CPU. Slower on a GPU; a no-op on a CPU."""
+    import os
+
+    if on:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(on, warn_only=False)
+    torch.backends.cudnn.benchmark = False if on else torch.backends.cudnn.benchmark

@@ -12,7 +12,7 @@ from torch import nn
 from .config import ExperimentConfig
 from .data import check_pool_fits, load_run_splits
 from .flops import FlopsModel
-from .hardware import configure_backends, resolve_device, resolve_precision
+from .hardware import configure_backends, resolve_device, resolve_precision, use_deterministic_algorithms
 from .models import ResettableModel, check_model, load_model, load_tokenizer
 from .registry import build_criterion
 from .splits import RunSplits, per_round_test_rows
@@ -51,6 +51,8 @@ def build_run_parts(cfg: ExperimentConfig) -> RunParts:
     check_pool_fits(cfg, len(splits.pool))
     device = resolve_device(cfg.device)
     configure_backends(device)
+    if cfg.deterministic:   # before the model loads and CUDA starts (the cuBLAS workspace setting)
+        use_deterministic_algorithms(True)
     precision = resolve_precision(cfg.precision, device)
     tokenizer = load_tokenizer(cfg.model_name_or_path)
     tokens, cached = {}, {}

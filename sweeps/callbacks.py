@@ -39,7 +39,12 @@ class SweepCallback(tune.Callback):
         if result.get("error"):
             print(f"[{name}] {result['error']}", flush=True)
             return
-        if "round" not in result or result.get("from_trunk"):   # a fork replays its trunk's rounds first
+        if result.get("adopted"):   # rounds another run trained (a copy's, a fork's first): one line for them all
+            if result.get("adopted_through") is not None:
+                print(f"[{name}] same as {result.get('adopted_from')} through round {result['adopted_through']}: adopted",
+                      flush=True)
+            return
+        if "round" not in result or result.get("from_trunk"):
             return
         try:
             line = format_record(RoundRecord.from_dict(result))

@@ -14,11 +14,20 @@ from sweeps.spec import Trial
 
 
 def quiet_datasets() -> None:
-    """One progress bar per split file is noise in a sweep's log."""
+    """One progress bar per split file ("Generating train split ...") and transformers' advisories
+    are noise in a sweep's output: off in the driver and in every trial."""
     try:
         import datasets
 
         datasets.disable_progress_bars()
+        datasets.logging.set_verbosity_error()
+    except (ImportError, AttributeError):
+        pass
+    try:
+        import transformers
+
+        transformers.logging.set_verbosity_error()
+        transformers.logging.disable_progress_bar()
     except (ImportError, AttributeError):
         pass
 

@@ -17,6 +17,9 @@ from sweeps.errors import SweepError, first_line
 PASSTHROUGH_PREFIXES = ("HYBRIDAL_",)
 PASSTHROUGH_NAMES = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HOME", "HF_DATASETS_CACHE",
                      "TOKENIZERS_PARALLELISM")
+# Library progress bars and advisories belong in a worker's log, not in the sweep's output.
+QUIET_ENV = {"HF_DATASETS_DISABLE_PROGRESS_BARS": "1", "TRANSFORMERS_VERBOSITY": "error",
+             "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1"}
 PATH_VARS = ("HYBRIDAL_DATA_DIR", "HYBRIDAL_CACHE_DIR", "HF_HOME", "HF_DATASETS_CACHE")
 
 
@@ -71,7 +74,7 @@ def connect(args) -> None:
     """Start a private local Ray (no --address) or join the cluster at --address."""
     if os.environ.get("RAY_TMPDIR"):
         (Path(os.environ["RAY_TMPDIR"]) / "ray").mkdir(parents=True, exist_ok=True)
-    env = runtime_env(passthrough_env()) or None
+    env = runtime_env({**QUIET_ENV, **passthrough_env()}) or None
     if args.address is None:
         ray.init(num_cpus=args.num_cpus, num_gpus=args.num_gpus, runtime_env=env,
                  log_to_driver=True, configure_logging=True, logging_level="WARNING")

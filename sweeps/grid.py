@@ -27,7 +27,7 @@ from hybridal.errors import ConfigError, DataError, did_you_mean
 from hybridal.trial import trial_columns
 
 from sweeps import dry_run
-from sweeps.checks import check_trial_data
+from sweeps.checks import check_trial_data, quiet_datasets
 from sweeps.environment import describe_environment
 from sweeps.errors import SweepError
 from sweeps.sharing import SharePlan
@@ -89,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--no-share", action="store_true",
                       help="run every configuration standalone, from round 0 (default: HybridAL variants and baselines fork "
                            "from one retrain trunk per group, with identical results)")
+    what.add_argument("--keep-prefixes", action="store_true",
+                      help="keep <experiment>/.prefixes/ (trunk states, finished runs) after every job has finished")
     what.add_argument("--dry-run", action="store_true",
                       help="print every trial's config, the count and the FLOPs/GPU-hour estimate; run nothing")
     what.add_argument("--no-estimate", action="store_true", help="with --dry-run: skip the cost estimate (it reads the data)")
@@ -157,6 +159,7 @@ def run(args, trainable: Optional[Callable] = None, callbacks: Sequence = ()) ->
     (both for tests: a trainable that crashes once, a callback that interrupts the sweep).
     """
     started, started_utc = time.perf_counter(), datetime.datetime.now(datetime.timezone.utc)
+    quiet_datasets()
     spec = load_spec(args)
     if spec is None and not args.resume:
         raise SweepError(f"nothing to run: pass --preset ({', '.join(preset_names())}), --config GRID.yaml, "
@@ -179,6 +182,7 @@ def run(args, trainable: Optional[Callable] = None, callbacks: Sequence = ()) ->
     # Ray is imported from here on only: without --address, main() first set the loopback
     # variable that Ray reads at import.
     from sweeps import cluster, tuner
+    from sweeps.prefix_store import PrefixStore
     from sweeps.searcher import ShareSearcher
     from sweeps.trainable import run_trial
 
@@ -210,7 +214,9 @@ def run(args, trainable: Optional[Callable] = None, callbacks: Sequence = ()) ->
         results = tuner.fit(args, runner, searcher, storage, name, uri, restorable,
                             {j.name: j.config.total_rounds for j in jobs}, callbacks)
         environment = describe_environment(resources, args.argv, started_utc)
-        return report(results, trials, uri, time.perf_counter() - started, store, environment)
+        if share and not args.keep_prefixes and all(j.state == "done" for j in searcher.plan.jobs.values()):
+            PrefixStore(uri).remove()   # every run that reads it has finished; a failed one keeps it for --resume
+        return report(results, trials, uri, time.perf_counter() - started, store, environment, searcher.plan.blocked())
 
 
 def keep_local_ray_on_loopback() -> None:

@@ -72,6 +72,50 @@ class PrefixStore:
         with self.fs.open_input_stream(target) as handle:
             return handle.read().decode()
 
+    def tune_trials(self) -> Optional[dict[str, str]]:
+        """Trial id -> status in Tune's newest experiment state (JSON); None where there is none."""
+        import json
+
+        import pyarrow.fs as pafs
+
+        folder = self.path.rsplit('/', 1)[0]
+        names = sorted(info.base_name for info in self.fs.get_file_info(pafs.FileSelector(folder, allow_not_found=True))
+                       if info.base_name.startswith("experiment_state-") and info.base_name.endswith(".json"))
+        if not names:
+            return None
+        with self.fs.open_input_stream(f"{folder}/{names[-1]}") as handle:
+            state = json.loads(handle.read().decode())
+        trials = [json.loads(entry[0]) if isinstance(entry[0], str) else entry[0] for entry in state.get("trial_data", [])]
+        return {t["trial_id"]: t.get("status") for t in trials if "trial_id" in t}
+
+    def retire_trial(self, name: str) -> None:
+        """Move the folders of `name`'s ended trials to `<experiment>/.superseded/` (hidden, so analysis
+        reads only the trial that runs it again on --resume, which then gets the plain folder name)."""
+        import json
+        import time
+
+        import pyarrow.fs as pafs
+
+        folder = self.path.rsplit('/', 1)[0]
+        for info in self.fs.get_file_info(pafs.FileSelector(folder, allow_not_found=True)):
+            if info.type != pafs.FileType.Directory or not info.base_name.startswith(name):
+                continue
+            params = self.trial_file(info.base_name, "params.json")
+            if params is None or json.loads(params).get("trial_name") != name:
+                continue
+            self.fs.create_dir(f"{folder}/.superseded", recursive=True)
+            try:
+                self.fs.move(info.path, f"{folder}/.superseded/{info.base_name}-{int(time.time())}")
+            except OSError:   # a store that cannot move folders: the old one stays beside the new
+                pass
+
+    def remove(self) -> None:
+        """Delete the whole store (the sweep's runs no longer need it)."""
+        import pyarrow.fs as pafs
+
+        if self.fs.get_file_info(self.path).type == pafs.FileType.Directory:
+            self.fs.delete_dir(self.path)
+
     # ---- transfer --------------------------------------------------------------------------------
     def _put(self, local: Path, rel: str) -> None:
         import pyarrow.fs as pafs

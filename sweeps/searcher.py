@@ -4,13 +4,15 @@ start, so forks run while their trunk goes on (a multi-GPU box stays busy).
 Tune asks `suggest` whenever it has room; the answer is the next ready job's trial config, None
 while every remaining job waits on a trunk or fork, or FINISHED once all have started. Trunk
 results (`on_trial_result`) reveal their monitor F1 round by round; `on_trial_complete` releases
-what waited on a finished run. Its state is saved as JSON; after a restore it is reconciled
-with what the runs wrote to storage, so no finished trunk or fork runs again.
+what waited on a finished run, and blocks what waited on a failed one. Its state is saved as
+JSON; after a restore it is reconciled with what the runs wrote to storage and with the trials
+Tune restored: no finished run runs again, and every failed, blocked or lost job runs again
+(DESIGN.md section 8; README "Shared prefixes").
 """
 from __future__ import annotations
 
 import json
-from typing import Optional
+from typing import Iterable, Optional
 
 from ray.tune.search import Searcher
 
@@ -61,7 +63,8 @@ class ShareSearcher(Searcher):
             return
         result = result or {}
         ok = not error and bool(result.get("done")) and not result.get("error") and not result.get("blocked")
-        self.plan.on_done(name, ok, int(result["round"]) + 1 if ok and "round" in result else None)
+        self.plan.on_done(name, ok, int(result["round"]) + 1 if ok and "round" in result else None,
+                          failure="input" if result.get("error") and not error else "crash")
 
     # ---- resume --------------------------------------------------------------------------------
     def save(self, checkpoint_path: str) -> None:
@@ -77,12 +80,13 @@ class ShareSearcher(Searcher):
         self.restored = True
 
     def reconcile_with_storage(self) -> None:
-        """Read back what the runs wrote since the state was saved: each trunk's rounds and saved
-        prefixes, and which runs finished (their synced summary.json)."""
+        """Read back what the runs wrote since the state was saved (each trunk's rounds and saved
+        prefixes, which runs finished or ended on an input error: their synced summary.json) and
+        which trials Tune restored (its newest experiment state)."""
         from sweeps.prefix_store import PrefixStore
 
         store = PrefixStore(self.prefix_uri)
-        series, prefixes, finished = {}, {}, {}
+        series, prefixes, finished, errors = {}, {}, {}, set()
         for trunk in self.plan.groups:
             text = store.trial_file(trunk, "rounds.jsonl") or ""
             series[trunk] = [(rec.get("monitor_f1"), rec.get("monitor_degenerate"))
@@ -93,18 +97,43 @@ class ShareSearcher(Searcher):
             summary = json.loads(text) if text else {}
             if summary.get("status") == "finished":
                 finished[name] = int(summary.get("rounds") or 0)
-        self.reconcile(finished, series, prefixes)
+            elif summary.get("status") == "error":
+                errors.add(name)
+        retried = self.reconcile(finished, series, prefixes, errors, store.tune_trials())
+        for name in retried:
+            store.retire_trial(name)
 
-    def reconcile(self, finished: dict[str, int], trunk_series: dict[str, list], prefixes: dict[str, list[int]]) -> None:
+    def reconcile(self, finished: dict[str, int], trunk_series: dict[str, list], prefixes: dict[str, list[int]],
+                  errors: Iterable[str] = (), tune_trials: Optional[dict[str, str]] = None) -> list[str]:
         """Bring a restored plan up to what storage holds: runs that finished (name -> rounds)
-        after the state was saved, each trunk's (monitor F1, degenerate) so far and its saved prefixes."""
+        after the state was saved, runs whose summary says they ended on an input error, each
+        trunk's (monitor F1, degenerate) so far, its saved prefixes, and Tune's restored trials
+        (trial id -> status; None: unknown). Then every job that will not run again by itself runs
+        again: a failed or lost one is retried, and what it blocked waits for it. Returns the jobs
+        whose ended trial a new one replaces."""
         for trunk, series in trunk_series.items():
             if trunk in self.plan.groups:
                 saved = set(prefixes.get(trunk, ()))
                 for r, reading in enumerate(series):
                     f1, degenerate = reading if isinstance(reading, (tuple, list)) else (reading, None)
                     self.plan.on_trunk_round(trunk, r, f1, r in saved, degenerate)
-        for name, rounds in finished.items():
-            job = self.plan.jobs.get(name)
-            if job is not None and job.state == "started":
-                self.plan.on_done(name, True, rounds)
+        for name in self.queue:   # taken from the plan but never suggested: no trial has them
+            self.plan.jobs[name].state = "ready"
+        self.queue = []
+        errors = set(errors)
+        last_trial = {name: trial_id for trial_id, name in self.by_trial.items()}   # a job's newest trial
+        replaced = []
+        for name, job in self.plan.jobs.items():
+            if job.state not in ("started", "failed"):
+                continue
+            status = (tune_trials or {}).get(last_trial.get(name, ""))
+            if name in finished:
+                self.plan.on_done(name, True, finished[name])
+            elif tune_trials is not None and status is None:
+                self.plan.retry(name, by_tune=False)     # suggested, but Tune never registered its trial
+            elif status == "TERMINATED" or (tune_trials is None and name in errors):
+                self.plan.retry(name, by_tune=False)      # ended without finishing (its input): a new trial
+                replaced.append(name)
+            elif job.state == "failed":
+                self.plan.retry(name, by_tune=True)       # Tune resumes its errored trial
+        return replaced

@@ -37,8 +37,10 @@ class Job:
     reported: bool = True             # False: a hidden trunk, which is no configuration of the grid
     trunk: Optional[str] = None       # the trunk of its group
     fork_round: Optional[int] = None  # fork: the first round it trains itself (it continues the trunk after s-1)
-    source: Optional[str] = None      # copy: the run whose rounds it adopts; blocked: the run that failed
-    state: str = "waiting"            # waiting | ready | started | done | failed
+    source: Optional[str] = None      # copy: the run whose rounds it adopts
+    state: str = "waiting"            # waiting | ready | started | done | failed | blocked
+    failure: Optional[str] = None     # failed: "input" (its own result; rerun as a new trial) or "crash" (Tune's error)
+    blocked_by: Optional[str] = None  # blocked: the failed run whose rounds it needs (it never started)
 
     def to_json(self) -> dict:
         return {k: v for k, v in dataclasses.asdict(self).items() if k != "config"}
@@ -82,6 +84,22 @@ def trunk_config(members: Sequence[Job]) -> tuple[ExperimentConfig, Optional[Job
     return base.replace(strategy_class="retrain", strategy_kwargs={}, keep_optimizer=keeps), None
 
 
+def planned_group_key(cfg: ExperimentConfig) -> str:
+    """`group_key` with `precision: auto` resolved on the machine that plans: configurations that
+    would train in different precisions never share a trunk. A fork checks it again where it runs
+    (`ActiveLearning.continue_from_prefix`), since a worker may resolve `auto` otherwise."""
+    from hybridal.errors import ConfigError
+    from hybridal.hardware import resolve_device, resolve_precision
+
+    values = cfg.to_dict()
+    if values.get("precision") == "auto":
+        try:
+            values["precision"] = resolve_precision("auto", resolve_device(cfg.device))
+        except (ConfigError, RuntimeError, AssertionError):   # e.g. a CUDA device on a planner without one
+            pass
+    return group_key(values)
+
+
 def needs_prefix(member_configs: Sequence[ExperimentConfig], monitor_f1s: Sequence[Optional[float]],
                  degenerate: Optional[Sequence[Optional[bool]]] = None) -> bool:
     """Whether the trunk, having trained rounds 0..len(monitor_f1s)-1 (and not its last), must save
@@ -102,7 +120,7 @@ class SharePlan:
         for t in trials:
             job = Job(t.name, t.config)
             self.jobs[job.name] = job
-            by_key.setdefault(group_key(t.config.to_dict()) if share else job.name, []).append(job)
+            by_key.setdefault(planned_group_key(t.config) if share else job.name, []).append(job)
         for members in by_key.values():
             if len(members) == 1:
                 members[0].role, members[0].state = STANDALONE, "ready"
@@ -128,7 +146,12 @@ class SharePlan:
 
     @property
     def finished(self) -> bool:
-        return all(j.state in ("started", "done", "failed") for j in self.jobs.values())
+        """Every job started or ended: none waits on a run that may still succeed in this sweep."""
+        return all(j.state in ("started", "done", "failed", "blocked") for j in self.jobs.values())
+
+    def blocked(self) -> dict[str, str]:
+        """Configuration -> the failed run that blocks it (the closing table names it)."""
+        return {n: j.blocked_by for n, j in self.jobs.items() if j.state == "blocked" and j.reported}
 
     def members_of(self, trunk: str) -> list[ExperimentConfig]:
         return [self.jobs[m].config for m in self.groups[trunk].members]
@@ -145,9 +168,9 @@ class SharePlan:
             group.prefixes.add(round_idx)
         self._assign(group)
 
-    def on_done(self, name: str, ok: bool, rounds: Optional[int] = None) -> None:
+    def on_done(self, name: str, ok: bool, rounds: Optional[int] = None, failure: str = "crash") -> None:
         job = self.jobs[name]
-        job.state = "done" if ok else "failed"
+        job.state, job.failure = ("done", None) if ok else ("failed", failure)
         if job.role == TRUNK:
             group = self.groups[name]
             if ok:
@@ -165,7 +188,7 @@ class SharePlan:
     def _assign(self, group: Group) -> None:
         for name in group.members:
             job = self.jobs[name]
-            if job.role is not None:
+            if job.role is not None or job.state == "blocked":
                 continue
             s = switch_round_within(job.config.strategy_class, job.config.strategy_kwargs, group.monitor_f1s,
                                     group.monitor_degenerate)
@@ -181,9 +204,22 @@ class SharePlan:
                 job.role, job.source, job.state = COPY, group.trunk, "ready"
 
     def _block(self, names: list[str], cause: str) -> None:
+        """Jobs that need a failed run's rounds: they keep their role and wait for `retry`."""
         for name in names:
             job = self.jobs[name]
-            job.role, job.source, job.state = BLOCKED, cause, "ready"
+            job.state, job.blocked_by = "blocked", cause
+
+    def retry(self, name: str, by_tune: bool) -> None:
+        """--resume runs a job again (DESIGN.md section 8): Tune retries an errored or unfinished
+        trial itself (`by_tune`: it is started); a run that ended on its input, or was suggested but
+        never registered, is suggested anew (ready). What it blocked waits for it again."""
+        job = self.jobs[name]
+        job.state, job.failure = ("started" if by_tune else "ready"), None
+        for other in self.jobs.values():
+            if other.state == "blocked" and other.blocked_by == name:
+                other.state, other.blocked_by = "waiting", None
+        if name in self.groups:
+            self._assign(self.groups[name])
 
     # ---- resume ------------------------------------------------------------------------------
     def state_dict(self) -> dict:
@@ -197,6 +233,8 @@ class SharePlan:
             job = self.jobs[name]
             for key, value in values.items():
                 setattr(job, key, value)
+            if job.role == BLOCKED:   # saved before blocked jobs kept their role: decided again from the trunk
+                job.role, job.state, job.blocked_by, job.source = None, "blocked", job.source, None
         for name, values in state["groups"].items():
             group = self.groups[name]
             group.monitor_f1s, group.prefixes = list(values["monitor_f1s"]), set(values["prefixes"])

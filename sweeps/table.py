@@ -6,7 +6,9 @@ labelled rows a policy read), the AL cost (``cum_total_flops``: training + scori
 FLOPs) and training FLOPs beside it, where it switched, how it ran, and its status.
 
 Statuses: finished; input-error (the trial reported a ConfigError/DataError as its result);
-errored (Ray gave up after the retries); unfinished (interrupted); not started.
+errored (Ray gave up after the retries); blocked (never started: a run whose rounds it needs
+failed; `--resume` runs it once that run succeeds); unfinished (interrupted); not started.
+A configuration that ran again on `--resume` is shown by its newest trial.
 Exit status: 2 any input error, 0 all finished, 1 some errored, 130 interrupted.
 """
 from __future__ import annotations
@@ -73,9 +75,14 @@ def _status(result) -> str:
     return "finished" if metrics.get("done") else "unfinished"
 
 
-def rows(results, trials: list[Trial]) -> list[tuple]:
+def newest(results) -> dict:
+    """trial_index -> the newest of Tune's results for it (a job rerun on --resume has several)."""
+    return {(r.config or {}).get("trial_index"): r for r in results}
+
+
+def rows(results, trials: list[Trial], blocked: Optional[dict] = None) -> list[tuple]:
     """One row per trial, in the sweep's order; Tune's results are matched by trial_index."""
-    by_index = {(r.config or {}).get("trial_index"): r for r in results}
+    by_index = newest(results)
     table = []
     for i, t in enumerate(trials):
         result = by_index.get(i)
@@ -86,7 +93,8 @@ def rows(results, trials: list[Trial]) -> list[tuple]:
                       _num(metrics.get("cum_train_flops"), ".3e"),
                       _switch_cell(metrics), _run_cell({**metrics, "fork_round": (result.config or {}).get("fork_round")}
                                                        if result is not None else {}),
-                      _status(result) if result is not None else "not started"))
+                      _status(result) if result is not None else
+                      ("blocked" if t.name in (blocked or {}) else "not started")))
     return table
 
 
@@ -94,7 +102,7 @@ def input_errors(results, trials: list[Trial]) -> list[tuple[str, str]]:
     """(trial name, message) of every trial that reported an input error."""
     names = {i: t.name for i, t in enumerate(trials)}
     return [(names.get((r.config or {}).get("trial_index"), "?"), r.metrics["error"])
-            for r in results if (r.metrics or {}).get("error")]
+            for r in newest(results).values() if (r.metrics or {}).get("error")]
 
 
 def sweep_summary(results, trials: list[Trial], seconds: float, environment: Optional[dict] = None) -> dict:
@@ -107,6 +115,7 @@ def sweep_summary(results, trials: list[Trial], seconds: float, environment: Opt
     names = {i for i in range(len(trials))}
     spent = attributed = 0.0
     roles: dict[str, int] = {}
+    results = list(newest(results).values())
     for r in results:
         metrics = r.metrics or {}
         spent += float(metrics.get("spent_train_flops") or 0)
@@ -121,9 +130,11 @@ def sweep_summary(results, trials: list[Trial], seconds: float, environment: Opt
             **({"environment": environment} if environment is not None else {})}
 
 
-def report(results, trials: list[Trial], uri: str, seconds: float, store=None, environment: Optional[dict] = None) -> int:
-    """Print the table, the sharing line and the next steps; write sweep_summary.json; returns the exit status."""
-    table = rows(results, trials)
+def report(results, trials: list[Trial], uri: str, seconds: float, store=None, environment: Optional[dict] = None,
+           blocked: Optional[dict] = None) -> int:
+    """Print the table, the sharing line and the next steps; write sweep_summary.json; returns the exit status.
+    `blocked`: configuration -> the failed run that kept it from starting (sweeps.sharing)."""
+    table = rows(results, trials, blocked)
     widths = [max(len(h), *(len(row[j]) for row in table)) for j, h in enumerate(HEADER)]
     print()
     for row in (HEADER, *table):
@@ -147,18 +158,23 @@ def report(results, trials: list[Trial], uri: str, seconds: float, store=None, e
     print(f"results: {uri}  (one folder per trial: params.json, result.json, rounds.jsonl, summary.json, tensorboard/)")
     print(f"compare: tensorboard --logdir {uri}")
     print(f"report:  python -m analysis.report {uri} --out reports/{name}")
-    blocked = counts.get("blocked", 0)
+    for cause in sorted(set((blocked or {}).values())):
+        waiting = sorted(n for n, c in blocked.items() if c == cause)
+        print(f"blocked by {cause}, which failed: {', '.join(waiting)}")
+    n_blocked = counts.get("blocked", 0)
     bad = input_errors(results, trials)
     if bad:
         more = f" ({len(bad) - 1} more in the table)" if len(bad) > 1 else ""
-        print(f"grid.py: error: trial {bad[0][0]} failed for its input{more}: {bad[0][1]}", file=sys.stderr)
+        print(f"grid.py: error: trial {bad[0][0]} failed for its input{more}: {bad[0][1]} "
+              f"(fix it and rerun with --resume --name {name})", file=sys.stderr)
         return 2
     if counts["finished"] == len(trials):
         return 0
-    if counts["errored"] or blocked:
-        print(f"grid.py: {counts['errored']} trial(s) failed after their retries and {blocked} could not run without them; "
+    if counts["errored"] or n_blocked:
+        print(f"grid.py: {counts['errored']} trial(s) failed after their retries and {n_blocked} could not run without them; "
               "see error.txt in their folders, "
-              f"and rerun with --resume --name {name} to retry them.", file=sys.stderr)
+              f"and rerun with --resume --name {name}: it retries the failed runs, then runs what they blocked.",
+              file=sys.stderr)
         return 1
     print(f"grid.py: the sweep was interrupted; continue it with: python sweeps/grid.py --resume --name {name} "
           f"--storage-path {uri.rsplit('/', 1)[0]}", file=sys.stderr)

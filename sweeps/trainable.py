@@ -34,13 +34,15 @@ from ray import tune
 
 from hybridal.active_learning import ActiveLearning
 from hybridal.config import ExperimentConfig
+from hybridal.hardware import use_deterministic_algorithms
 from hybridal.errors import ConfigError, DataError
 from hybridal.outputs import atomic_write_text, to_json
 from hybridal.records import TRIAL_COLUMNS
 
 from sweeps.hparams import write_hparams
 from sweeps.prefix_store import PrefixStore
-from sweeps.sharing import BLOCKED, COPY, FORK, STANDALONE, TRUNK, needs_prefix
+from sweeps.checks import quiet_datasets
+from sweeps.sharing import COPY, FORK, STANDALONE, TRUNK, needs_prefix
 
 
 def run_trial(config: dict, engines: dict, checkpoint_every: int = 1, varying: tuple = (),
@@ -53,15 +55,13 @@ def run_trial(config: dict, engines: dict, checkpoint_every: int = 1, varying: t
     columns that differ across the sweep (the HParams tab shows them first).
     """
     logging.getLogger("ray.train").setLevel(logging.WARNING)   # "Checkpoint successfully created" every round
+    quiet_datasets()
     run_dir = _run_dir()
     engine = engines[config["trial_name"]]
     role = config.get("role") or STANDALONE
     store = PrefixStore(prefix_uri) if prefix_uri and role != STANDALONE else None
     try:
-        if role == BLOCKED:
-            tune.report({"blocked": f"not run: {config['source']}, whose rounds it needs, failed", "trial_name": config["trial_name"],
-                         "done": True})
-        elif role == COPY:
+        if role == COPY:
             _copy(config, ExperimentConfig.from_dict(engine), run_dir, store, tuple(varying))
         else:
             members = [ExperimentConfig.from_dict(engines[m]) for m in config.get("members") or ()]
@@ -81,6 +81,7 @@ def _run(config: dict, cfg: ExperimentConfig, run_dir: Path, checkpoint_every: i
     gpu_ids = [str(g) for g in ray.get_gpu_ids()]
     if cfg.device == "auto" and not gpu_ids:
         cfg = cfg.replace(device="cpu")   # no GPU was assigned to this trial: never grab one
+    use_deterministic_algorithms(cfg.deterministic)
     al = ActiveLearning(cfg, run_dir=run_dir)
     role, name = config.get("role") or STANDALONE, config["trial_name"]
     extra = {"trial_name": name, "node_ip": ray.util.get_node_ip_address(), "gpu_ids": ",".join(gpu_ids),
@@ -92,7 +93,8 @@ def _run(config: dict, cfg: ExperimentConfig, run_dir: Path, checkpoint_every: i
     elif role == FORK:
         _start_fork(al, config, store)
         for record in al.records:   # the trunk's rounds, so Tune's view holds the whole curve too
-            tune.report({**record.to_dict(), **extra, "from_trunk": True, "done": False})
+            tune.report({**record.to_dict(), **extra, "from_trunk": True, "done": False,
+                         **adopted(config["trunk"], record.round, record is al.records[-1])})
     first_own = int(config.get("fork_round") or 0) if role == FORK else 0
     al.provenance = provenance(config, al.records, first_own)
     resumed_from = None
@@ -126,6 +128,11 @@ def provenance(config: dict, records: list, first_own: int) -> dict:
     return {"role": config.get("role") or STANDALONE, "reported": bool(config.get("reported", True)),
             "trunk": config.get("trunk"), "fork_round": config.get("fork_round"), "source": config.get("source"),
             "spent_train_flops": sum(r.train_flops for r in records if r.round >= first_own)}
+
+
+def adopted(source: str, round_idx: int, last: bool) -> dict:
+    """A report of a round another run trained: the progress shows one line for all of them."""
+    return {"adopted": True, **({"adopted_from": source, "adopted_through": round_idx} if last else {})}
 
 
 def _start_fork(al: ActiveLearning, config: dict, store: PrefixStore) -> None:
@@ -163,8 +170,10 @@ def _copy(config: dict, cfg: ExperimentConfig, run_dir: Path, store: PrefixStore
     switch = {k: summary[k] for k in ("switch_round", "switch_decided_round")}
     for i, line in enumerate(lines):
         last = i == len(lines) - 1
-        tune.report({**json.loads(line), "trial_name": config["trial_name"], "node_ip": ray.util.get_node_ip_address(),
-                     "role": COPY, **switch, "spent_train_flops": 0, "done": last})
+        record = json.loads(line)
+        tune.report({**record, "trial_name": config["trial_name"], "node_ip": ray.util.get_node_ip_address(),
+                     "role": COPY, **switch, "spent_train_flops": 0, "done": last,
+                     **adopted(source, record["round"], last)})
 
 
 def _run_dir() -> Path:

@@ -83,3 +83,30 @@ def one_line_error(rc: int, err: str, *needles: str) -> None:
     assert len(lines) == 1, err
     for needle in needles:
         assert needle in lines[0], lines[0]
+
+
+def fail_while(fault: Path, trial_name: str, round_idx: int):
+    """A trainable that runs `sweeps.trainable.run_trial` and raises in trial `trial_name` right
+    after it reports round `round_idx`, every time, for as long as the file `fault` exists (a
+    fault that only removing it fixes: with --max-failures 0 the trial fails for good)."""
+    fault = str(fault)
+
+    def failing_trial(config, **params):
+        from ray import tune
+
+        from sweeps.trainable import run_trial
+
+        report = tune.report
+
+        def report_then_fail(metrics, *args, **kwargs):
+            report(metrics, *args, **kwargs)
+            if config["trial_name"] == trial_name and metrics.get("round") == round_idx and Path(fault).exists():
+                raise RuntimeError(f"injected fault after round {round_idx}")
+
+        tune.report = report_then_fail
+        try:
+            run_trial(config, **params)
+        finally:
+            tune.report = report
+
+    return failing_trial

@@ -92,9 +92,45 @@ def test_a_failed_trunk_blocks_what_still_waits_on_it():
     plan.on_trunk_round("retrain", 0, 0.5, prefix_saved=True)
     plan.take_ready()
     plan.on_done("retrain", False)
-    blocked = sorted(j.name for j in plan.jobs.values() if j.role == BLOCKED)
+    blocked = sorted(j.name for j in plan.jobs.values() if j.state == "blocked")
     assert blocked == sorted(n for n in plan.jobs if n.startswith("d-"))
+    assert plan.blocked() == {n: "retrain" for n in blocked}
     assert plan.jobs["finetune"].role == FORK     # already running from its prefix
+    assert plan.finished and plan.take_ready() == []   # a blocked job never starts as a trial
+
+
+def test_a_retried_trunk_releases_what_it_blocked_and_they_run_as_the_rule_says():
+    plan = SharePlan(grid())
+    plan.take_ready()
+    for r, f1 in enumerate(F1S[:3]):
+        plan.on_trunk_round("retrain", r, f1, prefix_saved=needs_prefix(plan.members_of("retrain"), F1S[:r + 1]))
+    plan.take_ready()
+    plan.on_done("retrain", False)
+    assert plan.jobs["d-e0.05-k2"].state == "blocked" and plan.jobs["d-e0.05-k1"].role == FORK
+    plan.retry("retrain", by_tune=True)           # --resume: Tune resumes the errored trunk
+    assert plan.blocked() == {} and not plan.finished
+    for r, f1 in enumerate(F1S):
+        plan.on_trunk_round("retrain", r, f1, prefix_saved=needs_prefix(plan.members_of("retrain"), F1S[:r + 1]))
+    plan.on_done("retrain", True, rounds=6)
+    ready = {j.name for j in plan.take_ready()}
+    assert {"d-e0.05-k2", "d-e0.001-k1"} <= ready and plan.jobs["d-e0.05-k2"].role == FORK
+
+
+def test_a_restored_searcher_reruns_input_errors_and_lost_jobs_and_leaves_tunes_own_retries():
+    from sweeps.searcher import ShareSearcher
+
+    plan = SharePlan(grid(), share=False)
+    names = list(plan.jobs)
+    searcher = ShareSearcher(plan, {n: {} for n in names}, names, "unused")
+    for i, name in enumerate(names[:4]):
+        assert searcher.suggest(f"t{i}")["trial_name"] == name
+    searcher.on_trial_complete("t0", {"done": True, "error": "DataError: missing.csv"})
+    assert plan.jobs[names[0]].state == "failed" and plan.jobs[names[0]].failure == "input"
+    # Tune restored t0 (ended), t1 (errored: it retries it) and t2 (running); t3 was never registered.
+    searcher.reconcile({names[2]: 6}, {}, {}, errors={names[0]},
+                       tune_trials={"t0": "TERMINATED", "t1": "ERROR", "t2": "RUNNING"})
+    assert [plan.jobs[n].state for n in names[:4]] == ["ready", "started", "done", "ready"]
+    assert searcher.suggest("t9")["trial_name"] in {names[0], names[3]}
 
 
 def test_plan_state_survives_a_round_trip():

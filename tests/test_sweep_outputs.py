@@ -89,7 +89,8 @@ def test_a_trials_input_error_is_read_from_its_result_and_exits_2(capsys):
     status = {line.split()[0]: line.split()[-1] for line in out.splitlines() if line[:1] == "t" and line[1:2].isdigit()}
     assert status == {"t0": "finished", "t1": "input-error", "t2": "errored"}
     assert "3 configurations: 1 finished, 1 input-error, 1 errored" in out
-    assert err.strip() == "grid.py: error: trial t1 failed for its input: DataError: data file '/x.csv' does not exist."
+    assert err.strip() == ("grid.py: error: trial t1 failed for its input: DataError: data file '/x.csv' does not exist. "
+                           "(fix it and rerun with --resume --name x)")
 
 
 def test_environment_is_described_without_ray_and_names_this_checkout():
