@@ -49,6 +49,7 @@ def per_dataset_settings(trials: list[Trial]) -> dict[str, dict]:
 def print_estimate(trials: list[Trial], share: bool = True) -> None:
     """The grid's FLOPs and GPU-hours, each configuration alone and (with `share`) as a shared
     sweep computes them; a note if they cannot be made."""
+    from sweeps.prefix_storage import describe_peak_storage
     from sweeps.share_cost import describe_sharing, estimated_round_flops
     from sweeps.sharing import SharePlan
 
@@ -57,7 +58,11 @@ def print_estimate(trials: list[Trial], share: bool = True) -> None:
         print(describe(estimate_trials(trials)))
         plan = SharePlan(trials, share=share)
         if plan.groups:
-            print(describe_sharing(plan, *estimated_round_flops()))
+            round_flops, rounds = estimated_round_flops()
+            print(describe_sharing(plan, round_flops, rounds))
+            storage = describe_peak_storage(plan, rounds)
+            if storage:
+                print(storage)
         else:
             print("shared prefixes: none (--no-share, or no two configurations share a trunk)")
     except Exception as exc:  # noqa: BLE001 - the estimate is advisory; the trial list stands
