@@ -23,7 +23,7 @@ def ours_config(spec: dict, device: str, precision: str) -> dict:
     """The prototype's config in our keys; every key it does not fix keeps the engine default
     (dynamic padding, eval batch, test evaluation plan, TensorBoard, gradient clipping, ...)."""
     return dict(
-        seed=SEED, experiment_name=f"bench_ours_{precision}", save_dir=spec["save_dir"], data="agnews",
+        seed=spec.get("seed", SEED), experiment_name=f"bench_ours_{precision}", save_dir=spec["save_dir"], data="agnews",
         model_name_or_path=MODEL, tokenizer_kwargs={"max_length": MAX_LENGTH},
         strategy_class="retrain", sampler_class="entropy", candidate_pool_size=spec["candidate_pool_size"],
         total_rounds=spec["total_rounds"], initial_pool_size=spec["initial_pool_size"],

@@ -26,6 +26,10 @@ and every ratio is also given in CPU time. The full run takes about 30 minutes o
 are not results).
 
     python benchmarks/run.py [--device cpu|cuda] [--out FILE.json] [--quick]
+
+`--f1-seeds 42 43 44` runs only part 3's F1 comparison, over those seeds and paired by seed,
+without timing (f1_parity.py: one process per whole run, `--f1-jobs` at a time; `--f1-sides`
+adds the ablations); about 25 minutes per seed for the three sides on a 2-core CPU.
 """
 from __future__ import annotations
 
@@ -82,6 +86,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--score-texts", type=int, default=None, help="texts in the scoring comparison (default 5,000: all of the shared AG News train)")
     parser.add_argument("--al-train-size", type=int, default=None, help="AG News train rows for the AL run (pool + 10%% validation; default all 5,000)")
     parser.add_argument("--al-test-size", type=int, default=None, help="test rows for the AL run (default all 7,600)")
+    parser.add_argument("--f1-seeds", type=int, nargs="+", default=None,
+                        help="only the whole runs' final test F1, over these seeds, paired by seed (f1_parity.py)")
+    parser.add_argument("--f1-sides", nargs="+", default=None, help="sides for --f1-seeds (default: ours_bf16 ours_fp32 prototype)")
+    parser.add_argument("--f1-jobs", type=int, default=1, help="whole runs in parallel for --f1-seeds")
     return parser.parse_args()
 
 
@@ -108,6 +116,12 @@ def main() -> None:
     args = parse_args()
     if not os.environ.get("HYBRIDAL_DATA_DIR"):
         sys.exit("HYBRIDAL_DATA_DIR is not set: point it at the offline datasets (e.g. ../shared/data).")
+    if args.f1_seeds:
+        import f1_parity
+        f1_parity.main(["--seeds", *map(str, args.f1_seeds), "--jobs", str(args.f1_jobs), "--device", args.device]
+                       + (["--sides", *args.f1_sides] if args.f1_sides else []) + (["--out", args.out] if args.out else [])
+                       + (["--quick"] if args.quick else []))
+        return
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         sys.exit("--device cuda was asked for but CUDA is not available here.")

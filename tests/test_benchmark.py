@@ -89,3 +89,67 @@ def test_every_benchmark_module_imports_against_the_engine_as_it_is(module):
     import importlib
 
     importlib.import_module(module)
+
+
+# ---- the F1 comparison over seeds (f1_parity.py) ------------------------------------------
+
+import f1_parity  # noqa: E402
+
+
+def test_paired_interval_is_the_t_interval_of_the_per_seed_differences():
+    a = {"42": 0.85, "43": 0.86, "44": 0.84, "45": 0.9}
+    b = {"44": 0.83, "42": 0.84, "43": 0.84}            # seed 45 has no pair: left out
+    c = f1_parity.paired_interval(a, b)
+    assert c["seeds"] == ["42", "43", "44"] and c["n"] == 3
+    assert c["per_seed"] == pytest.approx({"42": 0.01, "43": 0.02, "44": 0.01})
+    assert c["mean"] == pytest.approx(0.04 / 3)
+    sd = (((0.01 - 0.04 / 3) ** 2 * 2 + (0.02 - 0.04 / 3) ** 2) / 2) ** 0.5
+    assert c["sd"] == pytest.approx(sd)
+    half = 4.302652729911275 * sd / 3 ** 0.5           # t(0.975, df=2)
+    assert (c["ci_low"], c["ci_high"]) == pytest.approx((0.04 / 3 - half, 0.04 / 3 + half))
+
+
+def test_paired_interval_needs_two_seeds_for_an_interval():
+    c = f1_parity.paired_interval({"42": 0.8}, {"42": 0.7, "43": 0.9})
+    assert c["n"] == 1 and c["mean"] == pytest.approx(0.1) and c["ci_low"] is None and c["ci_high"] is None
+    assert f1_parity.paired_interval({"1": 0.5}, {"2": 0.5})["mean"] is None
+
+
+def test_f1_summary_pairs_sides_by_seed_and_only_where_both_ran():
+    def raw(side, seed, f1, pred):
+        return {"side": side, "seed": seed, "precision": "fp32", "final_test_f1": f1, "test_predictions": pred,
+                "rounds": [{"val_f1": f1 - 0.1, "train_loss": 1.0}, {"val_f1": f1, "train_loss": 0.5}],
+                "seconds": 1.0, "cpu_seconds": 1.0}
+    raws = [raw("ours_fp32", 42, 0.80, [0, 1, 1, 0]), raw("ours_fp32", 43, 0.82, [0, 0, 0, 0]),
+            raw("prototype", 43, 0.85, [0, 0, 1, 1]), raw("prototype", 42, 0.84, [0, 1, 1, 1])]
+    s = f1_parity.summarize(raws, "bf16")
+    c = s["comparisons"]["ours_fp32 - prototype"]
+    assert c["per_seed"] == pytest.approx({"42": -0.04, "43": -0.03}) and c["mean"] == pytest.approx(-0.035)
+    assert c["test_prediction_agreement"] == {"42": 0.75, "43": 0.5}
+    assert set(s["comparisons"]) == {"ours_fp32 - prototype"}          # no bf16 side ran
+    assert s["sides"]["prototype"]["final_test_f1"] == {"43": 0.85, "42": 0.84}
+    assert s["sides"]["prototype"]["round_means"]["val_f1"] == pytest.approx([0.745, 0.845])
+
+
+def test_eval_mode_training_keeps_dropout_off_under_model_train():
+    import torch
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Dropout(0.5))
+    f1_parity.eval_mode_training(model)
+    model.train()
+    assert not any(m.training for m in model.modules())
+    x = torch.ones(2, 4)
+    assert torch.equal(model(x), model(x))
+
+
+def test_prototype_f1_only_skips_the_passes_that_cannot_change_f1(tmp_path, monkeypatch):
+    calls = []
+    real = prototype.naive_log_probs
+    monkeypatch.setattr(prototype, "naive_log_probs", lambda m, t, texts, d: calls.append(len(texts)) or real(m, t, texts, d))
+    worker = prototype.PrototypeWorker(dict(TINY, save_dir=str(tmp_path), seed=7, f1_only=True, train_dropout=True), "cpu")
+    worker.prepare()
+    worker.round(0)
+    calls.clear()
+    last = worker.round(1)
+    assert calls == [10, len(worker.splits.validation), len(worker.splits.test)]   # query, validation, test once
+    assert not (tmp_path / "prototype_model.pt").exists() and not worker.model.training
+    assert sum(last["label_counts"]) == last["n_labeled"] == 12 and last["train_loss"] > 0
