@@ -210,7 +210,7 @@ def run(args, trainable: Optional[Callable] = None, callbacks: Sequence = ()) ->
         runner = tuner.trial_runner(trainable or run_trial, jobs, cpus, gpus, args.checkpoint_every, varying_columns(trials), uri)
         columns = {t.name: t.columns for t in trials}
         columns.update({j.name: trial_columns(j.config) for j in jobs if j.name not in columns})
-        searcher = ShareSearcher(plan, columns, [j.name for j in jobs], uri)
+        searcher = ShareSearcher(plan, columns, [j.name for j in jobs], uri, keep_prefixes=args.keep_prefixes)
         results = tuner.fit(args, runner, searcher, storage, name, uri, restorable,
                             {j.name: j.config.total_rounds for j in jobs}, callbacks)
         environment = describe_environment(resources, args.argv, started_utc)

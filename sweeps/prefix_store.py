@@ -109,6 +109,14 @@ class PrefixStore:
             except OSError:   # a store that cannot move folders: the old one stays beside the new
                 pass
 
+    def remove_entries(self, names: list[str]) -> None:
+        """Delete these runs' folders of the store (a trunk's saved states, a run's copy)."""
+        import pyarrow.fs as pafs
+
+        for name in names:
+            if self.fs.get_file_info(f"{self.path}/{name}").type == pafs.FileType.Directory:
+                self.fs.delete_dir(f"{self.path}/{name}")
+
     def remove(self) -> None:
         """Delete the whole store (the sweep's runs no longer need it)."""
         import pyarrow.fs as pafs

@@ -20,10 +20,12 @@ from sweeps.sharing import TRUNK, Job, SharePlan
 
 
 class ShareSearcher(Searcher):
-    def __init__(self, plan: SharePlan, columns: dict[str, dict], order: list[str], prefix_uri: str):
+    def __init__(self, plan: SharePlan, columns: dict[str, dict], order: list[str], prefix_uri: str,
+                 keep_prefixes: bool = False):
         super().__init__()
         self.plan = plan
         self.prefix_uri = prefix_uri     # the experiment folder (sweeps.prefix_store)
+        self.keep_prefixes = keep_prefixes   # --keep-prefixes: never release a group's saved states
         self.restored = False
         self.columns = columns           # job name -> its canonical columns (what Tune's params show)
         self.order = order               # job names; a job's trial_index is its position
@@ -65,6 +67,21 @@ class ShareSearcher(Searcher):
         ok = not error and bool(result.get("done")) and not result.get("error") and not result.get("blocked")
         self.plan.on_done(name, ok, int(result["round"]) + 1 if ok and "round" in result else None,
                           failure="input" if result.get("error") and not error else "crash")
+        self.release_finished_group(name)
+
+    def release_finished_group(self, name: str) -> None:
+        """Delete a group's saved states and run copies once its trunk and every member finished:
+        nothing reads them any more, and a large grid would otherwise hold every group's states at
+        once. A group with a failed or blocked job keeps them for --resume."""
+        job = self.plan.jobs[name]
+        trunk = name if name in self.plan.groups else job.trunk
+        if self.keep_prefixes or trunk not in self.plan.groups:
+            return
+        names = [trunk, *self.plan.groups[trunk].members]
+        if all(self.plan.jobs[n].state == "done" for n in names):
+            from sweeps.prefix_store import PrefixStore
+
+            PrefixStore(self.prefix_uri).remove_entries(names)
 
     # ---- resume --------------------------------------------------------------------------------
     def save(self, checkpoint_path: str) -> None:

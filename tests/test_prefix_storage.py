@@ -29,3 +29,27 @@ def test_a_state_weighs_the_model_and_the_kept_optimizer():
                                             trial("finetune", "finetune", model_name_or_path="tiny-bert",
                                                   keep_optimizer=True)]), lambda c: 6)
     assert f"{params * 12 / 1e9:.2f} GB" in kept
+
+
+def test_a_groups_states_are_released_once_its_trunk_and_every_member_finished(tmp_path):
+    """Per group, not at the sweep's end: a finished group frees its saved states and run copies;
+    a group with a failed job keeps them for --resume, and --keep-prefixes keeps everything."""
+    from sweeps.prefix_store import PREFIX_DIR
+    from sweeps.searcher import ShareSearcher
+
+    def store_with(names):
+        for name in names:
+            (tmp_path / PREFIX_DIR / name / "after-round-0").mkdir(parents=True, exist_ok=True)
+
+    plan = simulate(SharePlan(grid()), {"retrain": F1S})   # every job of the one group done
+    names = ["retrain", *plan.groups["retrain"].members]
+    plan.jobs["finetune"].state = "failed"
+    searcher = ShareSearcher(plan, {n: {} for n in plan.jobs}, list(plan.jobs), str(tmp_path))
+    store_with(names)
+    searcher.release_finished_group("new_only")
+    assert all((tmp_path / PREFIX_DIR / n).is_dir() for n in names)      # finetune failed: kept for --resume
+    plan.jobs["finetune"].state = "done"
+    ShareSearcher(plan, {}, list(plan.jobs), str(tmp_path), keep_prefixes=True).release_finished_group("finetune")
+    assert all((tmp_path / PREFIX_DIR / n).is_dir() for n in names)      # --keep-prefixes
+    searcher.release_finished_group("finetune")
+    assert not any((tmp_path / PREFIX_DIR / n).exists() for n in names)
