@@ -1,6 +1,6 @@
 """A shared sweep that survives its failures (issue 22): what a failed trunk blocks runs on
 `--resume` once the trunk succeeds, with the records `--no-share` gives; a trial that failed for
-its input runs again on `--resume`; an interrupted sweep resumes without hanging; a finished
+its input runs again on `--resume`; an interrupted or killed sweep resumes without hanging; a finished
 sweep leaves no `.prefixes/` behind.
 
 Each test runs a few tiny-bert trials (3 short rounds) on a private local Ray (tests/conftest.py
@@ -116,3 +116,66 @@ def test_an_input_error_reruns_on_resume_and_fails_again_in_one_line_until_fixed
     runs = outcome(tmp_path / "res" / "fixme")
     assert runs["train-retrain-s5"]["role"] == "trunk" and runs[member]["role"] in ("fork", "copy")
     assert not (tmp_path / "res" / "fixme" / ".prefixes").exists()
+
+
+def _kill_processes_mentioning(text: str) -> int:
+    """SIGKILL every process whose command line mentions `text` (the test's private Ray temp dir:
+    the raylet, GCS and workers a killed driver leaves behind); returns how many."""
+    import os
+    import signal
+
+    killed = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline and int(pid) != os.getpid():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+                killed += 1
+            except OSError:
+                pass
+    return killed
+
+
+def test_a_driver_killed_right_after_an_error_trial_resumes_without_hanging(ray_env, tmp_path):
+    """SIGKILL, not an interrupt: the driver gets no chance to save Tune's or the searcher's state
+    after the trunk's input error. `--resume` (the input fixed) reads the error from the trial's
+    summary.json, reruns the trunk and runs the member that waited on it; the watchdog bounds it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    csv = tmp_path / "data" / "train.csv"
+    base = {**BASE, **{k: v for k, v in PLATEAU.items() if k not in ("seed", "total_rounds", "epochs")}, "total_rounds": 3,
+            "tokenizer_kwargs": {"max_length": 32}, "test_subsample_size": None, "data": str(csv)}
+    grid_file = tmp_path / "grid.yaml"
+    grid_file.write_text(yaml.safe_dump({"base": base, "grid": {"seeds": [5], "strategies": ["retrain", "deltaf1"],
+                                                                 "epsilons": [0.05], "ks": [1], "guards": [False]}}))
+    argv = [sys.executable, str(Path(grid.__file__)), "--storage-path", str(tmp_path / "res"), "--num-cpus", "2", "-q",
+            "--no-data-check"]
+    driver = subprocess.Popen([*argv, "--config", str(grid_file), "--name", "killed"], start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline, errored = time.monotonic() + 180, False
+    while time.monotonic() < deadline and driver.poll() is None and not errored:
+        for summary in (tmp_path / "res" / "killed").glob("*/summary.json"):
+            try:
+                errored = errored or json.loads(summary.read_text()).get("status") == "error"
+            except ValueError:   # being written
+                pass
+        time.sleep(0.2)
+    os.killpg(driver.pid, signal.SIGKILL)
+    driver.wait()
+    _kill_processes_mentioning(str(ray_env))   # the driver's local Ray, left without its driver
+    assert errored, "the trunk's input error never reached its summary.json"
+
+    write_plateau_csv(csv)
+    resumed = subprocess.run([*argv, "--resume", "--name", "killed"], capture_output=True, text=True, timeout=HANG_LIMIT_S)
+    _kill_processes_mentioning(str(ray_env))
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "2 configurations: 2 finished" in resumed.stdout
+    runs = outcome(tmp_path / "res" / "killed")
+    assert runs["train-retrain-s5"]["role"] == "trunk" and runs["train-deltaf1-e0.05-k1-s5"]["role"] in ("fork", "copy")
