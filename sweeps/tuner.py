@@ -8,6 +8,7 @@ import sys
 from typing import Callable, Sequence
 
 from ray import tune
+from ray.tune.search import SearchGenerator
 from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
 from sweeps.callbacks import SweepCallback, TrialNames
@@ -45,17 +46,16 @@ def fit(args, trainable, searcher: ShareSearcher, storage: str, name: str, uri: 
     """Run (or resume) every job; returns Tune's ResultGrid. A restored Tuner keeps its searcher,
     callbacks and names (the searcher then reconciles itself with storage)."""
     if resume:
-        reopen_search(uri)
         tuner = tune.Tuner.restore(uri, trainable, resume_unfinished=True, resume_errored=True)
         # The restored Tuner would unpickle its own searcher; this one (the same plan, loaded from
         # the saved state by Tune) is the driver's, so the closing table can name what is blocked.
-        tuner._local_tuner._tune_config.search_alg = searcher
+        tuner._local_tuner._tune_config.search_alg = ReopenedSearch(searcher)
     else:
         progress = SweepCallback(total_rounds, args.quiet)
         tuner = tune.Tuner(
             trainable,
             tune_config=tune.TuneConfig(
-                search_alg=searcher, num_samples=-1,   # the searcher says when it is done (FINISHED)
+                search_alg=ReopenedSearch(searcher), num_samples=-1,   # the searcher says when it is done (FINISHED)
                 # Reused actors keep torch/transformers imported: ~10 s less per trial on a CPU.
                 max_concurrent_trials=args.max_concurrent or None, reuse_actors=True,
                 trial_name_creator=TrialNames(), trial_dirname_creator=TrialNames()),
@@ -78,26 +78,17 @@ def fit(args, trainable, searcher: ShareSearcher, storage: str, name: str, uri: 
         return tuner.fit()
 
 
-def reopen_search(uri: str) -> None:
-    """Let a resumed sweep ask its searcher again.
+class ReopenedSearch(SearchGenerator):
+    """Tune's wrapper around our searcher, reopened when Tune restores it.
 
-    Tune saves that its search ended (the searcher said FINISHED) and never asks a restored one
-    again; but --resume reruns failed jobs and releases what they blocked, so the newest saved
-    search state is marked open. The file is Tune's own, written by Tune in this sweep's folder and
-    unpickled by `Tuner.restore` itself a moment later: no file from elsewhere is ever unpickled."""
-    import pyarrow.fs as pafs
-    from ray import cloudpickle
+    Tune saves that its search ended (the searcher said FINISHED) and would never ask a restored
+    one again; but --resume reruns failed jobs and releases what they blocked. So after Tune's own
+    restore (which reads its saved state as usual) the search is open again, with no cap on trials:
+    the searcher says when it is done."""
 
-    fs, path = pafs.FileSystem.from_uri(uri) if "://" in uri else (pafs.LocalFileSystem(), uri)
-    names = sorted(i.base_name for i in fs.get_file_info(pafs.FileSelector(path, allow_not_found=True))
-                   if i.base_name.startswith("search_gen_state-"))
-    if not names:
-        return
-    with fs.open_input_stream(f"{path}/{names[-1]}") as handle:
-        state = cloudpickle.loads(handle.readall())
-    state.update(finished=False, total_samples=sys.maxsize)
-    with fs.open_output_stream(f"{path}/{names[-1]}") as handle:
-        handle.write(cloudpickle.dumps(state))
+    def restore_from_dir(self, dirpath: str) -> None:
+        super().restore_from_dir(dirpath)
+        self._finished, self._total_samples = False, sys.maxsize
 
 
 @contextlib.contextmanager
