@@ -13,7 +13,7 @@ not ranked, never ranked on a mean over the seeds it happens to have.
 - cheapest within tolerance: the largest paired AL-cost saving against retrain among those whose
   paired validation-F1 gap is at least −tolerance points (ties: the higher validation F1).
   Retrain itself always passes, so every group has an answer.
-Test F1 is never used to choose (DESIGN.md section 9).
+Test F1 is never used to choose (README.md, "Honest evaluation").
 """
 from __future__ import annotations
 

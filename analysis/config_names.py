@@ -14,7 +14,7 @@ import pandas as pd
 from analysis.configuration import GROUP_COLUMNS, SETTINGS, parse_settings, varying_settings
 from hybridal.records import TRIAL_COLUMNS
 
-# Which knobs matter to each strategy (DESIGN.md section 3); used for labels and matching.
+# Which knobs matter to each strategy (README.md, "Config keys": finetune_epochs, replay); used for labels and matching.
 RELEVANT_KNOBS: dict[str, tuple[str, ...]] = {
     "retrain": ("model", "sampler", "epochs"),
     "finetune": ("model", "sampler", "epochs", "finetune_epochs"),

@@ -85,7 +85,7 @@ def sweep_cost_line(sweep: Optional[dict]) -> Optional[str]:
 
 def method_notes(a: Analysis) -> list[str]:
     return [
-        "Choices are made on validation metrics only (DESIGN.md §9): the best configuration, the cheapest "
+        "Choices are made on validation metrics only (README.md, Honest evaluation): the best configuration, the cheapest "
         f"configuration within {a.tolerance_points:g} points, the Pareto sets and the hypervolume use the final "
         "round's validation macro-F1 (`val_f1`), averaged over seeds (per round: that round's). Test F1 is reported "
         "next to them and never used to choose.",
