@@ -22,7 +22,6 @@ import itertools
 import json
 import math
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -34,6 +33,8 @@ from hybridal.data import ALIASES, NAMED_DATASETS
 from hybridal.errors import ConfigError, did_you_mean
 from hybridal.strategies import DeltaF1Strategy, build_strategy
 from hybridal.trial import trial_columns
+
+from sweeps.trial_names import TrialNaming
 
 TOP_KEYS = ("description", "base", "grid", "per_dataset")
 # Axis name → what it sets. The deltaf1-only axes are crossed with deltaf1 trials alone.
@@ -242,16 +243,6 @@ def _validate_axes(spec: GridSpec) -> None:
                 raise ConfigError(f"{spec.source}: grid.{name} value {value!r} is invalid; allowed: {allowed}.")
 
 
-def _fmt(x: Any) -> str:
-    return f"{x:g}" if isinstance(x, float) else str(x)
-
-
-def _short(name: str) -> str:
-    """A folder-safe short form of a dataset name or path."""
-    stem = Path(name).stem if ("/" in name or "." in name) else name
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-") or "data"
-
-
 def _absolute_data(data: str) -> str:
     """Trials run in their own working folder: a local data path is made absolute."""
     if ALIASES.get(data, data) not in NAMED_DATASETS and Path(data).expanduser().exists():
@@ -349,7 +340,7 @@ def expand_grid(spec: GridSpec) -> list[Trial]:
     spec.notes = _notes(spec, strategies, any(cfg.monitor == "acquired" for cfg in bases.values()), datasets)
     samplers = spec.samplers or [base_cfg.sampler_class]
     hybrid_axes = {d: _hybrid_axes(spec, cfg) for d, cfg in bases.items()}
-    name_parts = _NameParts(len(set(samplers)) > 1, len(set(spec.afters or [])) > 1, DeltaF1Strategy().after,
+    name_parts = TrialNaming(len(set(samplers)) > 1, len(set(spec.afters or [])) > 1, DeltaF1Strategy().after,
                             len(set(spec.guards or [])) > 1)
     trials, seen = [], set()
     for dataset, seed, sampler, strategy in itertools.product(datasets, spec.seeds or [base_cfg.seed], samplers, strategies):
@@ -381,21 +372,3 @@ def _trial_config(spec: GridSpec, dataset_cfg: ExperimentConfig, dataset: str, s
         return ExperimentConfig.from_dict(values).validate()
     except ConfigError as exc:
         raise ConfigError(f"{spec.source}: trial {dataset}/{strategy}/seed {seed}: {exc}") from None
-
-
-@dataclass
-class _NameParts:
-    """Trial names show what varies: dataset, strategy, (after,) ε, k, (c,) (sampler,) seed."""
-    multi_sampler: bool
-    multi_after: bool
-    default_after: str
-    multi_guard: bool = False   # names say "guard"/"noguard" only when the grid compares both
-
-    def name(self, dataset, strategy, sampler, seed, eps, k, after, c, guard=None) -> str:
-        parts = [_short(dataset), strategy]
-        if strategy == "deltaf1":
-            parts += [after] if self.multi_after or after != self.default_after else []
-            parts += [f"e{_fmt(float(eps))}", f"k{k}"] + ([f"c{_fmt(float(c))}"] if c is not None else [])
-            parts += (["guard" if guard else "noguard"] if self.multi_guard else [])
-        parts += [_short(sampler)] if self.multi_sampler else []
-        return "-".join(parts + [f"s{seed}"])
