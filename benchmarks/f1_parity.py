@@ -42,7 +42,7 @@ from pathlib import Path
 import common  # noqa: F401  (the environment, before torch)
 import numpy as np
 
-from common import load_avg, macro_f1
+from common import load_avg
 
 ROOT = Path(__file__).resolve().parents[1]
 SIDES = {
