@@ -19,6 +19,26 @@ def register_by_value() -> None:
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
+def run_trial_with(config: dict, params: dict, after_report) -> None:
+    """`sweeps.trainable.run_trial`, calling `after_report(metrics)` right after each `tune.report`
+    (where a fault is injected), with Tune's own report put back afterwards."""
+    from ray import tune
+
+    from sweeps.trainable import run_trial
+
+    report = tune.report
+
+    def report_then_hook(metrics, *args, **kwargs):
+        report(metrics, *args, **kwargs)
+        after_report(metrics)
+
+    tune.report = report_then_hook
+    try:
+        run_trial(config, **params)
+    finally:
+        tune.report = report
+
+
 def crash_once_after_round(round_idx: int, marker_dir: Path, kind: str = "raise"):
     """A trainable that runs `sweeps.trainable.run_trial` and fails once per trial right after
     reporting round `round_idx`: it raises (kind="raise") or its process dies (kind="exit",
@@ -26,14 +46,7 @@ def crash_once_after_round(round_idx: int, marker_dir: Path, kind: str = "raise"
     marker_dir = str(marker_dir)
 
     def crashing_trial(config, **params):
-        from ray import tune
-
-        from sweeps.trainable import run_trial
-
-        report = tune.report
-
-        def report_then_crash(metrics, *args, **kwargs):
-            report(metrics, *args, **kwargs)
+        def crash(metrics):
             marker = Path(marker_dir) / f"{config['trial_name']}.crashed"
             if metrics.get("round") != round_idx or marker.exists():
                 return
@@ -43,11 +56,7 @@ def crash_once_after_round(round_idx: int, marker_dir: Path, kind: str = "raise"
                 os._exit(1)
             raise RuntimeError(f"injected crash after round {round_idx}")
 
-        tune.report = report_then_crash
-        try:
-            run_trial(config, **params)
-        finally:
-            tune.report = report
+        run_trial_with(config, params, after_report=crash)
 
     return crashing_trial
 
@@ -92,21 +101,10 @@ def fail_while(fault: Path, trial_name: str, round_idx: int):
     fault = str(fault)
 
     def failing_trial(config, **params):
-        from ray import tune
-
-        from sweeps.trainable import run_trial
-
-        report = tune.report
-
-        def report_then_fail(metrics, *args, **kwargs):
-            report(metrics, *args, **kwargs)
+        def fail(metrics):
             if config["trial_name"] == trial_name and metrics.get("round") == round_idx and Path(fault).exists():
                 raise RuntimeError(f"injected fault after round {round_idx}")
 
-        tune.report = report_then_fail
-        try:
-            run_trial(config, **params)
-        finally:
-            tune.report = report
+        run_trial_with(config, params, after_report=fail)
 
     return failing_trial
