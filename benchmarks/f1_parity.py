@@ -43,6 +43,7 @@ import common  # noqa: F401  (the environment, before torch)
 import numpy as np
 
 from common import load_avg
+from hybridal.outputs import atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SIDES = {
@@ -270,9 +271,7 @@ def main(argv: list[str] | None = None) -> None:
         lock.write_text(str(os.getpid()))
         out = run_one(side, seed, args.device, args.quick)
         out.update(threads=torch.get_num_threads(), load_end=load_avg())
-        tmp = raw_path(raw_dir, side, seed).with_suffix(".tmp")
-        tmp.write_text(json.dumps(out) + "\n")
-        tmp.replace(raw_path(raw_dir, side, seed))
+        atomic_write_text(raw_path(raw_dir, side, seed), json.dumps(out) + "\n")
         lock.unlink(missing_ok=True)
         print(f"{side} seed {seed}: final test F1 {out['final_test_f1']:.4f} ({out['seconds']:.0f} s)", flush=True)
         return
@@ -301,8 +300,7 @@ def main(argv: list[str] | None = None) -> None:
                    command=" ".join(["python", "benchmarks/f1_parity.py"] + (argv if argv is not None else sys.argv[1:])))
     print_summary(summary)
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(summary, indent=2, default=float) + "\n")
+        atomic_write_text(Path(args.out), json.dumps(summary, indent=2, default=float) + "\n")
         print(f"summary written to {args.out}")
 
 

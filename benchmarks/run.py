@@ -52,6 +52,7 @@ from hybridal.data import load_named_or_path, make_run_splits
 from hybridal.flops import FlopsModel
 from hybridal.hardware import configure_backends, resolve_precision
 from hybridal.models import load_model_config, load_tokenizer
+from hybridal.outputs import atomic_write_text
 from hybridal.tokenization import tokenize_cached
 from report import print_report, summarize
 from scoring_bench import bench_scoring
@@ -154,8 +155,7 @@ def main() -> None:
     figures["summary"] = summarize(figures)
     print_report(figures, "quick mode: a smoke test, the figures are not results" if args.quick else None)
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(figures, indent=2, default=float) + "\n")
+        atomic_write_text(Path(args.out), json.dumps(figures, indent=2, default=float) + "\n")
         print(f"figures written to {args.out}")
 
 
