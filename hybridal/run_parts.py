@@ -51,8 +51,9 @@ def build_run_parts(cfg: ExperimentConfig) -> RunParts:
     check_pool_fits(cfg, len(splits.pool))
     device = resolve_device(cfg.device)
     configure_backends(device)
-    if cfg.deterministic:   # before the model loads and CUDA starts (the cuBLAS workspace setting)
-        use_deterministic_algorithms(True)
+    # Before the model loads and CUDA starts (the cuBLAS workspace); set either way, so a process that
+    # runs several configurations (a reused Ray actor) never keeps an earlier run's setting.
+    use_deterministic_algorithms(cfg.deterministic)
     precision = resolve_precision(cfg.precision, device)
     tokenizer = load_tokenizer(cfg.model_name_or_path)
     tokens, cached = {}, {}

@@ -44,7 +44,7 @@ class SweepCallback(tune.Callback):
                 print(f"[{name}] same as {result.get('adopted_from')} through round {result['adopted_through']}: adopted",
                       flush=True)
             return
-        if "round" not in result or result.get("from_trunk"):
+        if "round" not in result:
             return
         try:
             line = format_record(RoundRecord.from_dict(result))

@@ -7,7 +7,7 @@ results (`on_trial_result`) reveal their monitor F1 round by round; `on_trial_co
 what waited on a finished run, and blocks what waited on a failed one. Its state is saved as
 JSON; after a restore it is reconciled with what the runs wrote to storage and with the trials
 Tune restored: no finished run runs again, and every failed, blocked or lost job runs again
-(DESIGN.md section 8; README "Shared prefixes").
+(README "Shared prefixes").
 """
 from __future__ import annotations
 
@@ -131,8 +131,7 @@ class ShareSearcher(Searcher):
         for trunk, series in trunk_series.items():
             if trunk in self.plan.groups:
                 saved = set(prefixes.get(trunk, ()))
-                for r, reading in enumerate(series):
-                    f1, degenerate = reading if isinstance(reading, (tuple, list)) else (reading, None)
+                for r, (f1, degenerate) in enumerate(series):
                     self.plan.on_trunk_round(trunk, r, f1, r in saved, degenerate)
         for name in self.queue:   # taken from the plan but never suggested: no trial has them
             self.plan.jobs[name].state = "ready"

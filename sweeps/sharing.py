@@ -210,7 +210,7 @@ class SharePlan:
             job.state, job.blocked_by = "blocked", cause
 
     def retry(self, name: str, by_tune: bool) -> None:
-        """--resume runs a job again (DESIGN.md section 8): Tune retries an errored or unfinished
+        """--resume runs a job again (README "Shared prefixes"): Tune retries an errored or unfinished
         trial itself (`by_tune`: it is started); a run that ended on its input, or was suggested but
         never registered, is suggested anew (ready). What it blocked waits for it again."""
         job = self.jobs[name]

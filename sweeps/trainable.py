@@ -34,7 +34,6 @@ from ray import tune
 
 from hybridal.active_learning import ActiveLearning
 from hybridal.config import ExperimentConfig
-from hybridal.hardware import use_deterministic_algorithms
 from hybridal.errors import ConfigError, DataError
 from hybridal.outputs import atomic_write_text, to_json
 from hybridal.records import TRIAL_COLUMNS
@@ -81,8 +80,7 @@ def _run(config: dict, cfg: ExperimentConfig, run_dir: Path, checkpoint_every: i
     gpu_ids = [str(g) for g in ray.get_gpu_ids()]
     if cfg.device == "auto" and not gpu_ids:
         cfg = cfg.replace(device="cpu")   # no GPU was assigned to this trial: never grab one
-    use_deterministic_algorithms(cfg.deterministic)
-    al = ActiveLearning(cfg, run_dir=run_dir)
+    al = ActiveLearning(cfg, run_dir=run_dir)   # applies cfg.deterministic (a reused actor's last setting too)
     role, name = config.get("role") or STANDALONE, config["trial_name"]
     extra = {"trial_name": name, "node_ip": ray.util.get_node_ip_address(), "gpu_ids": ",".join(gpu_ids),
              "started_at": started, "role": role}
