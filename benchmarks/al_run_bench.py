@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from al_workers import KINDS
-from common import paired_bootstrap_se
+from benchmarks.al_workers import KINDS
+from benchmarks.common import paired_bootstrap_se
 
-WORKER = Path(__file__).resolve().with_name("al_workers.py")
+REPO = Path(__file__).resolve().parents[1]   # workers run `-m benchmarks.al_workers` from here
 PHASES = ("train", "query", "eval")
 
 
@@ -27,8 +27,8 @@ class Workers:
         for kind in KINDS:
             env = dict(os.environ, HYBRIDAL_CACHE_DIR=str(tmp / f"cache-{kind}"))   # cold caches
             self.procs[kind] = subprocess.Popen(
-                [sys.executable, str(WORKER), kind, json.dumps(spec), device],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+                [sys.executable, "-m", "benchmarks.al_workers", kind, json.dumps(spec), device],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=REPO)
         try:
             for kind in KINDS:   # all have imported torch & co before any timed step
                 self.ask(kind, "ping")

@@ -1,7 +1,7 @@
 """One side of the whole-run comparison in its own process: our engine (as a user runs it) or
 the prototype's pipeline, one step per command read from stdin, one JSON line back per step.
 
-    python benchmarks/al_workers.py KIND SPEC_JSON DEVICE     (started by al_run_bench.py)
+    python -m benchmarks.al_workers KIND SPEC_JSON DEVICE     (started by al_run_bench.py)
 """
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import json
 import sys
 import time
 
-import common  # noqa: F401  (the environment, before torch)
+import benchmarks.common  # noqa: F401  (the environment, before torch)
 import torch
 
-from common import MAX_LENGTH, MODEL, SEED, peak_rss_gib
-from hybridal.active_learning import ActiveLearning
-from prototype import PrototypeWorker
+from benchmarks.common import MAX_LENGTH, MODEL, SEED, peak_rss_gib
+from hybridal.loop.active_learning import ActiveLearning
+from benchmarks.prototype import PrototypeWorker
 
 KINDS = ("ours", "ours_fp32", "prototype")
 

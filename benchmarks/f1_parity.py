@@ -23,8 +23,8 @@ machine (`--summary-only` then summarizes what is there). The summary
 (`--out`) holds per-seed F1 per side and, for each comparison, the per-seed differences and
 their mean with a 95% t-interval over seeds (`paired_interval`).
 
-    python benchmarks/f1_parity.py --seeds 42 43 44 [--sides ...] [--jobs 2] [--threads 1] [--out F.json]
-    python benchmarks/run.py --f1-seeds 42 43 44 [--f1-sides ...] [--f1-jobs 2]
+    python -m benchmarks.f1_parity --seeds 42 43 44 [--sides ...] [--jobs 2] [--threads 1] [--out F.json]
+    python -m benchmarks.run --f1-seeds 42 43 44 [--f1-sides ...] [--f1-jobs 2]
 """
 from __future__ import annotations
 
@@ -39,11 +39,11 @@ import time
 import types
 from pathlib import Path
 
-import common  # noqa: F401  (the environment, before torch)
+import benchmarks.common  # noqa: F401  (the environment, before torch)
 import numpy as np
 
-from common import load_avg
-from hybridal.outputs import atomic_write_text
+from benchmarks.common import load_avg
+from hybridal.atomic_write import atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SIDES = {
@@ -87,7 +87,7 @@ def paired_interval(a: dict, b: dict, level: float = 0.95) -> dict:
 
 
 def run_spec(quick: bool, seed: int) -> dict:
-    from run import SIZES
+    from benchmarks.common import SIZES
     return dict(SIZES["quick" if quick else "full"]["al"], seed=seed)
 
 
@@ -100,8 +100,8 @@ def eval_mode_training(model) -> None:
 
 
 def run_ours(side: dict, spec: dict, device: str) -> dict:
-    import hybridal.training as training
-    from al_workers import OursWorker
+    import hybridal.model.training as training
+    from benchmarks.al_workers import OursWorker
 
     losses = []
     real = training.train_epochs
@@ -128,7 +128,7 @@ def run_ours(side: dict, spec: dict, device: str) -> dict:
 
 
 def run_prototype(side: dict, spec: dict, device: str) -> dict:
-    from prototype import PrototypeWorker
+    from benchmarks.prototype import PrototypeWorker
 
     worker = PrototypeWorker(dict(spec, f1_only=True, train_dropout=side.get("dropout", False)), device)
     prep = worker.prepare()
@@ -178,10 +178,10 @@ def run_jobs(jobs: list[tuple[str, int]], raw_dir: Path, parallel: int, threads:
             side, seed = todo.pop(0)
             if raw_path(raw_dir, side, seed).exists() or running_elsewhere(raw_dir, side, seed):
                 continue   # done, or another driver runs it (its raw file is read at the end)
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--one", side, str(seed), "--raw-dir", str(raw_dir.parent),
+            cmd = [sys.executable, "-m", "benchmarks.f1_parity", "--one", side, str(seed), "--raw-dir", str(raw_dir.parent),
                    "--device", device, "--threads", str(threads)] + (["--quick"] if quick else [])
             job_env = dict(env, HYBRIDAL_CACHE_DIR=str(raw_dir / "cache" / f"{side}-{seed}"))
-            running[(side, seed)] = subprocess.Popen(cmd, env=job_env)
+            running[(side, seed)] = subprocess.Popen(cmd, env=job_env, cwd=ROOT)
             log(f"started {side} seed {seed}")
         time.sleep(2)
         for job, p in list(running.items()):
@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> None:
         lock.unlink(missing_ok=True)
         print(f"{side} seed {seed}: final test F1 {out['final_test_f1']:.4f} ({out['seconds']:.0f} s)", flush=True)
         return
-    from hybridal.hardware import resolve_precision
+    from hybridal.model.hardware import resolve_precision
     auto = resolve_precision("auto", torch.device(args.device))   # probed before any job loads the machine
     started = time.perf_counter()
 
@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> None:
                    device=args.device, torch=torch.__version__, cpu=platform.processor() or platform.machine(),
                    cpu_count=os.cpu_count(), jobs=None if args.summary_only else args.jobs,
                    threads=None if args.summary_only else threads,
-                   command=" ".join(["python", "benchmarks/f1_parity.py"] + (argv if argv is not None else sys.argv[1:])))
+                   command=" ".join(["python", "-m", "benchmarks.f1_parity"] + (argv if argv is not None else sys.argv[1:])))
     print_summary(summary)
     if args.out:
         atomic_write_text(Path(args.out), json.dumps(summary, indent=2, default=float) + "\n")

@@ -5,8 +5,8 @@ import time
 
 import torch
 
-from common import sync
-from hybridal.hardware import autocast, cpu_supports_bf16
+from benchmarks.common import sync
+from hybridal.model.hardware import autocast, cpu_supports_bf16
 
 
 def matmul_peak(precision: str, device: torch.device, seconds: float) -> dict:

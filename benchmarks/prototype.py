@@ -30,11 +30,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common import MAX_LENGTH, MODEL, NAIVE_BATCH, SEED, macro_f1
+from benchmarks.common import MAX_LENGTH, MODEL, NAIVE_BATCH, SEED, macro_f1
 from hybridal.seeds import INITIAL, QUERY, SHUFFLE, TORCH, derive_seed
-from hybridal.data import load_named_or_path, make_run_splits
-from hybridal.flops import FlopsModel
-from hybridal.models import load_model, load_model_config, resolve_model_path
+from hybridal.data.datasets import load_named_or_path
+from hybridal.data.splits import make_run_splits
+from hybridal.model.flops import FlopsModel
+from hybridal.model.pretrained import load_model, load_model_config, resolve_model_path
 from hybridal.samplers.base import top_n
 from hybridal.samplers.uncertainty import entropy_from_log_probs
 

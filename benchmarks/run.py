@@ -25,7 +25,7 @@ and every ratio is also given in CPU time. The full run takes about 30 minutes o
 (most of it the three whole runs); `--quick` shrinks everything for a smoke test (its figures
 are not results).
 
-    python benchmarks/run.py [--device cpu|cuda] [--out FILE.json] [--quick]
+    python -m benchmarks.run [--device cpu|cuda] [--out FILE.json] [--quick]
 
 `--f1-seeds 42 43 44` runs only part 3's F1 comparison, over those seeds and paired by seed,
 without timing (f1_parity.py: one process per whole run, `--f1-jobs` at a time; `--f1-sides`
@@ -43,41 +43,21 @@ import tempfile
 import time
 from pathlib import Path
 
-import common  # noqa: F401  (the environment, before torch)
+import benchmarks.common  # noqa: F401  (the environment, before torch)
 import torch
 
-from al_run_bench import bench_al_run
-from common import MAX_LENGTH, MODEL, SEED, bf16_is_native, load_avg
-from hybridal.data import load_named_or_path, make_run_splits
-from hybridal.flops import FlopsModel
-from hybridal.hardware import configure_backends, resolve_precision
-from hybridal.models import load_model_config, load_tokenizer
-from hybridal.outputs import atomic_write_text
-from hybridal.tokenization import tokenize_cached
-from report import print_report, summarize
-from scoring_bench import bench_scoring
-from training_bench import bench_training
-
-# The prototype's config (its README example's optimizer and scheduler); None = the whole split.
-# The prototype's experimentation.py defaults (Adam lr 2e-5, weight decay 1e-3): its README example's
-# lr 1e-3 made every side collapse towards one class on this config (final test F1 0.21-0.62 in one
-# full run), which leaves nothing to compare F1 on; the issue's figures (F1 0.84-0.85) fit 2e-5.
-PROTOTYPE_RUN = dict(total_rounds=5, initial_pool_size=200, acquisition_batch_size=32, epochs=3, batch_size=16,
-                     candidate_pool_size=1000, optimizer_kwargs={"lr": 2e-5, "weight_decay": 1e-3},
-                     scheduler_kwargs={"step_size": 10, "gamma": 0.1}, max_train_size=None, max_test_size=None)
-
-SIZES = {
-    # train bench: rows per fp32 chunk, and per bf16 chunk where bf16 is emulated (one after each
-    # even fp32 chunk; native bf16 trains on the fp32 rows in every chunk); bf16 scoring slice x8 where native
-    "full": dict(train_fp32_rows=128, train_bf16_rows=16, train_chunks=2, peak_seconds=2.0,
-                 score_texts=5000, score_slices=4, score_top=256, bf16_score_texts=128, al=PROTOTYPE_RUN),
-    "quick": dict(train_fp32_rows=32, train_bf16_rows=16, train_chunks=1, peak_seconds=0.5,
-                  score_texts=300, score_slices=2, score_top=16, bf16_score_texts=64,
-                  al=dict(PROTOTYPE_RUN, total_rounds=2, initial_pool_size=32, acquisition_batch_size=16, epochs=1,
-                          candidate_pool_size=64, max_train_size=300, max_test_size=200,
-                          ours_overrides={"test_subsample_size": 100})),   # the plan's subsample, scaled down
-}
-
+from benchmarks.al_run_bench import bench_al_run
+from benchmarks.common import MAX_LENGTH, MODEL, SEED, SIZES, bf16_is_native, load_avg
+from hybridal.data.datasets import load_named_or_path
+from hybridal.data.splits import make_run_splits
+from hybridal.model.flops import FlopsModel
+from hybridal.model.hardware import configure_backends, resolve_precision
+from hybridal.model.pretrained import load_model_config, load_tokenizer
+from hybridal.atomic_write import atomic_write_text
+from hybridal.data.tokenization import tokenize_cached
+from benchmarks.reporting import print_report, summarize
+from benchmarks.scoring_bench import bench_scoring
+from benchmarks.training_bench import bench_training
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -118,7 +98,7 @@ def main() -> None:
     if not os.environ.get("HYBRIDAL_DATA_DIR"):
         sys.exit("HYBRIDAL_DATA_DIR is not set: point it at the offline datasets (e.g. ../shared/data).")
     if args.f1_seeds:
-        import f1_parity
+        from benchmarks import f1_parity
         f1_parity.main(["--seeds", *map(str, args.f1_seeds), "--jobs", str(args.f1_jobs), "--device", args.device]
                        + (["--sides", *args.f1_sides] if args.f1_sides else []) + (["--out", args.out] if args.out else [])
                        + (["--quick"] if args.quick else []))

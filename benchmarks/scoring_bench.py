@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common import MAX_LENGTH, NAIVE_BATCH, SEED, bf16_is_native, sync
-from hybridal.flops import FlopsModel
+from benchmarks.common import MAX_LENGTH, NAIVE_BATCH, SEED, bf16_is_native, sync
+from hybridal.model.flops import FlopsModel
 from hybridal.samplers.base import top_n
 from hybridal.samplers.uncertainty import EntropySampler, entropy_from_log_probs
-from hybridal.tokenization import tokenize_cached
-from hybridal.training import Batching, score_pool
-from prototype import naive_log_probs
+from hybridal.data.tokenization import tokenize_cached
+from hybridal.model.training import Batching, score_pool
+from benchmarks.prototype import naive_log_probs
 
 
 def top_k_set(log_probs: np.ndarray, k: int, seed: int) -> tuple[set, np.ndarray]:

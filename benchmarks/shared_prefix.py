@@ -9,7 +9,7 @@
    standalone training FLOPs from the pre-launch estimate, with switch rounds from simulated
    trunk F1 series (a saturating learning curve plus seeded noise of a few sizes).
 
-    HYBRIDAL_DATA_DIR=../shared/data python benchmarks/shared_prefix.py [--quick] [--skip-sweeps]
+    HYBRIDAL_DATA_DIR=../shared/data python -m benchmarks.shared_prefix [--quick] [--skip-sweeps]
 """
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ import argparse
 import json
 import math
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
@@ -94,7 +92,8 @@ def simulated_f1s(rounds: int, noise: float, seed: int) -> list[float]:
 def measure_paper_shape(noises: tuple[float, ...]) -> list[dict]:
     from sweeps.share_cost import cost_of, estimated_round_flops, scenario_switches, switches_in_plan
     from sweeps.sharing import SharePlan, simulate
-    from sweeps.spec import expand_grid, load_grid_file
+    from sweeps.grid_expansion import expand_grid
+    from sweeps.grid_file import load_grid_file
 
     trials = expand_grid(load_grid_file(ROOT / "sweeps" / "presets" / "paper.yaml"))
     round_flops, rounds = estimated_round_flops()

@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Ray Tune's overhead per trial: a grid run in-process, one run after another, vs the same grid as a sweep.
 
-    python benchmarks/sweep_overhead.py --preset smoke
-    python benchmarks/sweep_overhead.py --preset demo --strategies retrain deltaf1 --ks 1
+    python -m benchmarks.sweep_overhead --preset smoke
+    python -m benchmarks.sweep_overhead --preset demo --strategies retrain deltaf1 --ks 1
 
 Both passes use one CPU thread per run and run one trial at a time (the sweep with
 `--max-concurrent 1 --cpus-per-trial 1`), so the difference is what Ray adds per trial:
@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 
 
 def main() -> int:
@@ -55,7 +54,7 @@ def run(args, tmp: Path) -> int:
     from hybridal import ActiveLearning
     from sweeps import grid
     from sweeps.checks import check_trial_data
-    from sweeps.spec import expand_grid
+    from sweeps.grid_expansion import expand_grid
 
     spec = grid.load_spec(grid.build_parser().parse_args(
         ["--preset", args.preset, *sum((["--set", s] for s in args.set), []),

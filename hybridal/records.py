@@ -1,4 +1,4 @@
-"""The per-round record (DESIGN.md section 6): one schema for rounds.jsonl, tune.report and TensorBoard.
+"""The per-round record (docs/design.md §6): one schema for rounds.jsonl, tune.report and TensorBoard.
 
 Schema 2 (docs/accounting.md) splits inference into AL cost and measurement, charges the labels a
 policy reads, and keeps per-round diagnostics. Records without `schema_version` are schema 1: their
@@ -82,7 +82,7 @@ NUMERIC_FIELDS = tuple(
     name for name in RECORD_FIELDS if name not in ("strategy_used", "test_rows", "precision") + LIST_FIELDS
 )
 
-# The canonical columns of a trial (DESIGN.md section 8), in order: the readable description of a
+# The canonical columns of a trial (docs/design.md §8), in order: the readable description of a
 # run that summary.json's "trial", the sweep's table and HParams, and analysis share.
 TRIAL_COLUMNS = (
     "dataset", "strategy", "after", "epsilon", "k", "c", "guard", "monitor", "seed",

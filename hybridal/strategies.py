@@ -1,4 +1,4 @@
-"""Training strategies (DESIGN.md sections 3-4): which weights a round starts from and what it trains on.
+"""Training strategies (docs/design.md §3-4): which weights a round starts from and what it trains on.
 
 A strategy is a small policy over the round history: `plan(round)` says how to train,
 `observe(round, f1, degenerate)` feeds it the monitor F1 after training (and whether the monitor's
@@ -8,10 +8,10 @@ pinned by a table of F1 sequences.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from typing import ClassVar, Optional, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Optional, Protocol, Sequence
 
-from .errors import ConfigError, choice_error
+from hybridal.errors import ConfigError, choice_error
 
 MODES = ("retrain", "finetune", "new_only")
 DELTAF1_KEYS = ("epsilon", "k", "after", "guard")
@@ -222,3 +222,20 @@ def build_strategy(name: str, **kwargs) -> TrainingStrategy:
         if unknown:
             raise choice_error("strategy_kwargs key", sorted(unknown)[0], DELTAF1_KEYS)
     return cls(**kwargs)
+
+
+class StrategyConfig(Protocol):
+    """What a strategy is built from: an ExperimentConfig, or anything holding its two keys."""
+    strategy_class: str
+    strategy_kwargs: dict
+
+
+def strategy_for(config: StrategyConfig) -> TrainingStrategy:
+    """The training strategy a config describes: the one factory the engine, the estimate and the
+    sweeps build strategies with (a fresh one each call: a strategy holds its run's rule state)."""
+    return build_strategy(config.strategy_class, **config.strategy_kwargs)
+
+
+def canonical_strategy_name(name: str) -> str:
+    """`name` as records write it (the prototype's class names resolve to ours)."""
+    return build_strategy(name).name

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hybridal.data import check_pool_fits, load_named_or_path, make_run_splits
+from hybridal.data.datasets import load_named_or_path
+from hybridal.data.splits import make_run_splits
+from hybridal.loop.run_parts import check_pool_fits
 from hybridal.errors import ConfigError, DataError
-from hybridal.models import check_model, load_tokenizer
-from hybridal.tokenization import tokenize_cached
+from hybridal.model.pretrained import check_model, load_tokenizer
+from hybridal.data.tokenization import tokenize_cached
 
-from sweeps.spec import Trial
+from sweeps.trials import Trial
 
 
 def quiet_datasets() -> None:

@@ -1,15 +1,15 @@
 """`--dry-run`: every trial's canonical columns, the settings they share, and the grid's cost
-estimate (hybridal.estimate) before anything is launched. Imports no Ray."""
+estimate (hybridal.cost.estimate) before anything is launched. Imports no Ray."""
 from __future__ import annotations
 
 import json
 import sys
 
-from hybridal.estimate import GridEstimate, describe, estimate_grid
+from hybridal.cost.estimate import GridEstimate, describe, estimate_grid
 
 from sweeps.checks import quiet_datasets
 from sweeps.errors import first_line
-from sweeps.spec import Trial
+from sweeps.trials import Trial
 
 
 def print_trials(trials: list[Trial], notes: list[str]) -> None:

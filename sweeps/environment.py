@@ -14,8 +14,8 @@ from typing import Optional, Sequence
 import torch
 
 import hybridal
-from hybridal.hardware import cpu_supports_bf16
-from hybridal.summary import package_versions
+from hybridal.model.hardware import cpu_supports_bf16
+from hybridal.loop.summary import package_versions
 
 PACKAGES = ("torch", "transformers", "ray", "datasets")
 

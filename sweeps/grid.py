@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Run a grid of active-learning runs as Ray Tune trials (DESIGN.md section 8).
+"""Run a grid of active-learning runs as Ray Tune trials (docs/design.md §8).
 
     python sweeps/grid.py --preset smoke                   # local Ray, ./ray_results/smoke
     python sweeps/grid.py --preset paper --address auto --storage-path s3://bucket/hybridal
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from hybridal.errors import ConfigError, DataError, did_you_mean
-from hybridal.trial import trial_columns
+from hybridal.loop.trial_columns import trial_columns
 
 from sweeps import dry_run
 from sweeps.checks import check_trial_data, quiet_datasets
@@ -32,8 +32,9 @@ from sweeps.environment import describe_environment
 from sweeps.errors import SweepError
 from sweeps.sharing import SharePlan
 from sweeps.hparams import varying_columns
-from sweeps.spec import GridSpec, expand_grid, load_grid_file
-from sweeps.storage import DEFAULT_STORAGE, SweepStore, experiment_uri, resolve_storage
+from sweeps.grid_expansion import expand_grid
+from sweeps.grid_file import GridSpec, load_grid_file
+from sweeps.sweep_folder import DEFAULT_STORAGE, SweepStore, experiment_uri, resolve_storage
 from sweeps.table import report
 
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Iterable, Optional
 
-from hybridal.outputs import TB_DIR
+from hybridal.loop.run_writer import TB_DIR
 from hybridal.records import TRIAL_COLUMNS
 
 # Round scalars the HParams tab shows (last value = after the final round; round/test_f1 is

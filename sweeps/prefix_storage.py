@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from hybridal.config import ExperimentConfig
-from hybridal.estimate import earliest_switch_round
+from hybridal.cost.estimate import earliest_switch_round
 
 from sweeps.sharing import SharePlan
 
@@ -31,7 +31,7 @@ def model_parameters(cfg: ExperimentConfig, num_labels: int = 2) -> Optional[int
         import torch
         from transformers import AutoModelForSequenceClassification
 
-        from hybridal.models import load_model_config
+        from hybridal.model.pretrained import load_model_config
 
         with torch.device("meta"):
             model = AutoModelForSequenceClassification.from_config(load_model_config(cfg.model_name_or_path, num_labels))

@@ -7,7 +7,7 @@ results (`on_trial_result`) reveal their monitor F1 round by round; `on_trial_co
 what waited on a finished run, and blocks what waited on a failed one. Its state is saved as
 JSON; after a restore it is reconciled with what the runs wrote to storage and with the trials
 Tune restored: no finished run runs again, and every failed, blocked or lost job runs again
-(README "Shared prefixes").
+(docs/design.md §11).
 """
 from __future__ import annotations
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from hybridal.config import ExperimentConfig
-from hybridal.estimate import earliest_switch_round, flops_model_for, round_train_flops, split_lengths
-from hybridal.schedule import round_plan
-from hybridal.strategies import DeltaF1Strategy, build_strategy
+from hybridal.cost.estimate import earliest_switch_round, flops_model_for, round_train_flops, split_lengths
+from hybridal.loop.schedule import round_plan
+from hybridal.strategies import DeltaF1Strategy, strategy_for
 
 from sweeps.sharing import COPY, FORK, STANDALONE, TRUNK, SharePlan, fork_key
 
@@ -61,7 +61,7 @@ def cost_of(plan: SharePlan, switch: dict[str, Optional[int]], round_flops: Roun
 
 
 def _switch_of(cfg: ExperimentConfig, s: Optional[int]) -> Optional[int]:
-    strategy = build_strategy(cfg.strategy_class, **cfg.strategy_kwargs)
+    strategy = strategy_for(cfg)
     if isinstance(strategy, DeltaF1Strategy):
         return s
     return None if strategy.steady_mode == "retrain" else 1
@@ -106,7 +106,7 @@ def scenario_switches(plan: SharePlan, rounds: Callable[[ExperimentConfig], int]
 
 
 def estimated_round_flops(device_type: str = "cpu") -> tuple[RoundFlops, Callable[[ExperimentConfig], int]]:
-    """Per-round training FLOPs from the pre-launch estimate (hybridal.estimate), memoised, and the
+    """Per-round training FLOPs from the pre-launch estimate (hybridal.cost.estimate), memoised, and the
     number of rounds a config plans."""
     data: dict = {}
     memo: dict = {}
@@ -136,7 +136,7 @@ def estimated_round_flops(device_type: str = "cpu") -> tuple[RoundFlops, Callabl
 
 def describe_sharing(plan: SharePlan, round_flops: RoundFlops, rounds: Callable[[ExperimentConfig], int]) -> str:
     """Dry-run lines: naive and shared training FLOPs over the two switch scenarios."""
-    from hybridal.estimate import gpu_hours
+    from hybridal.cost.estimate import gpu_hours
 
     together = cost_of(plan, scenario_switches(plan, rounds, distinct=False), round_flops)
     apart = cost_of(plan, scenario_switches(plan, rounds, distinct=True), round_flops)

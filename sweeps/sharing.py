@@ -1,7 +1,7 @@
-"""Shared-prefix planning (DESIGN.md section 8): which runs a grid needs, and when each can start.
+"""Shared-prefix planning (docs/design.md §11): which runs a grid needs, and when each can start.
 
 Trials whose configs differ only in the strategy and its post-switch knobs form a *group*
-(`hybridal.prefix.group_key`). Each group runs one *trunk*: a retrain run (the grid's
+(`hybridal.loop.prefix_forks.group_key`). Each group runs one *trunk*: a retrain run (the grid's
 `retrain` configuration when it has one, else a hidden run). Every other configuration of the
 group is then one of:
 
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
 from hybridal.config import ExperimentConfig
-from hybridal.prefix import group_key, switch_round_within
-from hybridal.strategies import DeltaF1Strategy, build_strategy
+from hybridal.loop.prefix_forks import group_key, switch_round_within
+from hybridal.strategies import DeltaF1Strategy, strategy_for
 
 STANDALONE, TRUNK, FORK, COPY, BLOCKED = "standalone", "trunk", "fork", "copy", "blocked"
 
@@ -58,7 +58,7 @@ class Group:
 
 
 def _after_mode(cfg: ExperimentConfig) -> str:
-    strategy = build_strategy(cfg.strategy_class, **cfg.strategy_kwargs)
+    strategy = strategy_for(cfg)
     return strategy.after if isinstance(strategy, DeltaF1Strategy) else strategy.steady_mode
 
 
@@ -89,7 +89,7 @@ def planned_group_key(cfg: ExperimentConfig) -> str:
     would train in different precisions never share a trunk. A fork checks it again where it runs
     (`ActiveLearning.continue_from_prefix`), since a worker may resolve `auto` otherwise."""
     from hybridal.errors import ConfigError
-    from hybridal.hardware import resolve_device, resolve_precision
+    from hybridal.model.hardware import resolve_device, resolve_precision
 
     values = cfg.to_dict()
     if values.get("precision") == "auto":
@@ -106,7 +106,7 @@ def needs_prefix(member_configs: Sequence[ExperimentConfig], monitor_f1s: Sequen
     its state: some configuration of its group switches at the next round (the rule's guard reads
     the trunk's `degenerate` flags)."""
     nxt = len(monitor_f1s)
-    return any(switch_round_within(c.strategy_class, c.strategy_kwargs, monitor_f1s, degenerate) == nxt
+    return any(switch_round_within(strategy_for(c), monitor_f1s, degenerate) == nxt
                for c in member_configs)
 
 
@@ -190,7 +190,7 @@ class SharePlan:
             job = self.jobs[name]
             if job.role is not None or job.state == "blocked":
                 continue
-            s = switch_round_within(job.config.strategy_class, job.config.strategy_kwargs, group.monitor_f1s,
+            s = switch_round_within(strategy_for(job.config), group.monitor_f1s,
                                     group.monitor_degenerate)
             if s is not None and s - 1 in group.prefixes:
                 key = fork_key(job.config, s)
@@ -210,7 +210,7 @@ class SharePlan:
             job.state, job.blocked_by = "blocked", cause
 
     def retry(self, name: str, by_tune: bool) -> None:
-        """--resume runs a job again (README "Shared prefixes"): Tune retries an errored or unfinished
+        """--resume runs a job again (docs/design.md §12): Tune retries an errored or unfinished
         trial itself (`by_tune`: it is started); a run that ended on its input, or was suggested but
         never registered, is suggested anew (ready). What it blocked waits for it again."""
         job = self.jobs[name]

@@ -20,7 +20,7 @@ from typing import Optional
 
 from hybridal.strategies import trained_switch_round
 
-from sweeps.spec import Trial
+from sweeps.trials import Trial
 
 HEADER = ("trial", "dataset", "strategy", "ε", "k", "seed", "test F1", "labels", "AL FLOPs", "train FLOPs", "switch", "run",
           "status")
@@ -106,7 +106,7 @@ def input_errors(results, trials: list[Trial]) -> list[tuple[str, str]]:
 
 
 def sweep_summary(results, trials: list[Trial], seconds: float, environment: Optional[dict] = None) -> dict:
-    """What the sweep computed against what its configurations cost (DESIGN.md section 8).
+    """What the sweep computed against what its configurations cost (docs/design.md §8).
 
     `attributed_train_flops`: the sum over configurations of their own records' training FLOPs
     (each as if run alone); `spent_train_flops`: what the sweep's trials actually trained

@@ -1,4 +1,4 @@
-"""The Ray Tune trainable: one trial is one AL run (DESIGN.md section 8).
+"""The Ray Tune trainable: one trial is one AL run (docs/design.md §8).
 
 `run_trial` is a plain function trainable. Its Ray config names the trial (`trial_name`, plus
 the canonical columns Tune shows); the run's whole ExperimentConfig comes once, through
@@ -9,7 +9,7 @@ checkpoint, so a retried trial resumes at its last finished round.
 In a shared sweep (sweeps.sharing) a trial has a role: a *trunk* also saves its state after
 every round some configuration of its group switches after, and publishes its finished run; a
 *fork* starts from its trunk's saved state instead of round 0; a *copy* trains nothing and
-writes its run from a finished trunk's or fork's (hybridal.prefix.copy_run); a *standalone*
+writes its run from a finished trunk's or fork's (hybridal.loop.prefix_forks.copy_run); a *standalone*
 run is a plain run. Every run's summary.json says which (`shared_prefix`) and what it spent.
 
 A ConfigError or DataError is the trial's result, not a crash: the driver checked every
@@ -32,10 +32,10 @@ import ray
 import torch
 from ray import tune
 
-from hybridal.active_learning import ActiveLearning
+from hybridal.loop.active_learning import ActiveLearning
 from hybridal.config import ExperimentConfig
 from hybridal.errors import ConfigError, DataError
-from hybridal.outputs import atomic_write_text, to_json
+from hybridal.atomic_write import atomic_write_text, to_json
 from hybridal.records import TRIAL_COLUMNS
 
 from sweeps.hparams import write_hparams
@@ -155,7 +155,7 @@ def _save_prefix(al: ActiveLearning, trunk: str, store: PrefixStore, members: li
 
 def _copy(config: dict, cfg: ExperimentConfig, run_dir: Path, store: PrefixStore, varying: tuple) -> None:
     """A configuration whose rounds another finished run of its group trained: adopt them."""
-    from hybridal.prefix import copy_run
+    from hybridal.loop.prefix_forks import copy_run
 
     source = config["source"]
     with tempfile.TemporaryDirectory(prefix="hybridal-run-") as tmp:

@@ -1,4 +1,4 @@
-"""Query strategies by name: `build_sampler("entropy")`, never eval.
+"""Samplers (acquisition functions; small-text calls them query strategies) by name: `build_sampler("entropy")`, never eval.
 
 Keys are the registry names (`sampler_names()`) plus the class names the seed prototype used
 (`EntropySampler`, ... and `UncertaintySampler` for least confidence).
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import inspect
 
-from ..errors import ConfigError, did_you_mean
+from hybridal.errors import ConfigError, did_you_mean
 from .badge import BADGESampler
 from .bald import BALDSampler
 from .base import PoolScores, Sampler, top_n

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import EMBEDDINGS, PROBS, PoolScores, Sampler
+from .base import EMBEDDINGS, PROBS, PoolScores, Sampler, n_picks, required_scores
 from .coreset import as_float_matrix, snap_tolerance
-from .uncertainty import _n_picks, _require
 
 
 def gradient_factors(probs: np.ndarray) -> np.ndarray:
@@ -85,7 +84,7 @@ class BADGESampler(Sampler):
     requires = frozenset({PROBS, EMBEDDINGS})
 
     def select(self, scores: PoolScores, n: int, rng: np.random.Generator) -> np.ndarray:
-        probs = _require(scores, PROBS, self.name, ndim=2)
-        h = as_float_matrix(_require(scores, EMBEDDINGS, self.name, ndim=2))
-        k = _n_picks(n, h.shape[0])
+        probs = required_scores(scores, PROBS, self.name, ndim=2)
+        h = as_float_matrix(required_scores(scores, EMBEDDINGS, self.name, ndim=2))
+        k = n_picks(n, h.shape[0])
         return kmeans_pp_gradient(gradient_factors(probs), h, k, rng)

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import MC_PROBS, PoolScores, Sampler, top_n
-from .uncertainty import _n_picks, _require
+from .base import MC_PROBS, PoolScores, Sampler, n_picks, required_scores, top_n
 
 
 def _plogp_sum(p: np.ndarray) -> np.ndarray:
@@ -48,8 +47,8 @@ class BALDSampler(Sampler):
         self.mc_passes = int(T)
 
     def select(self, scores: PoolScores, n: int, rng: np.random.Generator) -> np.ndarray:
-        mc_probs = _require(scores, MC_PROBS, self.name, ndim=3, axis=1)
-        k = _n_picks(n, mc_probs.shape[1])
+        mc_probs = required_scores(scores, MC_PROBS, self.name, ndim=3, axis=1)
+        k = n_picks(n, mc_probs.shape[1])
         if mc_probs.shape[0] < 1:
             raise ValueError("PoolScores.mc_probs has 0 passes on axis 0; sampler 'bald' needs T >= 1.")
         return top_n(mutual_information(mc_probs), k, rng)

@@ -52,3 +52,28 @@ def top_n(values: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     # lexsort sorts by the last key first: descending value, then the random key.
     order = np.lexsort((tie_break, -values))
     return order[:n]
+
+
+def n_picks(n: int, n_candidates: int) -> int:
+    """min(n, N) after checking that n is a non-negative integer."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"n={n!r} is not allowed; n must be an integer >= 0.")
+    return min(int(n), int(n_candidates))
+
+
+def required_scores(scores: PoolScores, field: str, sampler: str, ndim: int, axis: int = 0) -> np.ndarray:
+    """scores.<field> as an array whose `axis` aligns with the candidates, or a clear ValueError."""
+    value: Optional[np.ndarray] = getattr(scores, field)
+    if value is None:
+        raise ValueError(
+            f"sampler {sampler!r} needs PoolScores.{field}, but the scoring pass left it as None "
+            f"(the pass must compute every field in the sampler's `requires`)."
+        )
+    value = np.asarray(value)
+    n_candidates = len(scores.candidates)
+    if value.ndim != ndim or value.shape[axis] != n_candidates:
+        raise ValueError(
+            f"PoolScores.{field} has shape {value.shape}; sampler {sampler!r} needs {ndim} dimensions "
+            f"with {n_candidates} candidate rows on axis {axis}."
+        )
+    return value

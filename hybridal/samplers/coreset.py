@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import EMBEDDINGS, LABELED_EMBEDDINGS, PoolScores, Sampler
-from .uncertainty import _n_picks, _require
+from .base import EMBEDDINGS, LABELED_EMBEDDINGS, PoolScores, Sampler, n_picks, required_scores
 
 
 def as_float_matrix(x: np.ndarray) -> np.ndarray:
@@ -108,8 +107,8 @@ class CoresetSampler(Sampler):
         self.chunk_size = int(chunk_size)
 
     def select(self, scores: PoolScores, n: int, rng: np.random.Generator) -> np.ndarray:
-        x = as_float_matrix(_require(scores, EMBEDDINGS, self.name, ndim=2))
-        k = _n_picks(n, x.shape[0])
+        x = as_float_matrix(required_scores(scores, EMBEDDINGS, self.name, ndim=2))
+        k = n_picks(n, x.shape[0])
         labeled = scores.labeled_embeddings
         if labeled is None or np.asarray(labeled).size == 0:
             centers = np.empty((0, x.shape[1]), dtype=x.dtype)

@@ -5,36 +5,9 @@ breaks exact ties with the run's generator so a seed fixes the picks.
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 
-from .base import LOG_PROBS, PROBS, PoolScores, Sampler, top_n
-
-
-def _n_picks(n: int, n_candidates: int) -> int:
-    """min(n, N) after checking that n is a non-negative integer."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"n={n!r} is not allowed; n must be an integer >= 0.")
-    return min(int(n), int(n_candidates))
-
-
-def _require(scores: PoolScores, field: str, sampler: str, ndim: int, axis: int = 0) -> np.ndarray:
-    """scores.<field> as an array whose `axis` aligns with the candidates, or a clear ValueError."""
-    value: Optional[np.ndarray] = getattr(scores, field)
-    if value is None:
-        raise ValueError(
-            f"sampler {sampler!r} needs PoolScores.{field}, but the scoring pass left it as None "
-            f"(the pass must compute every field in the sampler's `requires`)."
-        )
-    value = np.asarray(value)
-    n_candidates = len(scores.candidates)
-    if value.ndim != ndim or value.shape[axis] != n_candidates:
-        raise ValueError(
-            f"PoolScores.{field} has shape {value.shape}; sampler {sampler!r} needs {ndim} dimensions "
-            f"with {n_candidates} candidate rows on axis {axis}."
-        )
-    return value
+from .base import LOG_PROBS, PROBS, PoolScores, Sampler, n_picks, required_scores, top_n
 
 
 def entropy_from_log_probs(log_probs: np.ndarray) -> np.ndarray:
@@ -57,7 +30,7 @@ class RandomSampler(Sampler):
 
     def select(self, scores: PoolScores, n: int, rng: np.random.Generator) -> np.ndarray:
         n_candidates = len(scores.candidates)
-        k = _n_picks(n, n_candidates)
+        k = n_picks(n, n_candidates)
         return rng.choice(n_candidates, size=k, replace=False).astype(np.intp)
 
 
@@ -68,8 +41,8 @@ class EntropySampler(Sampler):
     requires = frozenset({LOG_PROBS})
 
     def select(self, scores: PoolScores, n: int, rng: np.random.Generator) -> np.ndarray:
-        log_probs = _require(scores, LOG_PROBS, self.name, ndim=2)
-        k = _n_picks(n, log_probs.shape[0])
+        log_probs = required_scores(scores, LOG_PROBS, self.name, ndim=2)
+        k = n_picks(n, log_probs.shape[0])
         return top_n(entropy_from_log_probs(log_probs), k, rng)
 
 
@@ -80,8 +53,8 @@ class LeastConfidenceSampler(Sampler):
     requires = frozenset({PROBS})
 
     def select(self, scores: PoolScores, n: int, rng: np.random.Generator) -> np.ndarray:
-        probs = _require(scores, PROBS, self.name, ndim=2)
-        k = _n_picks(n, probs.shape[0])
+        probs = required_scores(scores, PROBS, self.name, ndim=2)
+        k = n_picks(n, probs.shape[0])
         return top_n(-probs.max(axis=1), k, rng)
 
 
@@ -92,8 +65,8 @@ class MarginSampler(Sampler):
     requires = frozenset({PROBS})
 
     def select(self, scores: PoolScores, n: int, rng: np.random.Generator) -> np.ndarray:
-        probs = _require(scores, PROBS, self.name, ndim=2)
-        k = _n_picks(n, probs.shape[0])
+        probs = required_scores(scores, PROBS, self.name, ndim=2)
+        k = n_picks(n, probs.shape[0])
         if probs.shape[1] < 2:
             raise ValueError(
                 f"PoolScores.probs has {probs.shape[1]} class column(s); sampler 'margin' needs at least 2."

@@ -1,0 +1,33 @@
+"""The canonical, flat description of a run: what sweeps, TensorBoard's HParams tab and
+analysis group and label by. The engine writes it into summary.json ("trial"), and every
+reader takes it from there rather than rebuilding it."""
+from __future__ import annotations
+
+from hybridal.config import ExperimentConfig
+from hybridal.records import TRIAL_COLUMNS
+from hybridal.samplers import build_sampler
+from hybridal.strategies import DeltaF1Strategy, strategy_for
+
+
+def trial_columns(cfg: ExperimentConfig) -> dict:
+    """The canonical columns of `cfg`, in the order readers show them."""
+    strategy = strategy_for(cfg)
+    is_hybrid = isinstance(strategy, DeltaF1Strategy)
+    columns = {
+        "dataset": cfg.data,
+        "strategy": strategy.name,
+        "after": strategy.after if is_hybrid else None,
+        "epsilon": strategy.epsilon if is_hybrid else None,
+        "k": strategy.k if is_hybrid else None,
+        "c": cfg.monitor_fraction if cfg.monitor == "acquired" else None,
+        "guard": strategy.guard if is_hybrid else None,
+        "monitor": cfg.monitor,
+        "seed": cfg.seed,
+        "model": cfg.model_name_or_path,
+        "sampler": build_sampler(cfg.sampler_class, **cfg.sampler_kwargs).name,
+        "epochs": cfg.epochs,
+        "finetune_epochs": cfg.steady_finetune_epochs,
+        "replay": cfg.replay,
+    }
+    assert tuple(columns) == TRIAL_COLUMNS, "trial_columns and records.TRIAL_COLUMNS must list the same columns"
+    return columns

@@ -1,0 +1,3 @@
+"""The model and how it trains: pretrained weights and tokenizer (`pretrained`), devices and precision
+(`hardware`), training and inference passes (`training`), their FLOPs (`flops`, `first_token`), and
+optimizers, schedulers and losses by name (`optimization`)."""

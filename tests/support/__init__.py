@@ -1,0 +1,1 @@
+"""What tests share beyond fixtures: the sweep fault hooks and the network-namespace Ray cluster."""

@@ -1,0 +1,69 @@
+"""The committed study (docs/results/study): it regenerates from its own records, and its runs
+are what the committed preset says."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.reading.configuration import engine_settings
+from analysis.report import main
+from sweeps.grid_expansion import expand_grid
+from sweeps.grid_file import load_grid_file
+
+REPO = Path(__file__).resolve().parents[2]
+STUDY = REPO / "docs" / "results" / "study"
+TABLES = ("runs.csv", "trials.csv", "summary.csv", "headline.csv", "paired.csv", "switches.csv", "samplers.csv",
+          "frontier_rounds.csv", "hypervolume.csv", "rounds.csv", "noise.csv")
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory):
+    if not (STUDY / "runs.csv").is_file():
+        pytest.fail(f"{STUDY} holds no runs.csv: the committed study results are missing.")
+    out = tmp_path_factory.mktemp("study")
+    assert main([str(STUDY), "--out", str(out)]) == 0
+    return out
+
+
+def test_the_committed_study_regenerates_byte_for_byte(regenerated):
+    for name in TABLES:
+        assert (regenerated / name).read_bytes() == (STUDY / name).read_bytes(), name
+    committed = sorted(p.name for p in (STUDY / "plots").glob("*.png"))
+    assert committed and committed == sorted(p.name for p in (regenerated / "plots").glob("*.png"))
+    body = lambda p: p.read_text().split("\n", 3)[3]  # noqa: E731 - all but the title and generation line
+    assert body(regenerated / "report.md") == body(STUDY / "report.md")
+
+
+def test_the_committed_preset_is_the_study_preset():
+    assert (STUDY / "study.yaml").read_text() == (REPO / "sweeps" / "presets" / "study.yaml").read_text()
+
+
+def test_every_committed_run_has_the_settings_the_preset_gives_it():
+    runs = pd.read_csv(STUDY / "runs.csv")
+    assert len(runs) and (runs["status"] == "finished").all()
+    spec = load_grid_file(STUDY / "study.yaml")
+    for (dataset, sampler), group in runs.groupby(["dataset", "sampler"]):
+        expected = {t.name: engine_settings(t.config.to_dict())
+                    for t in expand_grid(spec.with_axes(datasets=[dataset], samplers=[sampler]))}
+        for _, run in group.iterrows():
+            name = run["trial"].rsplit("/", 1)[-1]   # the sweep's folder name in front when there are several
+            assert name in expected, run["trial"]
+            assert json.loads(run["settings"]) == expected[name], run["trial"]
+
+
+def test_every_seed_group_is_complete():
+    """Each dataset x sampler x seed holds all 15 configurations: no half-finished group is reported."""
+    runs = pd.read_csv(STUDY / "runs.csv")
+    sizes = runs.groupby(["dataset", "sampler", "seed"]).size()
+    assert (sizes == 3 + 4 * 3).all(), sizes[sizes != 15]
+
+
+def test_the_readme_findings_table_is_the_committed_headline():
+    from analysis.presentation.readme_findings import findings_markdown
+
+    table = findings_markdown(pd.read_csv(STUDY / "headline.csv"))
+    assert table in (REPO / "README.md").read_text(), "README's Findings table differs from docs/results/study: " \
+        "paste the output of `python -m analysis.presentation.readme_findings docs/results/study`"
