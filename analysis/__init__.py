@@ -41,13 +41,17 @@ no module imports another's private (underscore) names.
 - ``study_tables``      : the headline, noise, switch, sampler and compute tables;
 - ``findings_sentences``: the findings, as sentences;
 - ``report_content``    : the report's blocks in order, the method notes, the terminal summary;
-- ``plots``             : the PNG figures;
+- ``plot_style``        : the figures' look: Agg backend, colour, marker and line per strategy, axes, PNG saving;
+- ``frontier_plots``    : validation F1 vs AL cost per dataset, per round (Pareto front) and final (Pareto set);
+- ``round_plots``       : learning curves (test F1 vs labels) and HybridAL switch rounds per dataset;
+- ``savings_plot``      : AL cost saved vs test-F1 difference against retrain, paired by seed (the headline's);
 - ``atomic_files``      : atomic file writes;
 - ``report_files``      : every output file of a report (tables, figures, report.md, report.html);
 - ``readme_findings``   : the README's findings table from a report's headline.csv.
 
 ``report``: the command line (parsing, exit codes).
 """
+
 from analysis.reading.problems import AnalysisError, NoUsableDataError
 
 __all__ = ["AnalysisError", "NoUsableDataError"]

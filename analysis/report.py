@@ -23,6 +23,7 @@ file atomically; analysis/presentation/report_files.py):
 
 Exit codes: 0 done (data problems are reported, not fatal), 2 nothing usable or bad input.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,17 +45,29 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m analysis.report",
         description="Cost-vs-accuracy frontiers, seed-aggregated tables, plots and a report from a hybridal sweep.",
     )
-    p.add_argument("experiment_dir", nargs="+",
-                   help="Ray Tune experiment folder or folder of `hybridal run` outputs (local path or URL such as "
-                   "s3://bucket/path, gs://bucket/path); several are analysed as one; a folder this command wrote is "
-                   "read back from its runs.csv and rounds.parquet")
-    p.add_argument("--out", default=None, help="output folder (default: reports/<experiment name>; required with "
-                   "several folders)")
-    p.add_argument("--notes", default=None, metavar="FILE.md",
-                   help=f"Markdown for the report's 'Scope, limits and notes' section (default: {NOTES_FILE} in the "
-                   "experiment folder, if there is one)")
-    p.add_argument("--tolerance", type=float, default=0.5,
-                   help="matched accuracy: validation macro-F1 points below retrain still counted as matched (default 0.5)")
+    p.add_argument(
+        "experiment_dir",
+        nargs="+",
+        help="Ray Tune experiment folder or folder of `hybridal run` outputs (local path or URL such as "
+        "s3://bucket/path, gs://bucket/path); several are analysed as one; a folder this command wrote is "
+        "read back from its runs.csv and rounds.parquet",
+    )
+    p.add_argument(
+        "--out", default=None, help="output folder (default: reports/<experiment name>; required with several folders)"
+    )
+    p.add_argument(
+        "--notes",
+        default=None,
+        metavar="FILE.md",
+        help=f"Markdown for the report's 'Scope, limits and notes' section (default: {NOTES_FILE} in the "
+        "experiment folder, if there is one)",
+    )
+    p.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.5,
+        help="matched accuracy: validation macro-F1 points below retrain still counted as matched (default 0.5)",
+    )
     return p
 
 
@@ -70,8 +83,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         try:
             notes = Path(args.notes).read_text(encoding="utf-8")
         except OSError as exc:
-            print(f"error: --notes file {args.notes!r} cannot be read ({exc.strerror or exc}); allowed: a Markdown file.",
-                  file=sys.stderr)
+            print(
+                f"error: --notes file {args.notes!r} cannot be read ({exc.strerror or exc}); allowed: a Markdown file.",
+                file=sys.stderr,
+            )
             return 2
     out = args.out or os.path.join("reports", os.path.basename(folders[0].rstrip("/")) or "experiment")
     try:

@@ -1,6 +1,7 @@
 """The whole AL run on the prototype's own config: our defaults, ours in fp32 and the prototype's
 pipeline, three worker processes in lockstep (one step of each in turn, the order rotating; only
 one computes at a time), each with a cold tokenization cache."""
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,7 @@ import numpy as np
 from benchmarks.al_workers import KINDS
 from benchmarks.common import paired_bootstrap_se
 
-REPO = Path(__file__).resolve().parents[1]   # workers run `-m benchmarks.al_workers` from here
+REPO = Path(__file__).resolve().parents[1]  # workers run `-m benchmarks.al_workers` from here
 PHASES = ("train", "query", "eval")
 
 
@@ -25,12 +26,17 @@ class Workers:
     def __init__(self, spec: dict, device: str, tmp: Path):
         self.procs = {}
         for kind in KINDS:
-            env = dict(os.environ, HYBRIDAL_CACHE_DIR=str(tmp / f"cache-{kind}"))   # cold caches
+            env = dict(os.environ, HYBRIDAL_CACHE_DIR=str(tmp / f"cache-{kind}"))  # cold caches
             self.procs[kind] = subprocess.Popen(
                 [sys.executable, "-m", "benchmarks.al_workers", kind, json.dumps(spec), device],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=REPO)
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                env=env,
+                cwd=REPO,
+            )
         try:
-            for kind in KINDS:   # all have imported torch & co before any timed step
+            for kind in KINDS:  # all have imported torch & co before any timed step
                 self.ask(kind, "ping")
         except Exception:
             self.close()
@@ -111,7 +117,8 @@ def bench_al_run(spec: dict, device: str, log) -> dict:
     y, num_labels = last["test_labels"], last["num_labels"]
     proto_pred = results["prototype"][-1]["test_predictions"]
     for kind in ("ours", "ours_fp32"):
-        out[f"{kind}_vs_prototype"] = compare(out[kind], out["prototype"], y,
-                                              results[kind][-1]["test_predictions"], proto_pred, num_labels)
+        out[f"{kind}_vs_prototype"] = compare(
+            out[kind], out["prototype"], y, results[kind][-1]["test_predictions"], proto_pred, num_labels
+        )
     out["test_rows"] = len(y)
     return out

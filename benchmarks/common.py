@@ -1,5 +1,6 @@
 """What every benchmark module shares: the process environment, constants, timing helpers and
 the F1 statistics. Import it before torch (it sets the OpenMP wait policy)."""
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,7 @@ GIB = 1024**3
 MODEL = PACKAGED_MINILM
 SEED = 42
 MAX_LENGTH = 128
-NAIVE_BATCH = 16   # the prototype's batch for training, scoring and evaluation alike
+NAIVE_BATCH = 16  # the prototype's batch for training, scoring and evaluation alike
 
 
 def load_avg() -> list[float]:
@@ -58,6 +59,7 @@ def peak_rss_gib() -> float:
 
 def macro_f1(y, pred, num_labels: int) -> float:
     from sklearn.metrics import f1_score
+
     return float(f1_score(y, pred, labels=list(range(num_labels)), average="macro", zero_division=0))
 
 
@@ -76,18 +78,52 @@ def paired_bootstrap_se(y, pred_a, pred_b, num_labels: int, reps: int = 300, see
 # The prototype's experimentation.py defaults (Adam lr 2e-5, weight decay 1e-3): its README example's
 # lr 1e-3 made every side collapse towards one class on this config (final test F1 0.21-0.62 in one
 # full run), which leaves nothing to compare F1 on; the issue's figures (F1 0.84-0.85) fit 2e-5.
-PROTOTYPE_RUN = dict(total_rounds=5, initial_pool_size=200, acquisition_batch_size=32, epochs=3, batch_size=16,
-                     candidate_pool_size=1000, optimizer_kwargs={"lr": 2e-5, "weight_decay": 1e-3},
-                     scheduler_kwargs={"step_size": 10, "gamma": 0.1}, max_train_size=None, max_test_size=None)
+PROTOTYPE_RUN = dict(
+    total_rounds=5,
+    initial_pool_size=200,
+    acquisition_batch_size=32,
+    epochs=3,
+    batch_size=16,
+    candidate_pool_size=1000,
+    optimizer_kwargs={"lr": 2e-5, "weight_decay": 1e-3},
+    scheduler_kwargs={"step_size": 10, "gamma": 0.1},
+    max_train_size=None,
+    max_test_size=None,
+)
 
 SIZES = {
     # train bench: rows per fp32 chunk, and per bf16 chunk where bf16 is emulated (one after each
     # even fp32 chunk; native bf16 trains on the fp32 rows in every chunk); bf16 scoring slice x8 where native
-    "full": dict(train_fp32_rows=128, train_bf16_rows=16, train_chunks=2, peak_seconds=2.0,
-                 score_texts=5000, score_slices=4, score_top=256, bf16_score_texts=128, al=PROTOTYPE_RUN),
-    "quick": dict(train_fp32_rows=32, train_bf16_rows=16, train_chunks=1, peak_seconds=0.5,
-                  score_texts=300, score_slices=2, score_top=16, bf16_score_texts=64,
-                  al=dict(PROTOTYPE_RUN, total_rounds=2, initial_pool_size=32, acquisition_batch_size=16, epochs=1,
-                          candidate_pool_size=64, max_train_size=300, max_test_size=200,
-                          ours_overrides={"test_subsample_size": 100})),   # the plan's subsample, scaled down
+    "full": dict(
+        train_fp32_rows=128,
+        train_bf16_rows=16,
+        train_chunks=2,
+        peak_seconds=2.0,
+        score_texts=5000,
+        score_slices=4,
+        score_top=256,
+        bf16_score_texts=128,
+        al=PROTOTYPE_RUN,
+    ),
+    "quick": dict(
+        train_fp32_rows=32,
+        train_bf16_rows=16,
+        train_chunks=1,
+        peak_seconds=0.5,
+        score_texts=300,
+        score_slices=2,
+        score_top=16,
+        bf16_score_texts=64,
+        al=dict(
+            PROTOTYPE_RUN,
+            total_rounds=2,
+            initial_pool_size=32,
+            acquisition_batch_size=16,
+            epochs=1,
+            candidate_pool_size=64,
+            max_train_size=300,
+            max_test_size=200,
+            ours_overrides={"test_subsample_size": 100},
+        ),
+    ),  # the plan's subsample, scaled down
 }

@@ -9,6 +9,7 @@ from the cache, the storage paths a fork names). With `--logs`, the closing tabl
 printed are compared too, line by line, the sweep's wall time aside. Exit status 0 when
 identical, 1 with each difference listed otherwise.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,11 @@ WALL_TIME = re.compile(r"; sweep wall time [\d.]+ s")
 def without_machine_fields(value: Any, root: str) -> Any:
     """`value` with timings, environment and the sweep's own storage path removed."""
     if isinstance(value, dict):
-        return {k: without_machine_fields(v, root) for k, v in value.items()
-                if not k.endswith("_seconds") and k not in MACHINE_KEYS}
+        return {
+            k: without_machine_fields(v, root)
+            for k, v in value.items()
+            if not k.endswith("_seconds") and k not in MACHINE_KEYS
+        }
     if isinstance(value, list):
         return [without_machine_fields(v, root) for v in value]
     if isinstance(value, str) and root in value:
@@ -67,7 +71,7 @@ def closing_table(log: Path) -> list[str]:
     if start is None:
         raise SystemExit(f"{log}: no closing table (a line starting 'trial  dataset') found; is it a sweep's log?")
     end = next((i for i in range(start, len(lines)) if lines[i].startswith("training FLOPs:")), len(lines) - 1)
-    return [WALL_TIME.sub("", line.rstrip()) for line in lines[start:end + 1]]
+    return [WALL_TIME.sub("", line.rstrip()) for line in lines[start : end + 1]]
 
 
 def compare(before: Path, after: Path, logs: tuple[Path, Path] | None) -> list[str]:
@@ -83,8 +87,12 @@ def compare(before: Path, after: Path, logs: tuple[Path, Path] | None) -> list[s
     if logs:
         table_a, table_b = closing_table(logs[0]), closing_table(logs[1])
         if table_a != table_b:
-            found.append("closing table differs:\n  before: " + "\n  before: ".join(table_a)
-                         + "\n  after:  " + "\n  after:  ".join(table_b))
+            found.append(
+                "closing table differs:\n  before: "
+                + "\n  before: ".join(table_a)
+                + "\n  after:  "
+                + "\n  after:  ".join(table_b)
+            )
     return found
 
 
@@ -92,8 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("before", type=Path)
     parser.add_argument("after", type=Path)
-    parser.add_argument("--logs", nargs=2, type=Path, metavar=("BEFORE_LOG", "AFTER_LOG"),
-                        help="the two sweeps' printed output, to compare their closing tables")
+    parser.add_argument(
+        "--logs",
+        nargs=2,
+        type=Path,
+        metavar=("BEFORE_LOG", "AFTER_LOG"),
+        help="the two sweeps' printed output, to compare their closing tables",
+    )
     args = parser.parse_args(argv)
     found = compare(args.before, args.after, tuple(args.logs) if args.logs else None)
     n = len(trial_folders(args.before))
@@ -101,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(found)} difference(s) between {args.before} and {args.after}:")
         print("\n".join(found))
         return 1
-    print(f"identical, timings aside: {n} trials' records and summaries" + (" and the closing table" if args.logs else ""))
+    print(
+        f"identical, timings aside: {n} trials' records and summaries" + (" and the closing table" if args.logs else "")
+    )
     return 0
 
 

@@ -26,6 +26,7 @@ their mean with a 95% t-interval over seeds (`paired_interval`).
     python -m benchmarks.f1_parity --seeds 42 43 44 [--sides ...] [--jobs 2] [--threads 1] [--out F.json]
     python -m benchmarks.run --f1-seeds 42 43 44 [--f1-sides ...] [--f1-jobs 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,9 +40,9 @@ import time
 import types
 from pathlib import Path
 
-import benchmarks.common  # noqa: F401  (the environment, before torch)
 import numpy as np
 
+import benchmarks.common  # noqa: F401  (the environment, before torch)
 from benchmarks.common import load_avg
 from hybridal.atomic_write import atomic_write_text
 
@@ -58,16 +59,22 @@ SIDES = {
 MAIN_SIDES = ("ours_bf16", "ours_fp32", "prototype")
 # (a, b): a - b, each paired by seed; only pairs whose sides both ran are reported.
 COMPARISONS = [
-    ("ours_bf16", "prototype"), ("ours_fp32", "prototype"), ("ours_bf16", "ours_fp32"),
-    ("ours_fp32_noclip", "ours_fp32"), ("ours_fp32_nodropout", "ours_fp32"),
+    ("ours_bf16", "prototype"),
+    ("ours_fp32", "prototype"),
+    ("ours_bf16", "ours_fp32"),
+    ("ours_fp32_noclip", "ours_fp32"),
+    ("ours_fp32_nodropout", "ours_fp32"),
     ("ours_fp32_nodropout", "prototype"),
-    ("ours_fp32_proto_recipe", "ours_fp32"), ("ours_fp32_proto_recipe", "prototype"),
-    ("prototype_dropout", "prototype"), ("ours_fp32", "prototype_dropout"),
+    ("ours_fp32_proto_recipe", "ours_fp32"),
+    ("ours_fp32_proto_recipe", "prototype"),
+    ("prototype_dropout", "prototype"),
+    ("ours_fp32", "prototype_dropout"),
 ]
 
 
 def t_quantile(p: float, df: int) -> float:
     from scipy.stats import t
+
     return float(t.ppf(p, df))
 
 
@@ -76,9 +83,16 @@ def paired_interval(a: dict, b: dict, level: float = 0.95) -> dict:
     sample SD and the two-sided t-interval of the mean (None with fewer than 2 seeds)."""
     seeds = sorted(set(a) & set(b), key=lambda s: int(s))
     diffs = [float(a[s]) - float(b[s]) for s in seeds]
-    out = {"seeds": seeds, "per_seed": dict(zip(seeds, diffs)), "n": len(diffs),
-           "mean": float(np.mean(diffs)) if diffs else None, "sd": None, "ci_low": None, "ci_high": None,
-           "level": level}
+    out = {
+        "seeds": seeds,
+        "per_seed": dict(zip(seeds, diffs)),
+        "n": len(diffs),
+        "mean": float(np.mean(diffs)) if diffs else None,
+        "sd": None,
+        "ci_low": None,
+        "ci_high": None,
+        "level": level,
+    }
     if len(diffs) >= 2:
         sd = float(np.std(diffs, ddof=1))
         half = t_quantile(0.5 + level / 2, len(diffs) - 1) * sd / np.sqrt(len(diffs))
@@ -88,14 +102,17 @@ def paired_interval(a: dict, b: dict, level: float = 0.95) -> dict:
 
 def run_spec(quick: bool, seed: int) -> dict:
     from benchmarks.common import SIZES
+
     return dict(SIZES["quick" if quick else "full"]["al"], seed=seed)
 
 
 # ---- one whole run, in this process ------------------------------------------------------
 
+
 def eval_mode_training(model) -> None:
     """Make `model.train()` leave the model in eval mode (dropout off), as the prototype trains."""
     from torch import nn
+
     model.train = types.MethodType(lambda self, mode=True: nn.Module.train(self, False), model)
 
 
@@ -121,7 +138,11 @@ def run_ours(side: dict, spec: dict, device: str) -> dict:
     while not worker.al.finished:
         out = worker.round(r)
         labels = worker.al.parts.labels["pool"][worker.al.pool.train_indices()]
-        out.update(train_loss=losses[-1][0], train_epoch_losses=losses[-1][1], label_counts=np.bincount(labels, minlength=worker.al.parts.num_labels).tolist())
+        out.update(
+            train_loss=losses[-1][0],
+            train_epoch_losses=losses[-1][1],
+            label_counts=np.bincount(labels, minlength=worker.al.parts.num_labels).tolist(),
+        )
         rounds.append(out)
         r += 1
     return {"precision": prep["precision"], "rounds": rounds}
@@ -137,24 +158,32 @@ def run_prototype(side: dict, spec: dict, device: str) -> dict:
 
 
 def run_one(name: str, seed: int, device: str, quick: bool) -> dict:
-    side, sources = SIDES[name], engine_sources_hash()   # at the run's start
+    side, sources = SIDES[name], engine_sources_hash()  # at the run's start
     start, cpu = time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory() as tmp:
         spec = dict(run_spec(quick, seed), save_dir=tmp)
         result = (run_ours if side["engine"] == "ours" else run_prototype)(side, spec, device)
     rounds, last = result["rounds"], result["rounds"][-1]
     keep = ("n_labeled", "val_f1", "test_f1", "train_loss", "train_epoch_losses", "label_counts")
-    return {"side": name, "seed": seed, "precision": result["precision"], "spec": {k: v for k, v in spec.items() if k != "save_dir"},
-            "final_test_f1": last["test_f1"], "test_predictions": last["test_predictions"],
-            "test_labels": last.get("test_labels"),
-            "rounds": [{k: x.get(k) for k in keep} for x in rounds],
-            "seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu,
-            "engine_sources_sha256": sources}
+    return {
+        "side": name,
+        "seed": seed,
+        "precision": result["precision"],
+        "spec": {k: v for k, v in spec.items() if k != "save_dir"},
+        "final_test_f1": last["test_f1"],
+        "test_predictions": last["test_predictions"],
+        "test_labels": last.get("test_labels"),
+        "rounds": [{k: x.get(k) for k in keep} for x in rounds],
+        "seconds": time.perf_counter() - start,
+        "cpu_seconds": time.process_time() - cpu,
+        "engine_sources_sha256": sources,
+    }
 
 
 def engine_sources_hash() -> str:
     """Which hybridal/ sources this run imported (the engine may change between runs)."""
     import hashlib
+
     h = hashlib.sha256()
     for path in sorted((ROOT / "hybridal").rglob("*.py")):
         h.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
@@ -163,12 +192,14 @@ def engine_sources_hash() -> str:
 
 # ---- the driver: jobs in parallel processes, then the summary -----------------------------
 
+
 def raw_path(raw_dir: Path, side: str, seed: int) -> Path:
     return raw_dir / f"{side}-{seed}.json"
 
 
-def run_jobs(jobs: list[tuple[str, int]], raw_dir: Path, parallel: int, threads: int, device: str,
-             quick: bool, log) -> None:
+def run_jobs(
+    jobs: list[tuple[str, int]], raw_dir: Path, parallel: int, threads: int, device: str, quick: bool, log
+) -> None:
     """Each job in its own process, `parallel` at a time, each with `threads` threads."""
     todo = list(jobs)
     running: dict = {}
@@ -177,9 +208,21 @@ def run_jobs(jobs: list[tuple[str, int]], raw_dir: Path, parallel: int, threads:
         while todo and len(running) < parallel:
             side, seed = todo.pop(0)
             if raw_path(raw_dir, side, seed).exists() or running_elsewhere(raw_dir, side, seed):
-                continue   # done, or another driver runs it (its raw file is read at the end)
-            cmd = [sys.executable, "-m", "benchmarks.f1_parity", "--one", side, str(seed), "--raw-dir", str(raw_dir.parent),
-                   "--device", device, "--threads", str(threads)] + (["--quick"] if quick else [])
+                continue  # done, or another driver runs it (its raw file is read at the end)
+            cmd = [
+                sys.executable,
+                "-m",
+                "benchmarks.f1_parity",
+                "--one",
+                side,
+                str(seed),
+                "--raw-dir",
+                str(raw_dir.parent),
+                "--device",
+                device,
+                "--threads",
+                str(threads),
+            ] + (["--quick"] if quick else [])
             job_env = dict(env, HYBRIDAL_CACHE_DIR=str(raw_dir / "cache" / f"{side}-{seed}"))
             running[(side, seed)] = subprocess.Popen(cmd, env=job_env, cwd=ROOT)
             log(f"started {side} seed {seed}")
@@ -211,17 +254,39 @@ def summarize(raws: list[dict], auto_precision: str | None = None) -> dict:
             c = paired_interval(f1[a], f1[b])
             if c["n"]:
                 c["test_prediction_agreement"] = {
-                    s: float(np.mean(np.asarray(by[(a, s)]["test_predictions"]) == np.asarray(by[(b, s)]["test_predictions"])))
-                    for s in c["seeds"]}
+                    s: float(
+                        np.mean(
+                            np.asarray(by[(a, s)]["test_predictions"]) == np.asarray(by[(b, s)]["test_predictions"])
+                        )
+                    )
+                    for s in c["seeds"]
+                }
                 comparisons[f"{a} - {b}"] = c
-    sides = {name: {"final_test_f1": vals, "mean": float(np.mean(list(vals.values()))),
-                    "sd": float(np.std(list(vals.values()), ddof=1)) if len(vals) > 1 else None}
-             for name, vals in f1.items()}
-    for name, side in sides.items():   # each round's validation F1 and training loss, mean over seeds
+    sides = {
+        name: {
+            "final_test_f1": vals,
+            "mean": float(np.mean(list(vals.values()))),
+            "sd": float(np.std(list(vals.values()), ddof=1)) if len(vals) > 1 else None,
+        }
+        for name, vals in f1.items()
+    }
+    for name, side in sides.items():  # each round's validation F1 and training loss, mean over seeds
         rs = [x["rounds"] for x in raws if x["side"] == name]
-        side["round_means"] = {k: [float(np.mean([r[i][k] for r in rs])) for i in range(min(map(len, rs)))]
-                               for k in ("val_f1", "train_loss")}
-    keys = ("side", "seed", "precision", "final_test_f1", "rounds", "seconds", "cpu_seconds", "threads", "engine_sources_sha256")
+        side["round_means"] = {
+            k: [float(np.mean([r[i][k] for r in rs])) for i in range(min(map(len, rs)))]
+            for k in ("val_f1", "train_loss")
+        }
+    keys = (
+        "side",
+        "seed",
+        "precision",
+        "final_test_f1",
+        "rounds",
+        "seconds",
+        "cpu_seconds",
+        "threads",
+        "engine_sources_sha256",
+    )
     runs = {f"{x['side']}-{x['seed']}": {k: x.get(k) for k in keys} for x in raws}
     return {"auto_precision": auto_precision, "sides": sides, "comparisons": comparisons, "runs": runs}
 
@@ -237,7 +302,12 @@ def print_summary(summary: dict) -> None:
     print("\neach round, mean over seeds: validation macro-F1 | mean training loss")
     for name, v in sides.items():
         m = v["round_means"]
-        print(f"{name:<24}" + " ".join(f"{x:.3f}" for x in m["val_f1"]) + " | " + " ".join(f"{x:.3f}" for x in m["train_loss"]))
+        print(
+            f"{name:<24}"
+            + " ".join(f"{x:.3f}" for x in m["val_f1"])
+            + " | "
+            + " ".join(f"{x:.3f}" for x in m["train_loss"])
+        )
     print("\npaired by seed: mean difference [95% t-interval]; per seed")
     for name, c in summary["comparisons"].items():
         ci = f"[{c['ci_low']:+.4f}, {c['ci_high']:+.4f}]" if c["ci_low"] is not None else "[n/a]"
@@ -263,7 +333,8 @@ def main(argv: list[str] | None = None) -> None:
     raw_dir = Path(args.raw_dir) / ("quick" if args.quick else "full")
     raw_dir.mkdir(parents=True, exist_ok=True)
     import torch
-    if args.one:   # a child: one whole run
+
+    if args.one:  # a child: one whole run
         if args.threads:
             torch.set_num_threads(args.threads)
         side, seed = args.one[0], int(args.one[1])
@@ -276,7 +347,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{side} seed {seed}: final test F1 {out['final_test_f1']:.4f} ({out['seconds']:.0f} s)", flush=True)
         return
     from hybridal.model.hardware import resolve_precision
-    auto = resolve_precision("auto", torch.device(args.device))   # probed before any job loads the machine
+
+    auto = resolve_precision("auto", torch.device(args.device))  # probed before any job loads the machine
     started = time.perf_counter()
 
     def log(msg: str) -> None:
@@ -287,17 +359,27 @@ def main(argv: list[str] | None = None) -> None:
     jobs = [(side, seed) for seed in args.seeds for side in args.sides if side in MAIN_SIDES]
     jobs.sort(key=lambda j: SIDES[j[0]]["engine"] != "prototype")
     jobs += [(side, seed) for side in args.sides if side not in MAIN_SIDES for seed in args.seeds]
-    log(f"{len(jobs)} runs" + ("" if args.summary_only else f", {args.jobs} at a time with {threads} threads each")
-        + f"; precision auto = {auto}")
+    log(
+        f"{len(jobs)} runs"
+        + ("" if args.summary_only else f", {args.jobs} at a time with {threads} threads each")
+        + f"; precision auto = {auto}"
+    )
     if not args.summary_only:
         run_jobs(jobs, raw_dir, args.jobs, threads, args.device, args.quick, log)
     raws = [json.loads(raw_path(raw_dir, *j).read_text()) for j in jobs if raw_path(raw_dir, *j).exists()]
     summary = summarize(raws, auto)
-    summary.update(mode="quick" if args.quick else "full", seeds=args.seeds, spec=run_spec(args.quick, 0) | {"seed": "per run"},
-                   device=args.device, torch=torch.__version__, cpu=platform.processor() or platform.machine(),
-                   cpu_count=os.cpu_count(), jobs=None if args.summary_only else args.jobs,
-                   threads=None if args.summary_only else threads,
-                   command=" ".join(["python", "-m", "benchmarks.f1_parity"] + (argv if argv is not None else sys.argv[1:])))
+    summary.update(
+        mode="quick" if args.quick else "full",
+        seeds=args.seeds,
+        spec=run_spec(args.quick, 0) | {"seed": "per run"},
+        device=args.device,
+        torch=torch.__version__,
+        cpu=platform.processor() or platform.machine(),
+        cpu_count=os.cpu_count(),
+        jobs=None if args.summary_only else args.jobs,
+        threads=None if args.summary_only else threads,
+        command=" ".join(["python", "-m", "benchmarks.f1_parity"] + (argv if argv is not None else sys.argv[1:])),
+    )
     print_summary(summary)
     if args.out:
         atomic_write_text(Path(args.out), json.dumps(summary, indent=2, default=float) + "\n")

@@ -1,4 +1,5 @@
 """The machine's own limit: sustained FLOP/s of large matmuls in one precision."""
+
 from __future__ import annotations
 
 import time
@@ -45,7 +46,8 @@ def matmul_peak(precision: str, device: torch.device, seconds: float) -> dict:
         x, w = torch.randn(m, m, generator=gen).to(device), torch.randn(m, m, generator=gen).to(device)
         with autocast(device, "bf16"):
             out["autocast_linear_flops_per_s"], out["autocast_linear_flops_per_cpu_s"] = rate(
-                lambda: torch.nn.functional.linear(x, w), 2 * m**3)
+                lambda: torch.nn.functional.linear(x, w), 2 * m**3
+            )
     out["peak_flops_per_s"] = max(v for k, v in out.items() if k.endswith("flops_per_s"))
     out["peak_flops_per_cpu_s"] = max(v for k, v in out.items() if k.endswith("flops_per_cpu_s"))
     return out

@@ -22,6 +22,7 @@ them); `max_grad_norm` (default None: no clipping); `f1_only` (default False; Tr
 cannot change F1: the unused last query, the confusion matrix's second test pass, the saved
 weights). Each round also reports its mean training loss and the training labels per class.
 """
+
 from __future__ import annotations
 
 import time
@@ -31,13 +32,13 @@ import numpy as np
 import torch
 
 from benchmarks.common import MAX_LENGTH, MODEL, NAIVE_BATCH, SEED, macro_f1
-from hybridal.seeds import INITIAL, QUERY, SHUFFLE, TORCH, derive_seed
 from hybridal.data.datasets import load_named_or_path
 from hybridal.data.splits import make_run_splits
 from hybridal.model.flops import FlopsModel
 from hybridal.model.pretrained import load_model, load_model_config, resolve_model_path
 from hybridal.samplers.base import top_n
 from hybridal.samplers.uncertainty import entropy_from_log_probs
+from hybridal.seeds import INITIAL, QUERY, SHUFFLE, TORCH, derive_seed
 
 
 def encode(tokenizer, texts: list[str]) -> dict:
@@ -50,7 +51,7 @@ def naive_log_probs(model, tokenizer, texts: list[str], device: torch.device) ->
     out = []
     with torch.no_grad():
         for i in range(0, len(texts), NAIVE_BATCH):
-            enc = {k: v.to(device) for k, v in encode(tokenizer, texts[i:i + NAIVE_BATCH]).items()}
+            enc = {k: v.to(device) for k, v in encode(tokenizer, texts[i : i + NAIVE_BATCH]).items()}
             logits = model(**enc).logits
             out.append(torch.log_softmax(logits.float(), dim=-1).cpu().numpy())
     return np.concatenate(out) if out else np.empty((0, model.config.num_labels), dtype=np.float32)
@@ -68,6 +69,7 @@ class PrototypeWorker:
         dataset = load_named_or_path("agnews", None, None, {}, self.seed, None)
         self.splits = make_run_splits(dataset, self.seed, None, s["max_train_size"], s["max_test_size"])
         from transformers import AutoTokenizer
+
         self.tokenizer = AutoTokenizer.from_pretrained(resolve_model_path(MODEL))
         self.flops = FlopsModel.from_config(load_model_config(MODEL, self.splits.num_labels), self.splits.num_labels)
         self.model = load_model(MODEL, self.splits.num_labels, self.seed).to(self.device).eval()
@@ -82,7 +84,7 @@ class PrototypeWorker:
         """Entropy on a random subset of the unlabeled pool, drawn as the engine draws it."""
         pool, s = self.splits.pool, self.spec
         unlabeled = np.setdiff1d(np.arange(len(pool)), self.labeled)
-        if len(unlabeled) == 0:   # the prototype's sampler returns nothing then
+        if len(unlabeled) == 0:  # the prototype's sampler returns nothing then
             return unlabeled, 0
         rng = np.random.default_rng(derive_seed(self.seed, r, QUERY))
         candidates = unlabeled
@@ -101,14 +103,17 @@ class PrototypeWorker:
         gen = torch.Generator().manual_seed(derive_seed(self.seed, r, SHUFFLE))
         y = torch.from_numpy(pool.labels[self.labeled])
         train_flops, losses, clip = 0, [], s.get("max_grad_norm")
-        if s.get("train_dropout"):   # an ablation: the prototype's loop never calls model.train()
+        if s.get("train_dropout"):  # an ablation: the prototype's loop never calls model.train()
             torch.manual_seed(derive_seed(self.seed, r, TORCH))
             self.model.train()
         for _ in range(s["epochs"]):
             order = torch.randperm(len(self.labeled), generator=gen)
             for i in range(0, len(order), NAIVE_BATCH):
-                b = order[i:i + NAIVE_BATCH]
-                enc = {k: v.to(self.device) for k, v in encode(self.tokenizer, [pool.texts[self.labeled[j]] for j in b]).items()}
+                b = order[i : i + NAIVE_BATCH]
+                enc = {
+                    k: v.to(self.device)
+                    for k, v in encode(self.tokenizer, [pool.texts[self.labeled[j]] for j in b]).items()
+                }
                 opt.zero_grad()
                 loss = loss_fn(self.model(**enc).logits, y[b].to(self.device))
                 loss.backward()
@@ -132,30 +137,38 @@ class PrototypeWorker:
         else:
             picked, f = self._query(r)
             infer_flops += f
-            self.labeled = np.sort(np.concatenate([self.labeled, picked]))   # the engine trains in pool order
+            self.labeled = np.sort(np.concatenate([self.labeled, picked]))  # the engine trains in pool order
         t1 = time.perf_counter()
         train_flops = self._train(r)
         t2 = time.perf_counter()
         val = self.splits.validation
         val_pred = naive_log_probs(self.model, self.tokenizer, val.texts, self.device).argmax(1)
         infer_flops += self._infer_flops(len(val))
-        out = {"val_f1": macro_f1(val.labels, val_pred, self.splits.num_labels), "test_f1": None,
-               "n_labeled": len(self.labeled), "train_flops": train_flops, "train_loss": self.train_loss,
-               "label_counts": np.bincount(pool.labels[self.labeled], minlength=self.splits.num_labels).tolist()}
+        out = {
+            "val_f1": macro_f1(val.labels, val_pred, self.splits.num_labels),
+            "test_f1": None,
+            "n_labeled": len(self.labeled),
+            "train_flops": train_flops,
+            "train_loss": self.train_loss,
+            "label_counts": np.bincount(pool.labels[self.labeled], minlength=self.splits.num_labels).tolist(),
+        }
         t3 = time.perf_counter()
         wasted_query = 0.0
         if r + 1 >= s["total_rounds"]:
             f1_only = s.get("f1_only", False)
             if not f1_only:
-                infer_flops += self._query(r + 1)[1]   # the prototype's query after its last round; never used
+                infer_flops += self._query(r + 1)[1]  # the prototype's query after its last round; never used
             wasted_query = time.perf_counter() - t3
             out.update(self._final_test(second_pass=not f1_only))
             infer_flops += (1 if f1_only else 2) * self._infer_flops(len(self.splits.test))
             if not f1_only:
                 torch.save(self.model.state_dict(), Path(s["save_dir"]) / "prototype_model.pt")
         out["infer_flops"] = infer_flops
-        out["parts"] = {"query": t1 - t0 + wasted_query, "train": t2 - t1,
-                        "eval": time.perf_counter() - t2 - wasted_query}
+        out["parts"] = {
+            "query": t1 - t0 + wasted_query,
+            "train": t2 - t1,
+            "eval": time.perf_counter() - t2 - wasted_query,
+        }
         return out
 
     def _final_test(self, second_pass: bool = True) -> dict:
@@ -163,5 +176,5 @@ class PrototypeWorker:
         test = self.splits.test
         pred = naive_log_probs(self.model, self.tokenizer, test.texts, self.device).argmax(1)
         if second_pass:
-            naive_log_probs(self.model, self.tokenizer, test.texts, self.device)   # compute_confusion_matrix's pass
+            naive_log_probs(self.model, self.tokenizer, test.texts, self.device)  # compute_confusion_matrix's pass
         return {"test_f1": macro_f1(test.labels, pred, self.splits.num_labels), "test_predictions": pred.tolist()}

@@ -31,6 +31,7 @@ are not results).
 without timing (f1_parity.py: one process per whole run, `--f1-jobs` at a time; `--f1-sides`
 adds the ablations); about 25 minutes per seed for the three sides on a 2-core CPU.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,33 +44,51 @@ import tempfile
 import time
 from pathlib import Path
 
-import benchmarks.common  # noqa: F401  (the environment, before torch)
 import torch
 
+import benchmarks.common  # noqa: F401  (the environment, before torch)
 from benchmarks.al_run_bench import bench_al_run
 from benchmarks.common import MAX_LENGTH, MODEL, SEED, SIZES, bf16_is_native, load_avg
-from hybridal.data.datasets import load_named_or_path
-from hybridal.data.splits import make_run_splits
-from hybridal.model.flops import FlopsModel
-from hybridal.model.hardware import configure_backends, resolve_precision
-from hybridal.model.pretrained import load_model_config, load_tokenizer
-from hybridal.atomic_write import atomic_write_text
-from hybridal.data.tokenization import tokenize_cached
 from benchmarks.reporting import print_report, summarize
 from benchmarks.scoring_bench import bench_scoring
 from benchmarks.training_bench import bench_training
+from hybridal.atomic_write import atomic_write_text
+from hybridal.data.datasets import load_named_or_path
+from hybridal.data.splits import make_run_splits
+from hybridal.data.tokenization import tokenize_cached
+from hybridal.model.flops import FlopsModel
+from hybridal.model.hardware import configure_backends, resolve_precision
+from hybridal.model.pretrained import load_model_config, load_tokenizer
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--out", default=None, help="write the figures to this JSON file")
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test, not results")
-    parser.add_argument("--score-texts", type=int, default=None, help="texts in the scoring comparison (default 5,000: all of the shared AG News train)")
-    parser.add_argument("--al-train-size", type=int, default=None, help="AG News train rows for the AL run (pool + 10%% validation; default all 5,000)")
+    parser.add_argument(
+        "--score-texts",
+        type=int,
+        default=None,
+        help="texts in the scoring comparison (default 5,000: all of the shared AG News train)",
+    )
+    parser.add_argument(
+        "--al-train-size",
+        type=int,
+        default=None,
+        help="AG News train rows for the AL run (pool + 10%% validation; default all 5,000)",
+    )
     parser.add_argument("--al-test-size", type=int, default=None, help="test rows for the AL run (default all 7,600)")
-    parser.add_argument("--f1-seeds", type=int, nargs="+", default=None,
-                        help="only the whole runs' final test F1, over these seeds, paired by seed (f1_parity.py)")
-    parser.add_argument("--f1-sides", nargs="+", default=None, help="sides for --f1-seeds (default: ours_bf16 ours_fp32 prototype)")
+    parser.add_argument(
+        "--f1-seeds",
+        type=int,
+        nargs="+",
+        default=None,
+        help="only the whole runs' final test F1, over these seeds, paired by seed (f1_parity.py)",
+    )
+    parser.add_argument(
+        "--f1-sides", nargs="+", default=None, help="sides for --f1-seeds (default: ours_bf16 ours_fp32 prototype)"
+    )
     parser.add_argument("--f1-jobs", type=int, default=1, help="whole runs in parallel for --f1-seeds")
     return parser.parse_args()
 
@@ -86,11 +105,20 @@ def sizes_for(args: argparse.Namespace) -> dict:
 
 
 def environment(args: argparse.Namespace, device: torch.device, sizes: dict) -> dict:
-    return {"mode": "quick" if args.quick else "full", "sizes": sizes, "device": str(device),
-            "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
-            "bf16_native": bf16_is_native(device), "auto_precision": resolve_precision("auto", device),
-            "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
-            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"), "load_start": load_avg()}
+    return {
+        "mode": "quick" if args.quick else "full",
+        "sizes": sizes,
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else platform.processor() or platform.machine(),
+        "bf16_native": bf16_is_native(device),
+        "auto_precision": resolve_precision("auto", device),
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+        "load_start": load_avg(),
+    }
 
 
 def main() -> None:
@@ -99,9 +127,13 @@ def main() -> None:
         sys.exit("HYBRIDAL_DATA_DIR is not set: point it at the offline datasets (e.g. ../shared/data).")
     if args.f1_seeds:
         from benchmarks import f1_parity
-        f1_parity.main(["--seeds", *map(str, args.f1_seeds), "--jobs", str(args.f1_jobs), "--device", args.device]
-                       + (["--sides", *args.f1_sides] if args.f1_sides else []) + (["--out", args.out] if args.out else [])
-                       + (["--quick"] if args.quick else []))
+
+        f1_parity.main(
+            ["--seeds", *map(str, args.f1_seeds), "--jobs", str(args.f1_jobs), "--device", args.device]
+            + (["--sides", *args.f1_sides] if args.f1_sides else [])
+            + (["--out", args.out] if args.out else [])
+            + (["--quick"] if args.quick else [])
+        )
         return
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():

@@ -13,6 +13,7 @@ Timing comes from a separate run without tracemalloc (its hooks add overhead).
 
     python -m benchmarks.sampler_bench [--out results.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -101,17 +102,25 @@ def main(argv: list[str] | None = None) -> int:
     results = [measure(name, scores, args.select, args.seed) for name in ("coreset", "badge")]
     report = {
         "setup": {
-            "candidates": args.candidates, "dim": args.dim, "labeled": args.labeled,
-            "classes": args.classes, "select": args.select, "dtype": "float32",
-            "cpus": os.cpu_count(), "numpy": np.__version__, "python": platform.python_version(),
+            "candidates": args.candidates,
+            "dim": args.dim,
+            "labeled": args.labeled,
+            "classes": args.classes,
+            "select": args.select,
+            "dtype": "float32",
+            "cpus": os.cpu_count(),
+            "numpy": np.__version__,
+            "python": platform.python_version(),
         },
         "memory_method": "tracemalloc peak of numpy/Python allocations inside select; "
-                         "RSS peak delta via /proc VmHWM reset (includes BLAS scratch)",
+        "RSS peak delta via /proc VmHWM reset (includes BLAS scratch)",
         "results": results,
     }
     for r in results:
-        print(f"{r['sampler']:8s} {r['seconds']:8.2f} s   tracemalloc peak {r['tracemalloc_peak_gib']:.3f} GiB"
-              f"   RSS peak delta {r['rss_peak_delta_gib']} GiB")
+        print(
+            f"{r['sampler']:8s} {r['seconds']:8.2f} s   tracemalloc peak {r['tracemalloc_peak_gib']:.3f} GiB"
+            f"   RSS peak delta {r['rss_peak_delta_gib']} GiB"
+        )
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2) + "\n")

@@ -11,6 +11,7 @@
 
     HYBRIDAL_DATA_DIR=../shared/data python -m benchmarks.shared_prefix [--quick] [--skip-sweeps]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,14 +40,28 @@ def outcome(root: Path) -> tuple[dict, dict]:
         summary = json.loads((folder / "summary.json").read_text())
         shared = summary.get("shared_prefix") or {}
         records = [json.loads(line) for line in (folder / "rounds.jsonl").read_text().splitlines()]
-        results = [json.loads(line) for line in (folder / "result.json").read_text().splitlines()] if (folder / "result.json").is_file() else []
-        own = [r for r in records if r["round"] >= (shared.get("fork_round") or 0)] if shared.get("role") != "copy" else []
-        timing[folder.name] = {"role": shared.get("role"), "tune_seconds": results[-1].get("time_total_s") if results else None,
-                               "round_seconds": sum(r["wall_seconds"] for r in own)}
+        results = (
+            [json.loads(line) for line in (folder / "result.json").read_text().splitlines()]
+            if (folder / "result.json").is_file()
+            else []
+        )
+        own = (
+            [r for r in records if r["round"] >= (shared.get("fork_round") or 0)]
+            if shared.get("role") != "copy"
+            else []
+        )
+        timing[folder.name] = {
+            "role": shared.get("role"),
+            "tune_seconds": results[-1].get("time_total_s") if results else None,
+            "round_seconds": sum(r["wall_seconds"] for r in own),
+        }
         if shared.get("reported") is False:
             continue
-        configs[folder.name] = {"records": [{k: v for k, v in r.items() if k not in TIMING} for r in records],
-                                "selected": summary["selected_indices"], "final": summary["final_test"]}
+        configs[folder.name] = {
+            "records": [{k: v for k, v in r.items() if k not in TIMING} for r in records],
+            "selected": summary["selected_indices"],
+            "final": summary["final_test"],
+        }
     return configs, timing
 
 
@@ -67,15 +82,21 @@ def measure_sweeps(storage: Path, quick: bool) -> dict:
     alone_s, alone = run_sweep(storage, "wide-alone", ["--no-share", *extra])
     a, timing = outcome(storage / "wide-shared")
     b, _ = outcome(storage / "wide-alone")
-    overhead = [t["tune_seconds"] - t["round_seconds"] for t in timing.values() if t["role"] == "fork" and t["tune_seconds"]]
+    overhead = [
+        t["tune_seconds"] - t["round_seconds"] for t in timing.values() if t["role"] == "fork" and t["tune_seconds"]
+    ]
     work = [t["round_seconds"] for t in timing.values() if t["role"] == "fork"]
     return {
-        "configurations": len(a), "identical": a == b,
+        "configurations": len(a),
+        "identical": a == b,
         "differing": sorted(n for n in a if a.get(n) != b.get(n)),
-        "spent_shared": shared["spent_train_flops"], "spent_alone": alone["spent_train_flops"],
+        "spent_shared": shared["spent_train_flops"],
+        "spent_alone": alone["spent_train_flops"],
         "spent_ratio": shared["spent_train_flops"] / alone["spent_train_flops"],
         "attributed_equal": math.isclose(shared["attributed_train_flops"], alone["attributed_train_flops"]),
-        "wall_shared_s": shared_s, "wall_alone_s": alone_s, "wall_ratio": shared_s / alone_s,
+        "wall_shared_s": shared_s,
+        "wall_alone_s": alone_s,
+        "wall_ratio": shared_s / alone_s,
         "runs": shared["runs"],
         "fork_overhead_s_median": float(np.median(overhead)) if overhead else None,
         "fork_work_s_median": float(np.median(work)) if work else None,
@@ -90,10 +111,10 @@ def simulated_f1s(rounds: int, noise: float, seed: int) -> list[float]:
 
 
 def measure_paper_shape(noises: tuple[float, ...]) -> list[dict]:
-    from sweeps.share_cost import cost_of, estimated_round_flops, scenario_switches, switches_in_plan
-    from sweeps.sharing import SharePlan, simulate
     from sweeps.grid_expansion import expand_grid
     from sweeps.grid_file import load_grid_file
+    from sweeps.share_cost import cost_of, estimated_round_flops, scenario_switches, switches_in_plan
+    from sweeps.sharing import SharePlan, simulate
 
     trials = expand_grid(load_grid_file(ROOT / "sweeps" / "presets" / "paper.yaml"))
     round_flops, rounds = estimated_round_flops()
@@ -107,8 +128,14 @@ def measure_paper_shape(noises: tuple[float, ...]) -> list[dict]:
     plan = SharePlan(trials)
     for distinct in (False, True):
         cost = cost_of(plan, scenario_switches(plan, rounds, distinct), round_flops)
-        out.append({"scenario": "each at its own round" if distinct else "all at one round", "spent_ratio": cost.ratio,
-                    "forks": cost.forks, "trunks": cost.trunks})
+        out.append(
+            {
+                "scenario": "each at its own round" if distinct else "all at one round",
+                "spent_ratio": cost.ratio,
+                "forks": cost.forks,
+                "trunks": cost.trunks,
+            }
+        )
     return out
 
 
@@ -124,14 +151,21 @@ def main() -> None:
         storage = Path(args.storage or tempfile.mkdtemp(prefix="hybridal-share-"))
         figures["demo_wide"] = measure_sweeps(storage, args.quick)
         d = figures["demo_wide"]
-        print(f"demo grid widened ({d['configurations']} configurations): identical records {d['identical']}; "
-              f"spent training FLOPs {d['spent_shared']:.3e} shared vs {d['spent_alone']:.3e} alone = {d['spent_ratio']:.2f}x; "
-              f"wall {d['wall_shared_s']:.0f} s vs {d['wall_alone_s']:.0f} s = {d['wall_ratio']:.2f}x; runs {d['runs']}; "
-              f"Ray overhead per fork {d['fork_overhead_s_median']:.1f} s (median) against {d['fork_work_s_median']:.1f} s of rounds")
+        print(
+            f"demo grid widened ({d['configurations']} configurations): identical records {d['identical']}; "
+            f"spent training FLOPs {d['spent_shared']:.3e} shared vs {d['spent_alone']:.3e} alone = "
+            f"{d['spent_ratio']:.2f}x; "
+            f"wall {d['wall_shared_s']:.0f} s vs {d['wall_alone_s']:.0f} s = {d['wall_ratio']:.2f}x; runs {d['runs']}; "
+            f"Ray overhead per fork {d['fork_overhead_s_median']:.1f} s (median) against "
+            f"{d['fork_work_s_median']:.1f} s of rounds"
+        )
     figures["paper_shape"] = measure_paper_shape((0.003, 0.01, 0.02))
     for row in figures["paper_shape"]:
         what = f"simulated F1, noise {row['noise']}" if "noise" in row else row["scenario"]
-        print(f"paper grid ({what}): spent {row['spent_ratio']:.2f} of standalone, {row['trunks']} trunks, {row['forks']} forks")
+        print(
+            f"paper grid ({what}): spent {row['spent_ratio']:.2f} of standalone, {row['trunks']} trunks, "
+            f"{row['forks']} forks"
+        )
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(figures, indent=1))

@@ -11,6 +11,7 @@ result reporting, artifact syncing, and the driver's own start-up (reported sepa
 The in-process pass pays its imports once, before timing starts; the token cache is warmed
 first, so neither pass pays for tokenization. Writes JSON to benchmarks/out/ (git-ignored).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,7 +38,11 @@ def main() -> int:
     p.add_argument("--set", action="append", default=[])
     p.add_argument("--out", default=str(REPO / "benchmarks" / "out" / "sweep_overhead.json"))
     args = p.parse_args()
-    for key, value in (("HF_HUB_OFFLINE", "1"), ("HF_DATASETS_OFFLINE", "1"), ("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")):
+    for key, value in (
+        ("HF_HUB_OFFLINE", "1"),
+        ("HF_DATASETS_OFFLINE", "1"),
+        ("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0"),
+    ):
         os.environ.setdefault(key, value)
     tmp = Path(tempfile.mkdtemp(prefix="hysb", dir="/tmp"))
     (tmp / "ray").mkdir()
@@ -56,11 +61,18 @@ def run(args, tmp: Path) -> int:
     from sweeps.checks import check_trial_data
     from sweeps.grid_expansion import expand_grid
 
-    spec = grid.load_spec(grid.build_parser().parse_args(
-        ["--preset", args.preset, *sum((["--set", s] for s in args.set), []),
-         *(["--strategies", *args.strategies] if args.strategies else []),
-         *(["--epsilons", *map(str, args.epsilons)] if args.epsilons else []),
-         *(["--ks", *map(str, args.ks)] if args.ks else [])]))
+    spec = grid.load_spec(
+        grid.build_parser().parse_args(
+            [
+                "--preset",
+                args.preset,
+                *sum((["--set", s] for s in args.set), []),
+                *(["--strategies", *args.strategies] if args.strategies else []),
+                *(["--epsilons", *map(str, args.epsilons)] if args.epsilons else []),
+                *(["--ks", *map(str, args.ks)] if args.ks else []),
+            ]
+        )
+    )
     trials = expand_grid(spec)
     print(f"{len(trials)} trials of preset {args.preset}; warming the token cache ...", flush=True)
     check_trial_data(trials, warm_cache=True)
@@ -73,14 +85,30 @@ def run(args, tmp: Path) -> int:
         start = time.perf_counter()
         al = ActiveLearning(t.config.replace(device="cpu"), run_dir=tmp / "inprocess" / t.name)
         al.run_full_pipeline()
-        per_trial[t.name] = {"inprocess_s": time.perf_counter() - start,
-                             "rounds_s": sum(r.wall_seconds for r in al.records)}
+        per_trial[t.name] = {
+            "inprocess_s": time.perf_counter() - start,
+            "rounds_s": sum(r.wall_seconds for r in al.records),
+        }
         print(f"  in-process {t.name}: {per_trial[t.name]['inprocess_s']:.1f} s", flush=True)
     inprocess = time.perf_counter() - start_all
 
     # The same grid as a sweep, one trial at a time.
-    argv = ["--preset", args.preset, "--storage-path", str(tmp / "res"), "--name", "overhead", "--num-cpus", "1",
-            "--cpus-per-trial", "1", "--max-concurrent", "1", "--quiet", *sum((["--set", s] for s in args.set), [])]
+    argv = [
+        "--preset",
+        args.preset,
+        "--storage-path",
+        str(tmp / "res"),
+        "--name",
+        "overhead",
+        "--num-cpus",
+        "1",
+        "--cpus-per-trial",
+        "1",
+        "--max-concurrent",
+        "1",
+        "--quiet",
+        *sum((["--set", s] for s in args.set), []),
+    ]
     argv += ["--strategies", *args.strategies] if args.strategies else []
     argv += ["--epsilons", *map(str, args.epsilons)] if args.epsilons else []
     argv += ["--ks", *map(str, args.ks)] if args.ks else []
@@ -106,8 +134,11 @@ def run(args, tmp: Path) -> int:
     n = len(trials)
     driver_s = sweep - (last_end - first_start) if first_start is not None else None
     result = {
-        "preset": args.preset, "trials": n, "set": args.set,
-        "inprocess_total_s": inprocess, "sweep_total_s": sweep,
+        "preset": args.preset,
+        "trials": n,
+        "set": args.set,
+        "inprocess_total_s": inprocess,
+        "sweep_total_s": sweep,
         "overhead_per_trial_s": (sweep - inprocess) / n,
         "driver_startup_and_teardown_s": driver_s,
         "overhead_per_trial_excluding_driver_s": (sweep - (driver_s or 0) - inprocess) / n,
@@ -119,9 +150,11 @@ def run(args, tmp: Path) -> int:
     out.write_text(json.dumps(result, indent=1))
     print(f"\nin-process, one after another: {inprocess:.1f} s for {n} runs ({inprocess / n:.1f} s each)")
     print(f"Ray Tune sweep, one at a time: {sweep:.1f} s (driver start-up/teardown ~{driver_s:.0f} s of it)")
-    print(f"overhead per trial: {result['overhead_per_trial_s']:.1f} s "
-          f"({result['overhead_per_trial_excluding_driver_s']:.1f} s without the driver's fixed start-up); "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; written to {out}")
+    print(
+        f"overhead per trial: {result['overhead_per_trial_s']:.1f} s "
+        f"({result['overhead_per_trial_excluding_driver_s']:.1f} s without the driver's fixed start-up); "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; written to {out}"
+    )
     return 0
 
 

@@ -3,6 +3,7 @@
 The engine (torch, transformers) is imported on first use, so light modules such as
 `hybridal.records` load in milliseconds (analysis on a laptop needs no torch).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -10,9 +11,13 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "ActiveLearning": "loop.active_learning", "trial_columns": "loop.trial_columns",
-    "ExperimentConfig": "config", "ConfigError": "errors", "DataError": "errors",
-    "RoundRecord": "records", "RECORD_FIELDS": "records",
+    "ActiveLearning": "loop.active_learning",
+    "trial_columns": "loop.trial_columns",
+    "ExperimentConfig": "config",
+    "ConfigError": "errors",
+    "DataError": "errors",
+    "RoundRecord": "records",
+    "RECORD_FIELDS": "records",
 }
 __all__ = [*_EXPORTS, "__version__"]
 

@@ -1,4 +1,5 @@
 """Atomic file writes and the project's JSON encoding (numpy scalars, paths; NaN/inf as null)."""
+
 from __future__ import annotations
 
 import json

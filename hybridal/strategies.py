@@ -5,6 +5,7 @@ A strategy is a small policy over the round history: `plan(round)` says how to t
 predictions were degenerate, for the guard). The ΔF1 rule itself is a pure function so it can be
 pinned by a table of F1 sequences.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,12 +20,13 @@ DELTAF1_KEYS = ("epsilon", "k", "after", "guard")
 
 @dataclass(frozen=True)
 class RoundPlan:
-    mode: str        # retrain | finetune | new_only
-    switched: bool   # HybridAL has switched and this round trains with `after`
+    mode: str  # retrain | finetune | new_only
+    switched: bool  # HybridAL has switched and this round trains with `after`
 
 
-def delta_f1_step(prev_f1: Optional[float], f1: Optional[float], count: int, epsilon: float,
-                  trivial: bool = False) -> tuple[Optional[float], int]:
+def delta_f1_step(
+    prev_f1: Optional[float], f1: Optional[float], count: int, epsilon: float, trivial: bool = False
+) -> tuple[Optional[float], int]:
     """One step of the ΔF1 rule: (Δ_r, count_r) from F1_{r-1}, F1_r and count_{r-1}.
 
     Δ is undefined (None) while either F1 is missing (e.g. an empty monitor set at round 0);
@@ -38,8 +40,13 @@ def delta_f1_step(prev_f1: Optional[float], f1: Optional[float], count: int, eps
     return delta, (count + 1 if abs(delta) < epsilon and not trivial else 0)
 
 
-def switch_decided_round_for(f1s: list[Optional[float]], epsilon: float, k: int,
-                             degenerate: Optional[Sequence[Optional[bool]]] = None, guard: bool = False) -> Optional[int]:
+def switch_decided_round_for(
+    f1s: list[Optional[float]],
+    epsilon: float,
+    k: int,
+    degenerate: Optional[Sequence[Optional[bool]]] = None,
+    guard: bool = False,
+) -> Optional[int]:
     """The round the ΔF1 rule picks to switch at (r+1 for the first r with count_r ≥ k), given
     F1_0, F1_1, … (and, with `guard`, which rounds' monitor predictions were degenerate); it may
     lie past the last round. None if the rule never fires."""
@@ -55,8 +62,13 @@ def trained_switch_round(decided: Optional[int], rounds_trained: int) -> Optiona
     return decided if decided is not None and decided < rounds_trained else None
 
 
-def switch_round_for(f1s: list[Optional[float]], epsilon: float, k: int,
-                     degenerate: Optional[Sequence[Optional[bool]]] = None, guard: bool = False) -> Optional[int]:
+def switch_round_for(
+    f1s: list[Optional[float]],
+    epsilon: float,
+    k: int,
+    degenerate: Optional[Sequence[Optional[bool]]] = None,
+    guard: bool = False,
+) -> Optional[int]:
     """The first round HybridAL trains with `after` in a run whose rounds had F1_0, F1_1, …;
     None if it never does (a switch decided after the last round included)."""
     return trained_switch_round(switch_decided_round_for(f1s, epsilon, k, degenerate, guard), len(f1s))
@@ -81,7 +93,9 @@ class TrainingStrategy:
         """How round `round_idx` trains, given what the rule has decided so far."""
         return self.plan_for(round_idx, self.switch_decided_round)
 
-    def observe(self, round_idx: int, f1: Optional[float], degenerate: Optional[bool] = None) -> tuple[Optional[float], int]:
+    def observe(
+        self, round_idx: int, f1: Optional[float], degenerate: Optional[bool] = None
+    ) -> tuple[Optional[float], int]:
         """Record the monitor F1 after round `round_idx` (and whether the monitor's predictions were
         degenerate); returns (Δ, stable count) for the record.
 
@@ -111,18 +125,21 @@ class TrainingStrategy:
 
 class RetrainStrategy(TrainingStrategy):
     """Every round from the pretrained weights + the run's seeded head init, on all labels."""
+
     name = "retrain"
     steady_mode = "retrain"
 
 
 class FineTuneStrategy(TrainingStrategy):
     """Every round continues from the current weights, on all labels (`finetune_epochs`)."""
+
     name = "finetune"
     steady_mode = "finetune"
 
 
 class NewOnlyStrategy(TrainingStrategy):
     """Every round continues from the current weights on that round's labels (+ `replay`)."""
+
     name = "new_only"
     steady_mode = "new_only"
 
@@ -136,11 +153,17 @@ class DeltaF1Strategy(TrainingStrategy):
     a plateau at the trivial predictor (Jigsaw's first rounds) reads as |Δ| = 0 and switches
     before the model has learned anything. Old presets pin `guard: false`.
     """
+
     name = "deltaf1"
     steady_mode = "retrain"
 
     def __init__(self, epsilon: float = 0.01, k: int = 2, after: str = "finetune", guard: bool = True):
-        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon >= 0 or math.isinf(epsilon):
+        if (
+            isinstance(epsilon, bool)
+            or not isinstance(epsilon, (int, float))
+            or not epsilon >= 0
+            or math.isinf(epsilon)
+        ):
             raise ConfigError(f"strategy_kwargs.epsilon={epsilon!r} is invalid; allowed: a finite number >= 0.")
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ConfigError(f"strategy_kwargs.k={k!r} is invalid; allowed: an integer >= 1.")
@@ -158,7 +181,9 @@ class DeltaF1Strategy(TrainingStrategy):
             return RoundPlan(self.after, True)
         return RoundPlan("retrain", False)
 
-    def observe(self, round_idx: int, f1: Optional[float], degenerate: Optional[bool] = None) -> tuple[Optional[float], int]:
+    def observe(
+        self, round_idx: int, f1: Optional[float], degenerate: Optional[bool] = None
+    ) -> tuple[Optional[float], int]:
         trivial = self.guard and (bool(degenerate) or self._prev_degenerate)
         if round_idx == 0:
             delta, count = None, 0
@@ -178,8 +203,11 @@ class DeltaF1Strategy(TrainingStrategy):
         return self._switch_decided is None
 
     def state_dict(self) -> dict:
-        return {**super().state_dict(), "switch_decided_round": self._switch_decided,
-                "prev_degenerate": self._prev_degenerate}
+        return {
+            **super().state_dict(),
+            "switch_decided_round": self._switch_decided,
+            "prev_degenerate": self._prev_degenerate,
+        }
 
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)
@@ -226,6 +254,7 @@ def build_strategy(name: str, **kwargs) -> TrainingStrategy:
 
 class StrategyConfig(Protocol):
     """What a strategy is built from: an ExperimentConfig, or anything holding its two keys."""
+
     strategy_class: str
     strategy_kwargs: dict
 

@@ -5,14 +5,13 @@ A trial's Ray config (sweeps.searcher) is `trial_index`, `trial_name`, the canon
 that stopped before its run wrote summary.json) and its shared-prefix role. The run's full
 config is not in it: it reaches the trainable once, through `tune.with_parameters`.
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 from ray import tune
 
 from hybridal.cli import format_record
 from hybridal.records import RoundRecord
-
 
 
 class TrialNames:
@@ -39,10 +38,12 @@ class SweepCallback(tune.Callback):
         if result.get("error"):
             print(f"[{name}] {result['error']}", flush=True)
             return
-        if result.get("adopted"):   # rounds another run trained (a copy's, a fork's first): one line for them all
+        if result.get("adopted"):  # rounds another run trained (a copy's, a fork's first): one line for them all
             if result.get("adopted_through") is not None:
-                print(f"[{name}] same as {result.get('adopted_from')} through round {result['adopted_through']}: adopted",
-                      flush=True)
+                print(
+                    f"[{name}] same as {result.get('adopted_from')} through round {result['adopted_through']}: adopted",
+                    flush=True,
+                )
             return
         if "round" not in result:
             return

@@ -1,5 +1,6 @@
 """What the driver checks before Ray starts: every model and dataset, and that each trial's
 splits fit its rounds; optionally warms the machine's token cache. Imports no Ray."""
+
 from __future__ import annotations
 
 import json
@@ -7,11 +8,10 @@ from typing import Any
 
 from hybridal.data.datasets import load_named_or_path
 from hybridal.data.splits import make_run_splits
-from hybridal.loop.run_parts import check_pool_fits
-from hybridal.errors import ConfigError, DataError
-from hybridal.model.pretrained import check_model, load_tokenizer
 from hybridal.data.tokenization import tokenize_cached
-
+from hybridal.errors import ConfigError, DataError
+from hybridal.loop.run_parts import check_pool_fits
+from hybridal.model.pretrained import check_model, load_tokenizer
 from sweeps.trials import Trial
 
 
@@ -55,14 +55,27 @@ def check_trial_data(trials: list[Trial], warm_cache: bool = False) -> None:
             if cfg.model_name_or_path not in models:
                 models.add(cfg.model_name_or_path)
                 check_model(cfg.model_name_or_path)
-            data_key = json.dumps([cfg.data, cfg.text_column, cfg.label_column, cfg.data_kwargs, cfg.num_labels], default=str)
-            load_key = data_key + (f"|{cfg.seed}" if warm_cache else "")   # splits depend on the seed: warm per seed
+            data_key = json.dumps(
+                [cfg.data, cfg.text_column, cfg.label_column, cfg.data_kwargs, cfg.num_labels], default=str
+            )
+            load_key = data_key + (f"|{cfg.seed}" if warm_cache else "")  # splits depend on the seed: warm per seed
             if load_key not in loaded:
-                loaded[load_key] = load_named_or_path(cfg.data, cfg.text_column, cfg.label_column, cfg.data_kwargs, cfg.seed,
-                                                      cfg.num_labels)
-            split_key = json.dumps([load_key, cfg.seed if warm_cache else None, cfg.val_size, cfg.max_train_size,
-                                    cfg.max_test_size, cfg.initial_pool_size, cfg.acquisition_batch_size, cfg.total_rounds],
-                                   default=str)
+                loaded[load_key] = load_named_or_path(
+                    cfg.data, cfg.text_column, cfg.label_column, cfg.data_kwargs, cfg.seed, cfg.num_labels
+                )
+            split_key = json.dumps(
+                [
+                    load_key,
+                    cfg.seed if warm_cache else None,
+                    cfg.val_size,
+                    cfg.max_train_size,
+                    cfg.max_test_size,
+                    cfg.initial_pool_size,
+                    cfg.acquisition_batch_size,
+                    cfg.total_rounds,
+                ],
+                default=str,
+            )
             if split_key in checked:
                 continue
             checked.add(split_key)

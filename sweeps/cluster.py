@@ -1,5 +1,6 @@
 """The Ray connection: a private local instance or a running cluster, what each trial may ask
 of it, and the environment its workers get from the driver."""
+
 from __future__ import annotations
 
 import contextlib
@@ -15,11 +16,20 @@ from sweeps.errors import SweepError, first_line
 
 # Environment variables a trial needs from the driver (a cluster's workers do not inherit it).
 PASSTHROUGH_PREFIXES = ("HYBRIDAL_",)
-PASSTHROUGH_NAMES = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HOME", "HF_DATASETS_CACHE",
-                     "TOKENIZERS_PARALLELISM")
+PASSTHROUGH_NAMES = (
+    "HF_HUB_OFFLINE",
+    "HF_DATASETS_OFFLINE",
+    "TRANSFORMERS_OFFLINE",
+    "HF_HOME",
+    "HF_DATASETS_CACHE",
+    "TOKENIZERS_PARALLELISM",
+)
 # Library progress bars and advisories belong in a worker's log, not in the sweep's output.
-QUIET_ENV = {"HF_DATASETS_DISABLE_PROGRESS_BARS": "1", "TRANSFORMERS_VERBOSITY": "error",
-             "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1"}
+QUIET_ENV = {
+    "HF_DATASETS_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
+}
 PATH_VARS = ("HYBRIDAL_DATA_DIR", "HYBRIDAL_CACHE_DIR", "HF_HOME", "HF_DATASETS_CACHE")
 
 
@@ -56,8 +66,10 @@ def check_reachable(address: str) -> None:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=5):
             pass
     except (OSError, ValueError) as exc:
-        raise SweepError(f"cannot reach a Ray cluster at {address} ({type(exc).__name__}: {first_line(exc)}); "
-                         "start one with `ray start --head` or leave out --address to run Ray locally.") from None
+        raise SweepError(
+            f"cannot reach a Ray cluster at {address} ({type(exc).__name__}: {first_line(exc)}); "
+            "start one with `ray start --head` or leave out --address to run Ray locally."
+        ) from None
 
 
 @contextlib.contextmanager
@@ -76,20 +88,30 @@ def connect(args) -> None:
         (Path(os.environ["RAY_TMPDIR"]) / "ray").mkdir(parents=True, exist_ok=True)
     env = runtime_env({**QUIET_ENV, **passthrough_env()}) or None
     if args.address is None:
-        ray.init(num_cpus=args.num_cpus, num_gpus=args.num_gpus, runtime_env=env,
-                 log_to_driver=True, configure_logging=True, logging_level="WARNING")
+        ray.init(
+            num_cpus=args.num_cpus,
+            num_gpus=args.num_gpus,
+            runtime_env=env,
+            log_to_driver=True,
+            configure_logging=True,
+            logging_level="WARNING",
+        )
         return
     if args.num_cpus is not None or args.num_gpus is not None:
-        raise SweepError("--num-cpus/--num-gpus size a local Ray instance and cannot be used with --address; "
-                         "the cluster's nodes declare their own resources.")
+        raise SweepError(
+            "--num-cpus/--num-gpus size a local Ray instance and cannot be used with --address; "
+            "the cluster's nodes declare their own resources."
+        )
     target = os.environ.get("RAY_ADDRESS") if args.address == "auto" else args.address
     if target:
         check_reachable(target)
     try:
         ray.init(address=args.address, runtime_env=env, log_to_driver=True, logging_level="WARNING")
     except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:
-        raise SweepError(f"cannot connect to a Ray cluster at --address {args.address} ({first_line(exc)}); "
-                         "start one with `ray start --head` or leave out --address to run Ray locally.") from None
+        raise SweepError(
+            f"cannot connect to a Ray cluster at --address {args.address} ({first_line(exc)}); "
+            "start one with `ray start --head` or leave out --address to run Ray locally."
+        ) from None
 
 
 def node_maxima() -> tuple[float, float]:
@@ -123,17 +145,23 @@ def plan_resources(args) -> tuple[float, float]:
     node_cpu, node_gpu = node_maxima()
     gpus = args.gpus_per_trial if args.gpus_per_trial is not None else (1.0 if node_gpu > 0 else 0.0)
     if gpus > 0 and node_gpu <= 0:
-        raise SweepError(f"--gpus-per-trial {gpus:g} asks for GPUs but the cluster has none; "
-                         "pass --gpus-per-trial 0 to run trials on CPUs.")
+        raise SweepError(
+            f"--gpus-per-trial {gpus:g} asks for GPUs but the cluster has none; "
+            "pass --gpus-per-trial 0 to run trials on CPUs."
+        )
     if gpus > 1 and not float(gpus).is_integer():
         raise SweepError(f"--gpus-per-trial {gpus:g} is invalid; allowed: a fraction up to 1 or a whole number.")
     if gpus > node_gpu:
-        raise SweepError(f"--gpus-per-trial {gpus:g} is more than any node has ({node_gpu:g} GPUs), so no trial could start; "
-                         f"allowed: at most {node_gpu:g}.")
+        raise SweepError(
+            f"--gpus-per-trial {gpus:g} is more than any node has ({node_gpu:g} GPUs), so no trial could start; "
+            f"allowed: at most {node_gpu:g}."
+        )
     cpus = args.cpus_per_trial
     if cpus <= 0:
         raise SweepError("--cpus-per-trial 0 is invalid; allowed: a number > 0.")
     if cpus > node_cpu:
-        raise SweepError(f"--cpus-per-trial {cpus:g} is more than any node has ({node_cpu:g} CPUs), so no trial could start; "
-                         f"allowed: at most {node_cpu:g}.")
+        raise SweepError(
+            f"--cpus-per-trial {cpus:g} is more than any node has ({node_cpu:g} CPUs), so no trial could start; "
+            f"allowed: at most {node_cpu:g}."
+        )
     return cpus, gpus

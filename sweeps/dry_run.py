@@ -1,12 +1,12 @@
 """`--dry-run`: every trial's canonical columns, the settings they share, and the grid's cost
 estimate (hybridal.cost.estimate) before anything is launched. Imports no Ray."""
+
 from __future__ import annotations
 
 import json
 import sys
 
 from hybridal.cost.estimate import GridEstimate, describe, estimate_grid
-
 from sweeps.checks import quiet_datasets
 from sweeps.errors import first_line
 from sweeps.trials import Trial
@@ -41,8 +41,13 @@ def per_dataset_settings(trials: list[Trial]) -> dict[str, dict]:
     for t in trials:
         by_data.setdefault(t.config.data, []).append(t.config.to_dict())
     firsts = [configs[0] for configs in by_data.values()]
-    keys = [k for k in firsts[0] if k not in ("data", "experiment_name") and any(f[k] != firsts[0][k] for f in firsts)
-            and all(c[k] == configs[0][k] for configs in by_data.values() for c in configs)]
+    keys = [
+        k
+        for k in firsts[0]
+        if k not in ("data", "experiment_name")
+        and any(f[k] != firsts[0][k] for f in firsts)
+        and all(c[k] == configs[0][k] for configs in by_data.values() for c in configs)
+    ]
     return {data: {k: configs[0][k] for k in keys} for data, configs in by_data.items()} if keys else {}
 
 
@@ -82,8 +87,10 @@ def estimate_trials(trials: list[Trial]) -> GridEstimate:
     keys, unique = [], {}
     for t in trials:
         cfg = t.config
-        hybrid = bool(cfg.strategy_kwargs)   # only deltaf1 trials carry strategy kwargs
-        rep = cfg.replace(seed=first_seed[cfg.data], strategy_kwargs={**cfg.strategy_kwargs, "epsilon": 0.0} if hybrid else {})
+        hybrid = bool(cfg.strategy_kwargs)  # only deltaf1 trials carry strategy kwargs
+        rep = cfg.replace(
+            seed=first_seed[cfg.data], strategy_kwargs={**cfg.strategy_kwargs, "epsilon": 0.0} if hybrid else {}
+        )
         key = json.dumps({**rep.to_dict(), "experiment_name": None}, sort_keys=True, default=str)
         unique.setdefault(key, rep)
         keys.append(key)

@@ -1,6 +1,7 @@
 """What a sweep ran on, for sweep_summary.json: versions, the checkout's commit, the machine
 and the resources the driver gave each trial. Imports no Ray (its version is read from its
 package metadata), never fails: what cannot be found is None."""
+
 from __future__ import annotations
 
 import datetime
@@ -14,15 +15,18 @@ from typing import Optional, Sequence
 import torch
 
 import hybridal
-from hybridal.model.hardware import cpu_supports_bf16
 from hybridal.loop.summary import package_versions
+from hybridal.model.hardware import cpu_supports_bf16
 
 PACKAGES = ("torch", "transformers", "ray", "datasets")
 
 
-def describe_environment(resources: Optional[dict] = None, grid_args: Optional[Sequence[str]] = None,
-                         started: Optional[datetime.datetime] = None,
-                         ended: Optional[datetime.datetime] = None) -> dict:
+def describe_environment(
+    resources: Optional[dict] = None,
+    grid_args: Optional[Sequence[str]] = None,
+    started: Optional[datetime.datetime] = None,
+    ended: Optional[datetime.datetime] = None,
+) -> dict:
     """The driver machine's software and hardware, the sweep's `resources` (as the driver
     decided them: cpus_per_trial, gpus_per_trial, max_concurrent, the Ray instance's CPUs and
     GPUs), its command line and its start and end times (UTC, ISO 8601)."""
@@ -35,7 +39,7 @@ def describe_environment(resources: Optional[dict] = None, grid_args: Optional[S
         "gpus": gpu_names(),
         "resources": dict(resources) if resources is not None else None,
         "command": list(sys.argv),
-        "grid_args": list(grid_args) if grid_args is not None else None,   # what grid.main parsed
+        "grid_args": list(grid_args) if grid_args is not None else None,  # what grid.main parsed
         "started_utc": _iso(started),
         "ended_utc": _iso(ended or datetime.datetime.now(datetime.timezone.utc)),
     }
@@ -44,7 +48,7 @@ def describe_environment(resources: Optional[dict] = None, grid_args: Optional[S
 def git_commit(root: Path) -> Optional[str]:
     """HEAD of the checkout at `root`; None where `root` is not one (e.g. an installed package,
     whose site-packages may sit inside some other repository) or git is missing."""
-    if not (root / ".git").exists():   # a folder in a clone, a file in a worktree
+    if not (root / ".git").exists():  # a folder in a clone, a file in a worktree
         return None
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)

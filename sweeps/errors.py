@@ -1,4 +1,5 @@
 """Bad input for a sweep: one sentence on stderr, exit status 2, no traceback."""
+
 from __future__ import annotations
 
 

@@ -12,6 +12,7 @@ and an interrupted sweep resumes without re-running finished trials. Exit status
 trials finished, 1 some failed, 2 bad input (nothing started, or a trial reported a
 data/config error), 130 interrupted.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,23 +25,19 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from hybridal.errors import ConfigError, DataError, did_you_mean
-from hybridal.loop.trial_columns import trial_columns
-
 from sweeps import dry_run
-from sweeps.checks import check_trial_data, quiet_datasets
-from sweeps.environment import describe_environment
+from sweeps.checks import quiet_datasets
 from sweeps.errors import SweepError
-from sweeps.sharing import SharePlan
-from sweeps.hparams import varying_columns
 from sweeps.grid_expansion import expand_grid
 from sweeps.grid_file import GridSpec, load_grid_file
-from sweeps.sweep_folder import DEFAULT_STORAGE, SweepStore, experiment_uri, resolve_storage
-from sweeps.table import report
+from sweeps.launch import launch
+from sweeps.sweep_folder import DEFAULT_STORAGE
 
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 
 
 # ---- arguments ------------------------------------------------------------------------------
+
 
 def preset_names() -> list[str]:
     return sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
@@ -51,10 +48,13 @@ def _positive(kind):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {'number' if kind is float else 'whole number'}") from None
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a {'number' if kind is float else 'whole number'}"
+            ) from None
         if not value >= 0 or (isinstance(value, float) and not math.isfinite(value)):
             raise argparse.ArgumentTypeError(f"{text!r} must be >= 0")
         return value
+
     return parse
 
 
@@ -69,8 +69,10 @@ def _boolean(text: str) -> bool:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="sweeps/grid.py", description="Run a grid of hybridal AL runs as Ray Tune trials (one trial per run).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        prog="sweeps/grid.py",
+        description="Run a grid of hybridal AL runs as Ray Tune trials (one trial per run).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     what = p.add_argument_group("what to run")
     src = what.add_mutually_exclusive_group()
     src.add_argument("--preset", help=f"a grid preset from sweeps/presets/: {', '.join(preset_names())}")
@@ -82,39 +84,88 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--epsilons", nargs="+", type=float, help="replace grid.epsilons (deltaf1 only)")
     what.add_argument("--ks", nargs="+", type=int, help="replace grid.ks (deltaf1 only)")
     what.add_argument("--afters", nargs="+", help="replace grid.afters (deltaf1 only: finetune, new_only)")
-    what.add_argument("--guards", nargs="+", type=_boolean, help="replace grid.guards (deltaf1 only: true, false; "
-                      "the ΔF1 rule's trivial-plateau guard)")
+    what.add_argument(
+        "--guards",
+        nargs="+",
+        type=_boolean,
+        help="replace grid.guards (deltaf1 only: true, false; the ΔF1 rule's trivial-plateau guard)",
+    )
     what.add_argument("--cs", nargs="+", type=float, help="replace grid.cs (deltaf1 with monitor 'acquired' only)")
-    what.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                      help="override a base key for every trial (dots for nested keys, e.g. tokenizer_kwargs.max_length=64); repeatable")
-    what.add_argument("--no-share", action="store_true",
-                      help="run every configuration standalone, from round 0 (default: HybridAL variants and baselines fork "
-                           "from one retrain trunk per group, with identical results)")
-    what.add_argument("--keep-prefixes", action="store_true",
-                      help="keep <experiment>/.prefixes/ (trunk states, finished runs) after every job has finished")
-    what.add_argument("--dry-run", action="store_true",
-                      help="print every trial's config, the count and the FLOPs/GPU-hour estimate; run nothing")
-    what.add_argument("--no-estimate", action="store_true", help="with --dry-run: skip the cost estimate (it reads the data)")
+    what.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a base key for every trial (dots for nested keys, e.g. tokenizer_kwargs.max_length=64); "
+        "repeatable",
+    )
+    what.add_argument(
+        "--no-share",
+        action="store_true",
+        help="run every configuration standalone, from round 0 (default: HybridAL variants and baselines fork "
+        "from one retrain trunk per group, with identical results)",
+    )
+    what.add_argument(
+        "--keep-prefixes",
+        action="store_true",
+        help="keep <experiment>/.prefixes/ (trunk states, finished runs) after every job has finished",
+    )
+    what.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print every trial's config, the count and the FLOPs/GPU-hour estimate; run nothing",
+    )
+    what.add_argument(
+        "--no-estimate", action="store_true", help="with --dry-run: skip the cost estimate (it reads the data)"
+    )
     where = p.add_argument_group("where")
     where.add_argument("--name", help="experiment folder under --storage-path (default: the preset or grid file name)")
     where.add_argument("--storage-path", default=DEFAULT_STORAGE, help="local folder, s3://... or gs://...")
-    where.add_argument("--resume", action="store_true",
-                       help="continue the sweep stored under --storage-path/--name (finished trials are not re-run)")
+    where.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the sweep stored under --storage-path/--name (finished trials are not re-run)",
+    )
     ray_ = p.add_argument_group("Ray")
     ray_.add_argument("--address", help="join a running cluster ('auto' or HOST:PORT); default: start Ray locally")
-    ray_.add_argument("--gpus-per-trial", type=_positive(float),
-                      help="GPUs per trial, fractions allowed (default: 1 where the cluster has GPUs, else 0)")
-    ray_.add_argument("--cpus-per-trial", type=_positive(float), default=1.0, help="CPUs per trial (also its torch threads)")
-    ray_.add_argument("--max-concurrent", type=_positive(int), default=0, help="at most this many trials at once (0: as resources allow)")
-    ray_.add_argument("--max-failures", type=int, default=3, help="retries of a failed trial, each from its last checkpoint (-1: forever)")
-    ray_.add_argument("--checkpoint-every", type=_positive(int), default=1,
-                      help="checkpoint every N rounds (and always after the last); a retry resumes at the last checkpoint")
+    ray_.add_argument(
+        "--gpus-per-trial",
+        type=_positive(float),
+        help="GPUs per trial, fractions allowed (default: 1 where the cluster has GPUs, else 0)",
+    )
+    ray_.add_argument(
+        "--cpus-per-trial", type=_positive(float), default=1.0, help="CPUs per trial (also its torch threads)"
+    )
+    ray_.add_argument(
+        "--max-concurrent",
+        type=_positive(int),
+        default=0,
+        help="at most this many trials at once (0: as resources allow)",
+    )
+    ray_.add_argument(
+        "--max-failures",
+        type=int,
+        default=3,
+        help="retries of a failed trial, each from its last checkpoint (-1: forever)",
+    )
+    ray_.add_argument(
+        "--checkpoint-every",
+        type=_positive(int),
+        default=1,
+        help="checkpoint every N rounds (and always after the last); a retry resumes at the last checkpoint",
+    )
     ray_.add_argument("--num-cpus", type=_positive(int), help="CPUs of the local Ray instance (not with --address)")
     ray_.add_argument("--num-gpus", type=_positive(int), help="GPUs of the local Ray instance (not with --address)")
-    ray_.add_argument("--no-data-check", action="store_true",
-                      help="skip loading each dataset in the driver before trials start (e.g. when only workers see the data)")
-    ray_.add_argument("--no-warm-cache", action="store_true",
-                      help="do not tokenize the datasets into this machine's cache before local trials start")
+    ray_.add_argument(
+        "--no-data-check",
+        action="store_true",
+        help="skip loading each dataset in the driver before trials start (e.g. when only workers see the data)",
+    )
+    ray_.add_argument(
+        "--no-warm-cache",
+        action="store_true",
+        help="do not tokenize the datasets into this machine's cache before local trials start",
+    )
     ray_.add_argument("-q", "--quiet", action="store_true", help="no per-round progress lines")
     ray_.add_argument("--ray-verbose", type=int, choices=(0, 1, 2), default=0, help="Ray Tune's own progress output")
     return p
@@ -125,20 +176,35 @@ def load_spec(args) -> Optional[GridSpec]:
     if args.preset:
         path = PRESETS_DIR / f"{args.preset}.yaml"
         if not path.is_file():
-            raise SweepError(f"preset {args.preset!r} is not known{did_you_mean(args.preset, preset_names())}; "
-                             f"allowed: {', '.join(preset_names())}.")
+            raise SweepError(
+                f"preset {args.preset!r} is not known{did_you_mean(args.preset, preset_names())}; "
+                f"allowed: {', '.join(preset_names())}."
+            )
         spec = load_grid_file(path, source=f"preset {args.preset}")
     elif args.config:
         spec = load_grid_file(args.config)
     else:
-        given = [f"--{k}" for k in ("datasets", "seeds", "strategies", "samplers", "epsilons", "ks", "afters", "cs", "guards", "set")
-                 if getattr(args, k)]
+        given = [
+            f"--{k}"
+            for k in ("datasets", "seeds", "strategies", "samplers", "epsilons", "ks", "afters", "cs", "guards", "set")
+            if getattr(args, k)
+        ]
         if given:
-            raise SweepError(f"{given[0]} changes a grid, so it needs --preset or --config; a resumed sweep keeps its stored grid.")
+            raise SweepError(
+                f"{given[0]} changes a grid, so it needs --preset or --config; a resumed sweep keeps its stored grid."
+            )
         return None
-    spec = spec.with_axes(datasets=args.datasets, seeds=args.seeds, strategies=args.strategies, samplers=args.samplers,
-                          epsilons=args.epsilons, ks=args.ks, afters=args.afters, cs=args.cs,
-                          guards=args.guards)
+    spec = spec.with_axes(
+        datasets=args.datasets,
+        seeds=args.seeds,
+        strategies=args.strategies,
+        samplers=args.samplers,
+        epsilons=args.epsilons,
+        ks=args.ks,
+        afters=args.afters,
+        cs=args.cs,
+        guards=args.guards,
+    )
     return spec.with_overrides(args.set)
 
 
@@ -153,6 +219,7 @@ def _experiment_name(args) -> str:
 
 # ---- the sweep ------------------------------------------------------------------------------
 
+
 def run(args, trainable: Optional[Callable] = None, callbacks: Sequence = ()) -> int:
     """The whole sweep: grid → checks → Ray → trials → closing table; returns the exit status.
 
@@ -163,8 +230,9 @@ def run(args, trainable: Optional[Callable] = None, callbacks: Sequence = ()) ->
     quiet_datasets()
     spec = load_spec(args)
     if spec is None and not args.resume:
-        raise SweepError(f"nothing to run: pass --preset ({', '.join(preset_names())}), --config GRID.yaml, "
-                         "or --resume with --name.")
+        raise SweepError(
+            f"nothing to run: pass --preset ({', '.join(preset_names())}), --config GRID.yaml, or --resume with --name."
+        )
     trials = expand_grid(spec) if spec is not None else None
     if args.dry_run:
         if trials is None:
@@ -175,49 +243,7 @@ def run(args, trainable: Optional[Callable] = None, callbacks: Sequence = ()) ->
         return 0
     for note in spec.notes if spec else ():
         print(f"note: {note}", file=sys.stderr)
-    name = _experiment_name(args)
-    storage = resolve_storage(args.storage_path)
-    uri = experiment_uri(storage, name)
-    store = SweepStore(uri)
-
-    # Ray is imported from here on only: without --address, main() first set the loopback
-    # variable that Ray reads at import.
-    from sweeps import cluster, tuner
-    from sweeps.prefix_store import PrefixStore
-    from sweeps.searcher import ShareSearcher
-    from sweeps.trainable import run_trial
-
-    restorable = tuner.can_restore(uri)
-    trials = store.trials_to_run(trials, restorable, args.resume)
-    share = store.shared(restorable, not args.no_share)
-    plan = SharePlan(trials, share=share)
-    if not args.no_data_check:
-        warm = args.address is None and not args.no_warm_cache
-        print(f"checking the data of {len(trials)} trials{' and warming the token cache' if warm else ''} ...", flush=True)
-        check_trial_data(trials, warm_cache=warm)
-    with cluster.connected(args):
-        cpus, gpus = cluster.plan_resources(args)
-        resources = {"cpus_per_trial": cpus, "gpus_per_trial": gpus, "max_concurrent": args.max_concurrent or None,
-                     **cluster.totals()}
-        if not restorable:
-            store.write({"hybridal_sweep": 1, "name": name, "created": datetime.datetime.now().isoformat(timespec="seconds"),
-                         "source": spec.source, "set": list(args.set), "argv": args.argv, "share": share,
-                         "trials": [t.to_json() for t in trials]})
-        jobs = list(plan.jobs.values())
-        hidden = len(jobs) - len(trials)
-        print(f"{'resuming' if restorable else 'starting'} sweep {name!r}: {len(trials)} configurations"
-              f"{f' ({len(plan.groups)} shared trunks, {hidden} of them hidden)' if share else ' (standalone)'}, "
-              f"{cpus:g} CPU + {gpus:g} GPU per trial, results in {uri}", flush=True)
-        runner = tuner.trial_runner(trainable or run_trial, jobs, cpus, gpus, args.checkpoint_every, varying_columns(trials), uri)
-        columns = {t.name: t.columns for t in trials}
-        columns.update({j.name: trial_columns(j.config) for j in jobs if j.name not in columns})
-        searcher = ShareSearcher(plan, columns, [j.name for j in jobs], uri, keep_prefixes=args.keep_prefixes)
-        results = tuner.fit(args, runner, searcher, storage, name, uri, restorable,
-                            {j.name: j.config.total_rounds for j in jobs}, callbacks)
-        environment = describe_environment(resources, args.argv, started_utc)
-        if share and not args.keep_prefixes and all(j.state == "done" for j in searcher.plan.jobs.values()):
-            PrefixStore(uri).remove()   # every run that reads it has finished; a failed one keeps it for --resume
-        return report(results, trials, uri, time.perf_counter() - started, store, environment, searcher.plan.blocked())
+    return launch(args, _experiment_name(args), spec, trials, (started, started_utc), trainable, callbacks)
 
 
 def keep_local_ray_on_loopback() -> None:

@@ -10,6 +10,7 @@ three-dataset preset).
 A `Trial`'s canonical columns (`hybridal.trial_columns`, what summary.json calls "trial") are
 derived once, here.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -20,7 +21,6 @@ from hybridal.config import ExperimentConfig
 from hybridal.data.datasets import ALIASES, NAMED_DATASETS
 from hybridal.errors import ConfigError, did_you_mean
 from hybridal.strategies import DeltaF1Strategy, canonical_strategy_name
-
 from sweeps.grid_file import DELTAF1_AXES, GridSpec, dataset_key, validate_axes
 from sweeps.trial_names import TrialNaming
 from sweeps.trials import Trial, trial_identity
@@ -36,7 +36,7 @@ def _absolute_data(data: str) -> str:
 def _base_config(spec: GridSpec) -> ExperimentConfig:
     try:
         return ExperimentConfig.from_dict(spec.base)
-    except TypeError as exc:   # e.g. a nested key given a scalar parent
+    except TypeError as exc:  # e.g. a nested key given a scalar parent
         raise ConfigError(f"{spec.source}: base is invalid ({exc}).") from None
     except ConfigError as exc:
         raise ConfigError(f"{spec.source}: base: {exc}") from None
@@ -72,8 +72,11 @@ def _unused_note(spec: GridSpec, datasets: list) -> list[str]:
     no known dataset either (likely a typo): a named one is simply not run this time."""
     ran = {dataset_key(d) for d in datasets}
     odd = [name for name in spec.per_dataset if name not in ran and name not in NAMED_DATASETS]
-    return [f"per_dataset.{name} names none of this sweep's datasets ({', '.join(sorted(ran))})"
-            f"{did_you_mean(name, ran)}: unused." for name in odd]
+    return [
+        f"per_dataset.{name} names none of this sweep's datasets ({', '.join(sorted(ran))})"
+        f"{did_you_mean(name, ran)}: unused."
+        for name in odd
+    ]
 
 
 def _check_cs(spec: GridSpec, bases: dict) -> None:
@@ -82,8 +85,10 @@ def _check_cs(spec: GridSpec, bases: dict) -> None:
         if cfg.monitor != "acquired":
             name = dataset_key(dataset)
             where = f"per_dataset.{name}.monitor" if "monitor" in spec.per_dataset.get(name, {}) else "base.monitor"
-            raise ConfigError(f"{spec.source}: grid.cs is only used with monitor 'acquired' but {where} is "
-                              f"{cfg.monitor!r}; set {where}: acquired or drop grid.cs.")
+            raise ConfigError(
+                f"{spec.source}: grid.cs is only used with monitor 'acquired' but {where} is "
+                f"{cfg.monitor!r}; set {where}: acquired or drop grid.cs."
+            )
 
 
 def _hybrid_axes(spec: GridSpec, cfg: ExperimentConfig) -> list[tuple]:
@@ -91,10 +96,15 @@ def _hybrid_axes(spec: GridSpec, cfg: ExperimentConfig) -> list[tuple]:
     defaults = DeltaF1Strategy()
     kwargs = dict(cfg.strategy_kwargs) if cfg.strategy_class in ("deltaf1", DeltaF1Strategy.__name__) else {}
     cs = (spec.cs or [cfg.monitor_fraction]) if cfg.monitor == "acquired" else [None]
-    return list(itertools.product(spec.epsilons or [kwargs.get("epsilon", defaults.epsilon)],
-                                  spec.ks or [kwargs.get("k", defaults.k)],
-                                  spec.afters or [kwargs.get("after", defaults.after)], cs,
-                                  spec.guards or [kwargs.get("guard", defaults.guard)]))
+    return list(
+        itertools.product(
+            spec.epsilons or [kwargs.get("epsilon", defaults.epsilon)],
+            spec.ks or [kwargs.get("k", defaults.k)],
+            spec.afters or [kwargs.get("after", defaults.after)],
+            cs,
+            spec.guards or [kwargs.get("guard", defaults.guard)],
+        )
+    )
 
 
 def _notes(spec: GridSpec, strategies: list[str], acquired: bool, datasets: list) -> list[str]:
@@ -102,9 +112,14 @@ def _notes(spec: GridSpec, strategies: list[str], acquired: bool, datasets: list
     if "deltaf1" not in strategies:
         unused = [a for a in DELTAF1_AXES if getattr(spec, a)]
         if unused:
-            notes.append(f"grid.{', grid.'.join(unused)} only apply to deltaf1, which is not among the strategies: ignored.")
+            notes.append(
+                f"grid.{', grid.'.join(unused)} only apply to deltaf1, which is not among the strategies: ignored."
+            )
     if acquired and any(name != "deltaf1" for name in strategies):
-        notes.append("baselines run with monitor 'validation': they use no monitor, so they set no labels aside (c applies to deltaf1 only).")
+        notes.append(
+            "baselines run with monitor 'validation': they use no monitor, so they set no labels aside (c applies to "
+            "deltaf1 only)."
+        )
     return notes + _unused_note(spec, datasets)
 
 
@@ -117,16 +132,22 @@ def expand_grid(spec: GridSpec) -> list[Trial]:
     validate_axes(spec)
     base_cfg = _base_config(spec)
     datasets = spec.datasets or [base_cfg.data]
-    bases = {d: _dataset_config(spec, base_cfg, d) for d in datasets}   # per_dataset applied
+    bases = {d: _dataset_config(spec, base_cfg, d) for d in datasets}  # per_dataset applied
     _check_cs(spec, bases)
     strategies = _canonical_strategies(spec, spec.strategies or [base_cfg.strategy_class])
     spec.notes = _notes(spec, strategies, any(cfg.monitor == "acquired" for cfg in bases.values()), datasets)
     samplers = spec.samplers or [base_cfg.sampler_class]
     hybrid_axes = {d: _hybrid_axes(spec, cfg) for d, cfg in bases.items()}
-    name_parts = TrialNaming(len(set(samplers)) > 1, len(set(spec.afters or [])) > 1, DeltaF1Strategy().after,
-                            len(set(spec.guards or [])) > 1)
+    name_parts = TrialNaming(
+        len(set(samplers)) > 1,
+        len(set(spec.afters or [])) > 1,
+        DeltaF1Strategy().after,
+        len(set(spec.guards or [])) > 1,
+    )
     trials, seen = [], set()
-    for dataset, seed, sampler, strategy in itertools.product(datasets, spec.seeds or [base_cfg.seed], samplers, strategies):
+    for dataset, seed, sampler, strategy in itertools.product(
+        datasets, spec.seeds or [base_cfg.seed], samplers, strategies
+    ):
         for eps, k, after, c, guard in hybrid_axes[dataset] if strategy == "deltaf1" else [(None,) * 5]:
             cfg = _trial_config(spec, bases[dataset], dataset, seed, sampler, strategy, (eps, k, after, c, guard))
             key = json.dumps(trial_identity(cfg), sort_keys=True, default=str)
@@ -139,18 +160,24 @@ def expand_grid(spec: GridSpec) -> list[Trial]:
     return trials
 
 
-def _trial_config(spec: GridSpec, dataset_cfg: ExperimentConfig, dataset: str, seed: int, sampler: str, strategy: str,
-                  hybrid: tuple) -> ExperimentConfig:
+def _trial_config(
+    spec: GridSpec, dataset_cfg: ExperimentConfig, dataset: str, seed: int, sampler: str, strategy: str, hybrid: tuple
+) -> ExperimentConfig:
     """One trial's validated config: the dataset's base (per_dataset applied), then the axes; the engine's
     cross-field checks are in validate()."""
     eps, k, after, c, guard = hybrid
-    values = {**dataset_cfg.to_dict(), "data": _absolute_data(dataset), "seed": seed, "sampler_class": sampler,
-              "strategy_class": strategy,
-              "strategy_kwargs": {"epsilon": eps, "k": k, "after": after, "guard": guard} if strategy == "deltaf1" else {}}
+    values = {
+        **dataset_cfg.to_dict(),
+        "data": _absolute_data(dataset),
+        "seed": seed,
+        "sampler_class": sampler,
+        "strategy_class": strategy,
+        "strategy_kwargs": {"epsilon": eps, "k": k, "after": after, "guard": guard} if strategy == "deltaf1" else {},
+    }
     if c is not None:
         values["monitor_fraction"] = c
     if strategy != "deltaf1":
-        values["monitor"] = "validation"   # a baseline never reads a monitor: buy no labels for one
+        values["monitor"] = "validation"  # a baseline never reads a monitor: buy no labels for one
     try:
         return ExperimentConfig.from_dict(values).validate()
     except ConfigError as exc:

@@ -6,6 +6,7 @@ resolved) to ExperimentConfig keys that replace the base's for that dataset's tr
 nested mapping merges one level deep with the base's); `--set` still wins over it. Expanding a
 grid into trials: sweeps/grid_expansion.py.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,9 +18,10 @@ from typing import Any, Iterable, Optional
 
 import yaml
 
-from hybridal.config import ExperimentConfig, apply_overrides, parse_override
+from hybridal.config import ExperimentConfig
 from hybridal.data.datasets import ALIASES
 from hybridal.errors import ConfigError, did_you_mean
+from hybridal.overrides import apply_overrides, parse_override
 
 TOP_KEYS = ("description", "base", "grid", "per_dataset")
 # Axis name → what it sets. The deltaf1-only axes are crossed with deltaf1 trials alone.
@@ -32,6 +34,7 @@ _AXIS_BASE_KEY = {"datasets": "data", "seeds": "seed", "strategies": "strategy_c
 @dataclass
 class GridSpec:
     """A parsed grid: the base config and the axes (None = take the base's single value)."""
+
     base: dict
     datasets: Optional[list] = None
     seeds: Optional[list] = None
@@ -41,18 +44,20 @@ class GridSpec:
     ks: Optional[list] = None
     afters: Optional[list] = None
     cs: Optional[list] = None
-    guards: Optional[list] = None   # the ΔF1 rule's trivial-plateau guard (committed presets pin [false])
+    guards: Optional[list] = None  # the ΔF1 rule's trivial-plateau guard (committed presets pin [false])
     description: str = ""
     source: str = "grid"
     notes: list = field(default_factory=list)
-    per_dataset: dict = field(default_factory=dict)   # canonical dataset name → base keys for its trials
+    per_dataset: dict = field(default_factory=dict)  # canonical dataset name → base keys for its trials
 
     def with_axes(self, **axes) -> "GridSpec":
         """A copy with the given axes replaced (None values are ignored), e.g. from the CLI."""
         values = {k: list(v) for k, v in axes.items() if v is not None}
         for name in values:
             if name not in GRID_AXES:
-                raise ConfigError(f"grid axis {name!r} is not known{did_you_mean(name, GRID_AXES)}; allowed: {', '.join(GRID_AXES)}.")
+                raise ConfigError(
+                    f"grid axis {name!r} is not known{did_you_mean(name, GRID_AXES)}; allowed: {', '.join(GRID_AXES)}."
+                )
         # The CLI's axis replaces the base key too (e.g. --datasets with base.data set).
         base = {k: v for k, v in self.base.items() if k not in {_AXIS_BASE_KEY.get(n) for n in values}}
         return dataclasses.replace(self, **values, base=base, notes=list(self.notes))
@@ -65,10 +70,13 @@ class GridSpec:
         overrides = list(overrides)
         if not overrides:
             return self
-        per_dataset = {name: apply_overrides(entry, [o for o in overrides if parse_override(o)[0][0] in entry])
-                       for name, entry in self.per_dataset.items()}
-        return dataclasses.replace(self, base=apply_overrides(self.base, overrides), per_dataset=per_dataset,
-                                   notes=list(self.notes))
+        per_dataset = {
+            name: apply_overrides(entry, [o for o in overrides if parse_override(o)[0][0] in entry])
+            for name, entry in self.per_dataset.items()
+        }
+        return dataclasses.replace(
+            self, base=apply_overrides(self.base, overrides), per_dataset=per_dataset, notes=list(self.notes)
+        )
 
 
 def parse_grid(values: Any, source: str) -> GridSpec:
@@ -79,25 +87,40 @@ def parse_grid(values: Any, source: str) -> GridSpec:
         raise ConfigError(f"{source} must hold a mapping with base: and grid:, not a {type(values).__name__}.")
     known_engine = set(ExperimentConfig.__dataclass_fields__)
     if values and not (set(values) & set(TOP_KEYS)) and set(values) <= known_engine:
-        values = {"base": values}   # a plain single-run config is a one-trial grid
+        values = {"base": values}  # a plain single-run config is a one-trial grid
     for key in values:
         if key not in TOP_KEYS:
             hint = did_you_mean(key, TOP_KEYS + GRID_AXES)
-            where = " (grid axes go under grid:, config keys under base:)" if key in GRID_AXES or key in known_engine else ""
-            raise ConfigError(f"{source}: top-level key {key!r} is not known{hint}{where}; allowed: {', '.join(TOP_KEYS)}.")
+            where = (
+                " (grid axes go under grid:, config keys under base:)"
+                if key in GRID_AXES or key in known_engine
+                else ""
+            )
+            raise ConfigError(
+                f"{source}: top-level key {key!r} is not known{hint}{where}; allowed: {', '.join(TOP_KEYS)}."
+            )
     base = values.get("base") or {}
     if not isinstance(base, dict):
         raise ConfigError(f"{source}: base must be a mapping of ExperimentConfig keys, not a {type(base).__name__}.")
     grid = values.get("grid") or {}
     if not isinstance(grid, dict):
-        raise ConfigError(f"{source}: grid must be a mapping of axes ({', '.join(GRID_AXES)}), not a {type(grid).__name__}.")
+        raise ConfigError(
+            f"{source}: grid must be a mapping of axes ({', '.join(GRID_AXES)}), not a {type(grid).__name__}."
+        )
     axes = {key: _axis_values(source, key, value, known_engine) for key, value in grid.items()}
     for key, base_key in _AXIS_BASE_KEY.items():
         if key in axes and base_key in base:
-            raise ConfigError(f"{source}: both base.{base_key} and grid.{key} are set; keep one (grid.{key} crosses every value).")
+            raise ConfigError(
+                f"{source}: both base.{base_key} and grid.{key} are set; keep one (grid.{key} crosses every value)."
+            )
     per_dataset = _per_dataset(source, values.get("per_dataset"), known_engine)
-    return GridSpec(base=dict(base), description=str(values.get("description") or ""), source=source,
-                    per_dataset=per_dataset, **axes)
+    return GridSpec(
+        base=dict(base),
+        description=str(values.get("description") or ""),
+        source=source,
+        per_dataset=per_dataset,
+        **axes,
+    )
 
 
 def dataset_key(name: str) -> str:
@@ -110,8 +133,10 @@ def _per_dataset(source: str, value: Any, known_engine: set) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ConfigError(f"{source}: per_dataset must be a mapping of dataset names to ExperimentConfig keys, "
-                          f"not a {type(value).__name__}.")
+        raise ConfigError(
+            f"{source}: per_dataset must be a mapping of dataset names to ExperimentConfig keys, "
+            f"not a {type(value).__name__}."
+        )
     out: dict = {}
     for dataset, entry in value.items():
         where = f"{source}: per_dataset.{dataset}"
@@ -119,14 +144,20 @@ def _per_dataset(source: str, value: Any, known_engine: set) -> dict:
             raise ConfigError(f"{where} must be a mapping of ExperimentConfig keys, not a {type(entry).__name__}.")
         for key in entry:
             if key not in known_engine:
-                raise ConfigError(f"{where}.{key} is not a known config key{did_you_mean(key, known_engine)}; "
-                                  "run `hybridal keys` for the list.")
+                raise ConfigError(
+                    f"{where}.{key} is not a known config key{did_you_mean(key, known_engine)}; "
+                    "run `hybridal keys` for the list."
+                )
             if key in _AXIS_BASE_KEY.values():
-                raise ConfigError(f"{where}.{key} is set by the grid's axes ({', '.join(_AXIS_BASE_KEY.values())}), "
-                                  "so it cannot differ per dataset; allowed: other ExperimentConfig keys.")
+                raise ConfigError(
+                    f"{where}.{key} is set by the grid's axes ({', '.join(_AXIS_BASE_KEY.values())}), "
+                    "so it cannot differ per dataset; allowed: other ExperimentConfig keys."
+                )
         name = dataset_key(str(dataset))
         if name in out:
-            raise ConfigError(f"{source}: per_dataset names dataset {name!r} twice ({dataset!r} is an alias); keep one entry.")
+            raise ConfigError(
+                f"{source}: per_dataset names dataset {name!r} twice ({dataset!r} is an alias); keep one entry."
+            )
         out[name] = dict(entry)
     return out
 
@@ -134,8 +165,10 @@ def _per_dataset(source: str, value: Any, known_engine: set) -> dict:
 def _axis_values(source: str, key: str, value: Any, known_engine: set) -> list:
     if key not in GRID_AXES:
         if key in known_engine:
-            raise ConfigError(f"{source}: grid key {key!r} is an ExperimentConfig key, not an axis; put it under base: "
-                              f"(one value for every trial) or use an axis: {', '.join(GRID_AXES)}.")
+            raise ConfigError(
+                f"{source}: grid key {key!r} is an ExperimentConfig key, not an axis; put it under base: "
+                f"(one value for every trial) or use an axis: {', '.join(GRID_AXES)}."
+            )
         hint = did_you_mean(key, list(GRID_AXES) + [a.rstrip("s") for a in GRID_AXES])
         if hint and key + "s" in GRID_AXES:
             hint = f' (did you mean "{key}s"?)'

@@ -9,6 +9,7 @@ whichever one TensorBoard picks fits all of them and the tab lists only these me
 every scalar; the driver names the columns that vary across the sweep (`differs`), which the
 tab shows first. Imports no Ray.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,12 +21,20 @@ from hybridal.records import TRIAL_COLUMNS
 
 # Round scalars the HParams tab shows (last value = after the final round; round/test_f1 is
 # then measured on the full test split).
-METRICS = ("round/test_f1", "round/val_f1", "round/cum_train_flops", "round/cum_total_flops", "round/n_labeled",
-           "round/labels_used", "round/switched", "round/degenerate")
+METRICS = (
+    "round/test_f1",
+    "round/val_f1",
+    "round/cum_train_flops",
+    "round/cum_total_flops",
+    "round/n_labeled",
+    "round/labels_used",
+    "round/switched",
+    "round/degenerate",
+)
 # Columns that are null for baselines: always text ('0.01', '2', 'none'), so every trial gives
 # them the same type whether a grid mixes strategies or not.
 TEXT_COLUMNS = ("after", "epsilon", "k", "c", "guard")
-SUFFIX = ".hparams"   # our event file among the engine's, to replace it on a rewrite
+SUFFIX = ".hparams"  # our event file among the engine's, to replace it on a rewrite
 
 
 def varying_columns(trials) -> tuple:

@@ -6,20 +6,23 @@ its group forks: round 1 for the baselines, and one of the rounds a HybridAL rul
 so at its peak it holds every group's states at once. A state is the model's weights (fp32
 safetensors) plus, when a finetune fork keeps its optimizer, AdamW's two moments per weight.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Optional
 
 from hybridal.config import ExperimentConfig
 from hybridal.cost.estimate import earliest_switch_round
-
 from sweeps.sharing import SharePlan
 
 # Parameters of hub models a dry run cannot load offline (their hub configs: vocabulary included).
-KNOWN_PARAMETERS = {"distilbert-base-uncased": 66_955_010, "bert-base-uncased": 109_483_778,
-                    "roberta-base": 124_647_170}
-BYTES_PER_WEIGHT = 4        # fp32 weights, as checkpoints store them
-ADAM_MOMENTS = 2            # exp_avg and exp_avg_sq per weight, when the optimizer is kept
+KNOWN_PARAMETERS = {
+    "distilbert-base-uncased": 66_955_010,
+    "bert-base-uncased": 109_483_778,
+    "roberta-base": 124_647_170,
+}
+BYTES_PER_WEIGHT = 4  # fp32 weights, as checkpoints store them
+ADAM_MOMENTS = 2  # exp_avg and exp_avg_sq per weight, when the optimizer is kept
 
 
 def model_parameters(cfg: ExperimentConfig, num_labels: int = 2) -> Optional[int]:
@@ -34,7 +37,9 @@ def model_parameters(cfg: ExperimentConfig, num_labels: int = 2) -> Optional[int
         from hybridal.model.pretrained import load_model_config
 
         with torch.device("meta"):
-            model = AutoModelForSequenceClassification.from_config(load_model_config(cfg.model_name_or_path, num_labels))
+            model = AutoModelForSequenceClassification.from_config(
+                load_model_config(cfg.model_name_or_path, num_labels)
+            )
         return sum(p.numel() for p in model.parameters())
     except Exception:  # noqa: BLE001 - advisory: an unknown model leaves the line out
         return None
@@ -68,5 +73,7 @@ def describe_peak_storage(plan: SharePlan, rounds: Callable[[ExperimentConfig], 
         keeps = any(plan.jobs[m].config.keep_optimizer for m in plan.groups[trunk].members)
         total += n * params * BYTES_PER_WEIGHT * (1 + (ADAM_MOMENTS if keeps else 0))
     states = sum(counts.values())
-    return (f"shared-prefix storage (.prefixes) at its peak: up to {states} saved states, {total / 1e9:.2f} GB "
-            "(removed when the sweep ends cleanly; --keep-prefixes keeps it)")
+    return (
+        f"shared-prefix storage (.prefixes) at its peak: up to {states} saved states, {total / 1e9:.2f} GB "
+        "(removed when the sweep ends cleanly; --keep-prefixes keeps it)"
+    )

@@ -7,6 +7,7 @@
 The folder is hidden, so analysis (which skips hidden folders) never reads these copies as runs.
 Imports no Ray.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -78,14 +79,19 @@ class PrefixStore:
 
         import pyarrow.fs as pafs
 
-        folder = self.path.rsplit('/', 1)[0]
-        names = sorted(info.base_name for info in self.fs.get_file_info(pafs.FileSelector(folder, allow_not_found=True))
-                       if info.base_name.startswith("experiment_state-") and info.base_name.endswith(".json"))
+        folder = self.path.rsplit("/", 1)[0]
+        names = sorted(
+            info.base_name
+            for info in self.fs.get_file_info(pafs.FileSelector(folder, allow_not_found=True))
+            if info.base_name.startswith("experiment_state-") and info.base_name.endswith(".json")
+        )
         if not names:
             return None
         with self.fs.open_input_stream(f"{folder}/{names[-1]}") as handle:
             state = json.loads(handle.read().decode())
-        trials = [json.loads(entry[0]) if isinstance(entry[0], str) else entry[0] for entry in state.get("trial_data", [])]
+        trials = [
+            json.loads(entry[0]) if isinstance(entry[0], str) else entry[0] for entry in state.get("trial_data", [])
+        ]
         return {t["trial_id"]: t.get("status") for t in trials if "trial_id" in t}
 
     def retire_trial(self, name: str) -> None:
@@ -96,7 +102,7 @@ class PrefixStore:
 
         import pyarrow.fs as pafs
 
-        folder = self.path.rsplit('/', 1)[0]
+        folder = self.path.rsplit("/", 1)[0]
         for info in self.fs.get_file_info(pafs.FileSelector(folder, allow_not_found=True)):
             if info.type != pafs.FileType.Directory or not info.base_name.startswith(name):
                 continue
@@ -106,7 +112,7 @@ class PrefixStore:
             self.fs.create_dir(f"{folder}/.superseded", recursive=True)
             try:
                 self.fs.move(info.path, f"{folder}/.superseded/{info.base_name}-{int(time.time())}")
-            except OSError:   # a store that cannot move folders: the old one stays beside the new
+            except OSError:  # a store that cannot move folders: the old one stays beside the new
                 pass
 
     def remove_entries(self, names: list[str]) -> None:

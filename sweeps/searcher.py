@@ -9,6 +9,7 @@ JSON; after a restore it is reconciled with what the runs wrote to storage and w
 Tune restored: no finished run runs again, and every failed, blocked or lost job runs again
 (docs/design.md §11).
 """
+
 from __future__ import annotations
 
 import json
@@ -20,15 +21,16 @@ from sweeps.sharing import TRUNK, Job, SharePlan
 
 
 class ShareSearcher(Searcher):
-    def __init__(self, plan: SharePlan, columns: dict[str, dict], order: list[str], prefix_uri: str,
-                 keep_prefixes: bool = False):
+    def __init__(
+        self, plan: SharePlan, columns: dict[str, dict], order: list[str], prefix_uri: str, keep_prefixes: bool = False
+    ):
         super().__init__()
         self.plan = plan
-        self.prefix_uri = prefix_uri     # the experiment folder (sweeps.prefix_store)
-        self.keep_prefixes = keep_prefixes   # --keep-prefixes: never release a group's saved states
+        self.prefix_uri = prefix_uri  # the experiment folder (sweeps.prefix_store)
+        self.keep_prefixes = keep_prefixes  # --keep-prefixes: never release a group's saved states
         self.restored = False
-        self.columns = columns           # job name -> its canonical columns (what Tune's params show)
-        self.order = order               # job names; a job's trial_index is its position
+        self.columns = columns  # job name -> its canonical columns (what Tune's params show)
+        self.order = order  # job names; a job's trial_index is its position
         self.by_trial: dict[str, str] = {}
         self.queue: list[str] = []
 
@@ -47,17 +49,30 @@ class ShareSearcher(Searcher):
 
     def trial_config(self, job: Job) -> dict:
         group = self.plan.groups.get(job.name)
-        return {"trial_index": self.order.index(job.name), "trial_name": job.name, **self.columns[job.name],
-                "role": job.role, "reported": job.reported, "trunk": job.trunk, "fork_round": job.fork_round,
-                "source": job.source, "members": list(group.members) if group else []}
+        return {
+            "trial_index": self.order.index(job.name),
+            "trial_name": job.name,
+            **self.columns[job.name],
+            "role": job.role,
+            "reported": job.reported,
+            "trunk": job.trunk,
+            "fork_round": job.fork_round,
+            "source": job.source,
+            "members": list(group.members) if group else [],
+        }
 
     # ---- runs tell ---------------------------------------------------------------------------
     def on_trial_result(self, trial_id: str, result: dict) -> None:
         name = self.by_trial.get(trial_id)
         if name is None or self.plan.jobs[name].role != TRUNK or "round" not in result:
             return
-        self.plan.on_trunk_round(name, int(result["round"]), result.get("monitor_f1"), bool(result.get("prefix_saved")),
-                                 result.get("monitor_degenerate"))
+        self.plan.on_trunk_round(
+            name,
+            int(result["round"]),
+            result.get("monitor_f1"),
+            bool(result.get("prefix_saved")),
+            result.get("monitor_degenerate"),
+        )
 
     def on_trial_complete(self, trial_id: str, result: Optional[dict] = None, error: bool = False) -> None:
         name = self.by_trial.get(trial_id)
@@ -65,8 +80,12 @@ class ShareSearcher(Searcher):
             return
         result = result or {}
         ok = not error and bool(result.get("done")) and not result.get("error") and not result.get("blocked")
-        self.plan.on_done(name, ok, int(result["round"]) + 1 if ok and "round" in result else None,
-                          failure="input" if result.get("error") and not error else "crash")
+        self.plan.on_done(
+            name,
+            ok,
+            int(result["round"]) + 1 if ok and "round" in result else None,
+            failure="input" if result.get("error") and not error else "crash",
+        )
         self.release_finished_group(name)
 
     def release_finished_group(self, name: str) -> None:
@@ -106,8 +125,10 @@ class ShareSearcher(Searcher):
         series, prefixes, finished, errors = {}, {}, {}, set()
         for trunk in self.plan.groups:
             text = store.trial_file(trunk, "rounds.jsonl") or ""
-            series[trunk] = [(rec.get("monitor_f1"), rec.get("monitor_degenerate"))
-                             for rec in (json.loads(line) for line in text.splitlines() if line.strip())]
+            series[trunk] = [
+                (rec.get("monitor_f1"), rec.get("monitor_degenerate"))
+                for rec in (json.loads(line) for line in text.splitlines() if line.strip())
+            ]
             prefixes[trunk] = store.saved_prefixes(trunk)
         for name in self.plan.jobs:
             text = store.trial_file(name, "summary.json")
@@ -120,8 +141,14 @@ class ShareSearcher(Searcher):
         for name in retried:
             store.retire_trial(name)
 
-    def reconcile(self, finished: dict[str, int], trunk_series: dict[str, list], prefixes: dict[str, list[int]],
-                  errors: Iterable[str] = (), tune_trials: Optional[dict[str, str]] = None) -> list[str]:
+    def reconcile(
+        self,
+        finished: dict[str, int],
+        trunk_series: dict[str, list],
+        prefixes: dict[str, list[int]],
+        errors: Iterable[str] = (),
+        tune_trials: Optional[dict[str, str]] = None,
+    ) -> list[str]:
         """Bring a restored plan up to what storage holds: runs that finished (name -> rounds)
         after the state was saved, runs whose summary says they ended on an input error, each
         trunk's (monitor F1, degenerate) so far, its saved prefixes, and Tune's restored trials
@@ -133,11 +160,11 @@ class ShareSearcher(Searcher):
                 saved = set(prefixes.get(trunk, ()))
                 for r, (f1, degenerate) in enumerate(series):
                     self.plan.on_trunk_round(trunk, r, f1, r in saved, degenerate)
-        for name in self.queue:   # taken from the plan but never suggested: no trial has them
+        for name in self.queue:  # taken from the plan but never suggested: no trial has them
             self.plan.jobs[name].state = "ready"
         self.queue = []
         errors = set(errors)
-        last_trial = {name: trial_id for trial_id, name in self.by_trial.items()}   # a job's newest trial
+        last_trial = {name: trial_id for trial_id, name in self.by_trial.items()}  # a job's newest trial
         replaced = []
         for name, job in self.plan.jobs.items():
             if job.state not in ("started", "failed"):
@@ -146,10 +173,10 @@ class ShareSearcher(Searcher):
             if name in finished:
                 self.plan.on_done(name, True, finished[name])
             elif tune_trials is not None and status is None:
-                self.plan.retry(name, by_tune=False)     # suggested, but Tune never registered its trial
+                self.plan.retry(name, by_tune=False)  # suggested, but Tune never registered its trial
             elif status == "TERMINATED" or (tune_trials is None and name in errors):
-                self.plan.retry(name, by_tune=False)      # ended without finishing (its input): a new trial
+                self.plan.retry(name, by_tune=False)  # ended without finishing (its input): a new trial
                 replaced.append(name)
             elif job.state == "failed":
-                self.plan.retry(name, by_tune=True)       # Tune resumes its errored trial
+                self.plan.retry(name, by_tune=True)  # Tune resumes its errored trial
         return replaced

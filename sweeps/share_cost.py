@@ -5,6 +5,7 @@ add up to); the sweep *spends* each trunk's rounds once and each fork's rounds f
 switch round on. Before launch the switch rounds are unknown, so the dry run bounds them by
 two scenarios; after a real or simulated trunk they come from the plan.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,10 +13,11 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from hybridal.config import ExperimentConfig
-from hybridal.cost.estimate import earliest_switch_round, flops_model_for, round_train_flops, split_lengths
+from hybridal.cost.estimate import earliest_switch_round
+from hybridal.cost.inputs import flops_model_for, split_lengths
+from hybridal.cost.plan_flops import round_train_flops
 from hybridal.loop.schedule import round_plan
 from hybridal.strategies import DeltaF1Strategy, strategy_for
-
 from sweeps.sharing import COPY, FORK, STANDALONE, TRUNK, SharePlan, fork_key
 
 RoundFlops = Callable[[ExperimentConfig, Optional[int]], list]
@@ -23,8 +25,8 @@ RoundFlops = Callable[[ExperimentConfig, Optional[int]], list]
 
 @dataclass
 class ShareCost:
-    naive: float    # training FLOPs of every configuration run alone (the sum of attributed costs)
-    spent: float    # training FLOPs the shared sweep computes
+    naive: float  # training FLOPs of every configuration run alone (the sum of attributed costs)
+    spent: float  # training FLOPs the shared sweep computes
     trunks: int
     forks: int
 
@@ -79,17 +81,23 @@ def switches_in_plan(plan: SharePlan) -> dict[str, Optional[int]]:
     return out
 
 
-def scenario_switches(plan: SharePlan, rounds: Callable[[ExperimentConfig], int], distinct: bool) -> dict[str, Optional[int]]:
+def scenario_switches(
+    plan: SharePlan, rounds: Callable[[ExperimentConfig], int], distinct: bool
+) -> dict[str, Optional[int]]:
     """Switch rounds bounding the dry run's range. `distinct=False`: every HybridAL config of a
     group switches at one round (the first all of them can reach); True: each at its own round,
     as early as its k allows (rounds taken by a config of the same fork kind are skipped)."""
     out: dict[str, Optional[int]] = {}
     for group in plan.groups.values():
-        hybrids = [plan.jobs[n] for n in group.members if plan.jobs[n].config.strategy_class in ("deltaf1", "DeltaF1Strategy")]
+        hybrids = [
+            plan.jobs[n] for n in group.members if plan.jobs[n].config.strategy_class in ("deltaf1", "DeltaF1Strategy")
+        ]
         if not hybrids:
             continue
         total = rounds(hybrids[0].config)
-        earliest = {j.name: earliest_switch_round(j.config.strategy_kwargs.get("k", 2), j.config.monitor) for j in hybrids}
+        earliest = {
+            j.name: earliest_switch_round(j.config.strategy_kwargs.get("k", 2), j.config.monitor) for j in hybrids
+        }
         if not distinct:
             s = max(earliest.values())
             out.update({j.name: (s if s < total else None) for j in hybrids})
@@ -112,8 +120,18 @@ def estimated_round_flops(device_type: str = "cpu") -> tuple[RoundFlops, Callabl
     memo: dict = {}
 
     def lengths_of(cfg: ExperimentConfig):
-        key = (cfg.data, cfg.text_column, cfg.label_column, str(cfg.data_kwargs), cfg.seed, cfg.val_size,
-               cfg.max_train_size, cfg.max_test_size, cfg.model_name_or_path, cfg.max_length)
+        key = (
+            cfg.data,
+            cfg.text_column,
+            cfg.label_column,
+            str(cfg.data_kwargs),
+            cfg.seed,
+            cfg.val_size,
+            cfg.max_train_size,
+            cfg.max_test_size,
+            cfg.model_name_or_path,
+            cfg.max_length,
+        )
         if key not in data:
             lengths, num_labels = split_lengths(cfg)
             data[key] = (lengths, flops_model_for(cfg, num_labels))
@@ -142,12 +160,16 @@ def describe_sharing(plan: SharePlan, round_flops: RoundFlops, rounds: Callable[
     apart = cost_of(plan, scenario_switches(plan, rounds, distinct=True), round_flops)
     hidden = sum(1 for j in plan.jobs.values() if j.role == TRUNK and not j.reported)
     lo, hi = sorted((together, apart), key=lambda c: c.spent)
-    return "\n".join([
-        f"shared prefixes: {len(plan.groups)} trunks ({hidden} hidden), forks as the trunks reveal switch rounds "
-        f"(--no-share runs every configuration alone)",
-        f"training FLOPs, every configuration alone: {min(together.naive, apart.naive):.3e} – {max(together.naive, apart.naive):.3e}",
-        f"training FLOPs, shared: {lo.spent:.3e} ({lo.forks} forks; HybridAL configs of a group switching together) – "
-        f"{hi.spent:.3e} ({hi.forks} forks; each at its own round) = {lo.ratio:.0%} – {hi.ratio:.0%} of alone",
-        f"training GPU time on A10G at 30%: alone {gpu_hours(max(together.naive, apart.naive)):.3g} GPU-hours, "
-        f"shared {gpu_hours(lo.spent):.3g} – {gpu_hours(hi.spent):.3g}",
-    ])
+    return "\n".join(
+        [
+            f"shared prefixes: {len(plan.groups)} trunks ({hidden} hidden), forks as the trunks reveal switch rounds "
+            f"(--no-share runs every configuration alone)",
+            f"training FLOPs, every configuration alone: {min(together.naive, apart.naive):.3e} – "
+            f"{max(together.naive, apart.naive):.3e}",
+            f"training FLOPs, shared: {lo.spent:.3e} ({lo.forks} forks; HybridAL configs of a group switching "
+            "together) – "
+            f"{hi.spent:.3e} ({hi.forks} forks; each at its own round) = {lo.ratio:.0%} – {hi.ratio:.0%} of alone",
+            f"training GPU time on A10G at 30%: alone {gpu_hours(max(together.naive, apart.naive)):.3g} GPU-hours, "
+            f"shared {gpu_hours(lo.spent):.3g} – {gpu_hours(hi.spent):.3g}",
+        ]
+    )

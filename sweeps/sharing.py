@@ -15,6 +15,7 @@ group is then one of:
 configuration's role as soon as the ΔF1 rule fixes it, and says which jobs may start now.
 It is plain Python (no Ray), so the schedule can be tested and simulated on an F1 series.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,15 +32,16 @@ STANDALONE, TRUNK, FORK, COPY, BLOCKED = "standalone", "trunk", "fork", "copy", 
 @dataclass
 class Job:
     """One Ray trial of a sweep: a configuration of the grid, or a hidden trunk."""
+
     name: str
     config: ExperimentConfig
-    role: Optional[str] = None        # None until the trunk's F1 series decides it
-    reported: bool = True             # False: a hidden trunk, which is no configuration of the grid
-    trunk: Optional[str] = None       # the trunk of its group
+    role: Optional[str] = None  # None until the trunk's F1 series decides it
+    reported: bool = True  # False: a hidden trunk, which is no configuration of the grid
+    trunk: Optional[str] = None  # the trunk of its group
     fork_round: Optional[int] = None  # fork: the first round it trains itself (it continues the trunk after s-1)
-    source: Optional[str] = None      # copy: the run whose rounds it adopts
-    state: str = "waiting"            # waiting | ready | started | done | failed | blocked
-    failure: Optional[str] = None     # failed: "input" (its own result; rerun as a new trial) or "crash" (Tune's error)
+    source: Optional[str] = None  # copy: the run whose rounds it adopts
+    state: str = "waiting"  # waiting | ready | started | done | failed | blocked
+    failure: Optional[str] = None  # failed: "input" (its own result; rerun as a new trial) or "crash" (Tune's error)
     blocked_by: Optional[str] = None  # blocked: the failed run whose rounds it needs (it never started)
 
     def to_json(self) -> dict:
@@ -49,12 +51,12 @@ class Job:
 @dataclass
 class Group:
     trunk: str
-    members: list[str]                                        # the group's other jobs
-    monitor_f1s: list = field(default_factory=list)           # the trunk's, round by round
-    monitor_degenerate: list = field(default_factory=list)    # the trunk's guard flags, round by round
-    prefixes: set = field(default_factory=set)                # rounds r after which the trunk saved its state
-    trunk_rounds: Optional[int] = None                        # set when the trunk has finished
-    forks: dict = field(default_factory=dict)                 # fork key -> the job that runs it
+    members: list[str]  # the group's other jobs
+    monitor_f1s: list = field(default_factory=list)  # the trunk's, round by round
+    monitor_degenerate: list = field(default_factory=list)  # the trunk's guard flags, round by round
+    prefixes: set = field(default_factory=set)  # rounds r after which the trunk saved its state
+    trunk_rounds: Optional[int] = None  # set when the trunk has finished
+    forks: dict = field(default_factory=dict)  # fork key -> the job that runs it
 
 
 def _after_mode(cfg: ExperimentConfig) -> str:
@@ -75,8 +77,11 @@ def trunk_config(members: Sequence[Job]) -> tuple[ExperimentConfig, Optional[Job
 
     The trunk keeps its optimizer when a finetune fork with keep_optimizer will continue it (a
     retrain round ignores the kept optimizer, so the trunk's rounds are unchanged)."""
-    keeps = any(m.config.keep_optimizer and _after_mode(m.config) == "finetune" for m in members
-                if m.config.strategy_class not in ("retrain", "RetrainStrategy", "RetrainingStrategy"))
+    keeps = any(
+        m.config.keep_optimizer and _after_mode(m.config) == "finetune"
+        for m in members
+        if m.config.strategy_class not in ("retrain", "RetrainStrategy", "RetrainingStrategy")
+    )
     for job in members:
         if _after_mode(job.config) == "retrain" and (job.config.keep_optimizer or not keeps):
             return job.config, job
@@ -95,19 +100,21 @@ def planned_group_key(cfg: ExperimentConfig) -> str:
     if values.get("precision") == "auto":
         try:
             values["precision"] = resolve_precision("auto", resolve_device(cfg.device))
-        except (ConfigError, RuntimeError, AssertionError):   # e.g. a CUDA device on a planner without one
+        except (ConfigError, RuntimeError, AssertionError):  # e.g. a CUDA device on a planner without one
             pass
     return group_key(values)
 
 
-def needs_prefix(member_configs: Sequence[ExperimentConfig], monitor_f1s: Sequence[Optional[float]],
-                 degenerate: Optional[Sequence[Optional[bool]]] = None) -> bool:
+def needs_prefix(
+    member_configs: Sequence[ExperimentConfig],
+    monitor_f1s: Sequence[Optional[float]],
+    degenerate: Optional[Sequence[Optional[bool]]] = None,
+) -> bool:
     """Whether the trunk, having trained rounds 0..len(monitor_f1s)-1 (and not its last), must save
     its state: some configuration of its group switches at the next round (the rule's guard reads
     the trunk's `degenerate` flags)."""
     nxt = len(monitor_f1s)
-    return any(switch_round_within(strategy_for(c), monitor_f1s, degenerate) == nxt
-               for c in member_configs)
+    return any(switch_round_within(strategy_for(c), monitor_f1s, degenerate) == nxt for c in member_configs)
 
 
 class SharePlan:
@@ -157,10 +164,16 @@ class SharePlan:
         return [self.jobs[m].config for m in self.groups[trunk].members]
 
     # ---- what the runs tell us -------------------------------------------------------------
-    def on_trunk_round(self, trunk: str, round_idx: int, monitor_f1: Optional[float], prefix_saved: bool,
-                       monitor_degenerate: Optional[bool] = None) -> None:
+    def on_trunk_round(
+        self,
+        trunk: str,
+        round_idx: int,
+        monitor_f1: Optional[float],
+        prefix_saved: bool,
+        monitor_degenerate: Optional[bool] = None,
+    ) -> None:
         group = self.groups[trunk]
-        del group.monitor_f1s[round_idx:]   # a resumed trunk reports its rounds again
+        del group.monitor_f1s[round_idx:]  # a resumed trunk reports its rounds again
         del group.monitor_degenerate[round_idx:]
         group.monitor_f1s.append(monitor_f1)
         group.monitor_degenerate.append(monitor_degenerate)
@@ -178,7 +191,9 @@ class SharePlan:
                 self._assign(group)
             else:
                 self._block([m for m in group.members if self.jobs[m].state == "waiting"], name)
-        dependants = [j.name for j in self.jobs.values() if j.role == COPY and j.source == name and j.state == "waiting"]
+        dependants = [
+            j.name for j in self.jobs.values() if j.role == COPY and j.source == name and j.state == "waiting"
+        ]
         if ok:
             for d in dependants:
                 self.jobs[d].state = "ready"
@@ -190,8 +205,7 @@ class SharePlan:
             job = self.jobs[name]
             if job.role is not None or job.state == "blocked":
                 continue
-            s = switch_round_within(strategy_for(job.config), group.monitor_f1s,
-                                    group.monitor_degenerate)
+            s = switch_round_within(strategy_for(job.config), group.monitor_f1s, group.monitor_degenerate)
             if s is not None and s - 1 in group.prefixes:
                 key = fork_key(job.config, s)
                 runner = group.forks.setdefault(key, name)
@@ -200,7 +214,7 @@ class SharePlan:
                 else:
                     job.role, job.source = COPY, runner
                     job.state = "ready" if self.jobs[runner].state == "done" else "waiting"
-            elif group.trunk_rounds is not None:   # the trunk ended before this config switched
+            elif group.trunk_rounds is not None:  # the trunk ended before this config switched
                 job.role, job.source, job.state = COPY, group.trunk, "ready"
 
     def _block(self, names: list[str], cause: str) -> None:
@@ -223,17 +237,26 @@ class SharePlan:
 
     # ---- resume ------------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        return {"jobs": {n: j.to_json() for n, j in self.jobs.items()},
-                "groups": {n: {"monitor_f1s": g.monitor_f1s, "monitor_degenerate": g.monitor_degenerate,
-                               "prefixes": sorted(g.prefixes), "trunk_rounds": g.trunk_rounds,
-                               "forks": [[list(k), v] for k, v in g.forks.items()]} for n, g in self.groups.items()}}
+        return {
+            "jobs": {n: j.to_json() for n, j in self.jobs.items()},
+            "groups": {
+                n: {
+                    "monitor_f1s": g.monitor_f1s,
+                    "monitor_degenerate": g.monitor_degenerate,
+                    "prefixes": sorted(g.prefixes),
+                    "trunk_rounds": g.trunk_rounds,
+                    "forks": [[list(k), v] for k, v in g.forks.items()],
+                }
+                for n, g in self.groups.items()
+            },
+        }
 
     def load_state_dict(self, state: dict) -> None:
         for name, values in state["jobs"].items():
             job = self.jobs[name]
             for key, value in values.items():
                 setattr(job, key, value)
-            if job.role == BLOCKED:   # saved before blocked jobs kept their role: decided again from the trunk
+            if job.role == BLOCKED:  # saved before blocked jobs kept their role: decided again from the trunk
                 job.role, job.state, job.blocked_by, job.source = None, "blocked", job.source, None
         for name, values in state["groups"].items():
             group = self.groups[name]
@@ -243,8 +266,11 @@ class SharePlan:
             group.forks = {tuple(k): v for k, v in values["forks"]}
 
 
-def simulate(plan: SharePlan, trunk_f1s: dict[str, Sequence[Optional[float]]],
-             trunk_degenerate: Optional[dict[str, Sequence[Optional[bool]]]] = None) -> SharePlan:
+def simulate(
+    plan: SharePlan,
+    trunk_f1s: dict[str, Sequence[Optional[float]]],
+    trunk_degenerate: Optional[dict[str, Sequence[Optional[bool]]]] = None,
+) -> SharePlan:
     """Play each trunk's monitor F1 series (and guard flags) through the plan as if every run
     succeeded (for the dry run's cost range and tests). Trunk-saved prefixes follow `needs_prefix`."""
     for trunk, f1s in trunk_f1s.items():
@@ -252,7 +278,7 @@ def simulate(plan: SharePlan, trunk_f1s: dict[str, Sequence[Optional[float]]],
         flags = list((trunk_degenerate or {}).get(trunk) or [None] * len(f1s))
         for r, f1 in enumerate(f1s):
             last = r == len(f1s) - 1
-            saved = not last and needs_prefix(members, list(f1s[:r + 1]), flags[:r + 1])
+            saved = not last and needs_prefix(members, list(f1s[: r + 1]), flags[: r + 1])
             plan.on_trunk_round(trunk, r, f1, prefix_saved=saved, monitor_degenerate=flags[r])
         plan.on_done(trunk, True, len(f1s))
     pending = True

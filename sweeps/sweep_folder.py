@@ -1,5 +1,6 @@
 """Where a sweep lives: `<storage>/<name>/` (a local folder or s3://, gs://, ...), and the sweep
 file `hybridal-sweep.json` (the trial list) next to Tune's state. Imports no Ray."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,10 @@ def resolve_storage(path: str) -> str:
     if "://" in path:
         scheme = path.split("://", 1)[0].lower()
         if scheme not in REMOTE_SCHEMES:
-            raise SweepError(f"--storage-path {path!r} has scheme {scheme!r}; allowed: a local folder or "
-                             f"{', '.join(s + '://' for s in REMOTE_SCHEMES)}.")
+            raise SweepError(
+                f"--storage-path {path!r} has scheme {scheme!r}; allowed: a local folder or "
+                f"{', '.join(s + '://' for s in REMOTE_SCHEMES)}."
+            )
         return path.rstrip("/")
     return str(Path(path).expanduser().resolve())
 
@@ -53,8 +56,10 @@ class SweepStore:
                 handle.write(b"ok")
             self.fs.delete_file(probe)
         except Exception as exc:  # noqa: BLE001 - permission, read-only, a file in the way, credentials...
-            raise SweepError(f"cannot write to the storage path {self.uri} ({type(exc).__name__}: {first_line(exc)}); "
-                             "pass a writable --storage-path.") from None
+            raise SweepError(
+                f"cannot write to the storage path {self.uri} ({type(exc).__name__}: {first_line(exc)}); "
+                "pass a writable --storage-path."
+            ) from None
 
     def read(self) -> Optional[dict]:
         """The sweep file, or None where there is none."""
@@ -91,15 +96,21 @@ class SweepStore:
         under the same name.
         """
         if resume and not restorable:
-            raise SweepError(f"nothing to resume at {self.uri}: no Tune state there; leave out --resume to start the sweep.")
+            raise SweepError(
+                f"nothing to resume at {self.uri}: no Tune state there; leave out --resume to start the sweep."
+            )
         self.check_writable()
         if not restorable:
             return list(asked or [])
         stored = self.read()
         if stored is None:
-            raise SweepError(f"{self.uri} holds a Ray Tune experiment that sweeps/grid.py did not start; pass another --name.")
+            raise SweepError(
+                f"{self.uri} holds a Ray Tune experiment that sweeps/grid.py did not start; pass another --name."
+            )
         trials = [Trial.from_json(t) for t in stored["trials"]]
         if asked is not None and grid_key(trials) != grid_key(asked):
-            raise SweepError(f"{self.uri} holds a sweep with a different grid ({len(trials)} trials there, {len(asked)} "
-                             "asked for now); pass a new --name, or --resume without --preset/--config to continue it.")
+            raise SweepError(
+                f"{self.uri} holds a sweep with a different grid ({len(trials)} trials there, {len(asked)} "
+                "asked for now); pass a new --name, or --resume without --preset/--config to continue it."
+            )
         return trials

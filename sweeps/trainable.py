@@ -18,6 +18,7 @@ config and dataset before Ray started, so one here means the driver could not se
 summary.json with `"status": "error"`, reports a final record with an `error` field and
 returns; the driver's closing table shows it and the sweep exits 2.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,20 +33,20 @@ import ray
 import torch
 from ray import tune
 
-from hybridal.loop.active_learning import ActiveLearning
+from hybridal.atomic_write import atomic_write_text, to_json
 from hybridal.config import ExperimentConfig
 from hybridal.errors import ConfigError, DataError
-from hybridal.atomic_write import atomic_write_text, to_json
+from hybridal.loop.active_learning import ActiveLearning
 from hybridal.records import TRIAL_COLUMNS
-
+from sweeps.checks import quiet_datasets
 from sweeps.hparams import write_hparams
 from sweeps.prefix_store import PrefixStore
-from sweeps.checks import quiet_datasets
 from sweeps.sharing import COPY, FORK, STANDALONE, TRUNK, needs_prefix
 
 
-def run_trial(config: dict, engines: dict, checkpoint_every: int = 1, varying: tuple = (),
-              prefix_uri: Optional[str] = None) -> None:
+def run_trial(
+    config: dict, engines: dict, checkpoint_every: int = 1, varying: tuple = (), prefix_uri: Optional[str] = None
+) -> None:
     """One AL run: one `tune.report` (record + checkpoint) per round, or one error record.
 
     Writes rounds.jsonl, summary.json, config.yaml and TensorBoard events into the trial's
@@ -53,7 +54,7 @@ def run_trial(config: dict, engines: dict, checkpoint_every: int = 1, varying: t
     (`SyncConfig(sync_artifacts=True)`; forced on every checkpoint). `varying`: the canonical
     columns that differ across the sweep (the HParams tab shows them first).
     """
-    logging.getLogger("ray.train").setLevel(logging.WARNING)   # "Checkpoint successfully created" every round
+    logging.getLogger("ray.train").setLevel(logging.WARNING)  # "Checkpoint successfully created" every round
     quiet_datasets()
     run_dir = _run_dir()
     engine = engines[config["trial_name"]]
@@ -64,35 +65,61 @@ def run_trial(config: dict, engines: dict, checkpoint_every: int = 1, varying: t
             _copy(config, ExperimentConfig.from_dict(engine), run_dir, store, tuple(varying))
         else:
             members = [ExperimentConfig.from_dict(engines[m]) for m in config.get("members") or ()]
-            _run(config, ExperimentConfig.from_dict(engine), run_dir, max(1, int(checkpoint_every)), tuple(varying),
-                 store, members)
+            _run(
+                config,
+                ExperimentConfig.from_dict(engine),
+                run_dir,
+                max(1, int(checkpoint_every)),
+                tuple(varying),
+                store,
+                members,
+            )
     except (ConfigError, DataError) as exc:
         message = f"{type(exc).__name__}: {exc}"
         _write_error_summary(run_dir, config, engine, message)
         tune.report({"error": message, "trial_name": config["trial_name"], "done": True})
 
 
-def _run(config: dict, cfg: ExperimentConfig, run_dir: Path, checkpoint_every: int, varying: tuple,
-         store: Optional[PrefixStore], members: list[ExperimentConfig]) -> None:
+def _run(
+    config: dict,
+    cfg: ExperimentConfig,
+    run_dir: Path,
+    checkpoint_every: int,
+    varying: tuple,
+    store: Optional[PrefixStore],
+    members: list[ExperimentConfig],
+) -> None:
     started = time.time()
     resources = tune.get_context().get_trial_resources().required_resources
     torch.set_num_threads(max(1, int(float(resources.get("CPU", 1) or 1))))
     gpu_ids = [str(g) for g in ray.get_gpu_ids()]
     if cfg.device == "auto" and not gpu_ids:
-        cfg = cfg.replace(device="cpu")   # no GPU was assigned to this trial: never grab one
-    al = ActiveLearning(cfg, run_dir=run_dir)   # applies cfg.deterministic (a reused actor's last setting too)
+        cfg = cfg.replace(device="cpu")  # no GPU was assigned to this trial: never grab one
+    al = ActiveLearning(cfg, run_dir=run_dir)  # applies cfg.deterministic (a reused actor's last setting too)
     role, name = config.get("role") or STANDALONE, config["trial_name"]
-    extra = {"trial_name": name, "node_ip": ray.util.get_node_ip_address(), "gpu_ids": ",".join(gpu_ids),
-             "started_at": started, "role": role}
+    extra = {
+        "trial_name": name,
+        "node_ip": ray.util.get_node_ip_address(),
+        "gpu_ids": ",".join(gpu_ids),
+        "started_at": started,
+        "role": role,
+    }
     checkpoint = tune.get_checkpoint()
     if checkpoint is not None:
         with checkpoint.as_directory() as folder:
             al.load_checkpoint(folder)
     elif role == FORK:
         _start_fork(al, config, store)
-        for record in al.records:   # the trunk's rounds, so Tune's view holds the whole curve too
-            tune.report({**record.to_dict(), **extra, "from_trunk": True, "done": False,
-                         **adopted(config["trunk"], record.round, record is al.records[-1])})
+        for record in al.records:  # the trunk's rounds, so Tune's view holds the whole curve too
+            tune.report(
+                {
+                    **record.to_dict(),
+                    **extra,
+                    "from_trunk": True,
+                    "done": False,
+                    **adopted(config["trunk"], record.round, record is al.records[-1]),
+                }
+            )
     first_own = int(config.get("fork_round") or 0) if role == FORK else 0
     al.provenance = provenance(config, al.records, first_own)
     resumed_from = None
@@ -102,12 +129,19 @@ def _run(config: dict, cfg: ExperimentConfig, run_dir: Path, checkpoint_every: i
         saved = role == TRUNK and not last and _save_prefix(al, name, store, members)
         al.provenance = provenance(config, al.records, first_own)
         if last:
-            al.save_experiment()   # summary.json before the final report, so it is synced with it
+            al.save_experiment()  # summary.json before the final report, so it is synced with it
             write_hparams(run_dir, varying)
             if role in (TRUNK, FORK):
-                store.put_run(name, run_dir)   # what copies of this run read
-        metrics = {**record.to_dict(), **extra, "resumed_from_round": resumed_from, **al.switch_columns(),
-                   "prefix_saved": saved, "spent_train_flops": al.provenance["spent_train_flops"], "done": last}
+                store.put_run(name, run_dir)  # what copies of this run read
+        metrics = {
+            **record.to_dict(),
+            **extra,
+            "resumed_from_round": resumed_from,
+            **al.switch_columns(),
+            "prefix_saved": saved,
+            "spent_train_flops": al.provenance["spent_train_flops"],
+            "done": last,
+        }
         if last or (record.round + 1) % checkpoint_every == 0:
             with tempfile.TemporaryDirectory(prefix="hybridal-ckpt-") as tmp:
                 al.save_checkpoint(tmp)
@@ -123,9 +157,14 @@ def _run(config: dict, cfg: ExperimentConfig, run_dir: Path, checkpoint_every: i
 def provenance(config: dict, records: list, first_own: int) -> dict:
     """summary.json's `shared_prefix`: the run's role and the training FLOPs this trial computed
     (a fork's rounds before its switch were computed by its trunk)."""
-    return {"role": config.get("role") or STANDALONE, "reported": bool(config.get("reported", True)),
-            "trunk": config.get("trunk"), "fork_round": config.get("fork_round"), "source": config.get("source"),
-            "spent_train_flops": sum(r.train_flops for r in records if r.round >= first_own)}
+    return {
+        "role": config.get("role") or STANDALONE,
+        "reported": bool(config.get("reported", True)),
+        "trunk": config.get("trunk"),
+        "fork_round": config.get("fork_round"),
+        "source": config.get("source"),
+        "spent_train_flops": sum(r.train_flops for r in records if r.round >= first_own),
+    }
 
 
 def adopted(source: str, round_idx: int, last: bool) -> dict:
@@ -138,8 +177,10 @@ def _start_fork(al: ActiveLearning, config: dict, store: PrefixStore) -> None:
     trunk, after = config["trunk"], int(config["fork_round"]) - 1
     with tempfile.TemporaryDirectory(prefix="hybridal-prefix-") as tmp:
         if not store.get_prefix(trunk, after, Path(tmp)):
-            raise DataError(f"the trunk checkpoint {store.describe_prefix(trunk, after)} that fork {config['trial_name']} "
-                            f"continues is missing; rerun the sweep under a new --name, or with --no-share.")
+            raise DataError(
+                f"the trunk checkpoint {store.describe_prefix(trunk, after)} that fork {config['trial_name']} "
+                f"continues is missing; rerun the sweep under a new --name, or with --no-share."
+            )
         al.continue_from_prefix(tmp)
 
 
@@ -160,8 +201,10 @@ def _copy(config: dict, cfg: ExperimentConfig, run_dir: Path, store: PrefixStore
     source = config["source"]
     with tempfile.TemporaryDirectory(prefix="hybridal-run-") as tmp:
         if not store.get_run(source, Path(tmp)):
-            raise DataError(f"the run {store.uri}/{source}/run that copy {config['trial_name']} adopts is missing; "
-                            "rerun the sweep under a new --name, or with --no-share.")
+            raise DataError(
+                f"the run {store.uri}/{source}/run that copy {config['trial_name']} adopts is missing; "
+                "rerun the sweep under a new --name, or with --no-share."
+            )
         summary = copy_run(cfg, tmp, run_dir, provenance(config, [], 0))
     write_hparams(run_dir, varying)
     lines = (run_dir / "rounds.jsonl").read_text().splitlines()
@@ -169,9 +212,18 @@ def _copy(config: dict, cfg: ExperimentConfig, run_dir: Path, store: PrefixStore
     for i, line in enumerate(lines):
         last = i == len(lines) - 1
         record = json.loads(line)
-        tune.report({**record, "trial_name": config["trial_name"], "node_ip": ray.util.get_node_ip_address(),
-                     "role": COPY, **switch, "spent_train_flops": 0, "done": last,
-                     **adopted(source, record["round"], last)})
+        tune.report(
+            {
+                **record,
+                "trial_name": config["trial_name"],
+                "node_ip": ray.util.get_node_ip_address(),
+                "role": COPY,
+                **switch,
+                "spent_train_flops": 0,
+                "done": last,
+                **adopted(source, record["round"], last),
+            }
+        )
 
 
 def _run_dir() -> Path:

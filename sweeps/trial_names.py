@@ -1,5 +1,6 @@
 """Trial names: what a grid varies, spelled short (`agnews-deltaf1-e0.02-k1-s42`), so every trial of a
 sweep has a unique, readable, folder-safe name."""
+
 from __future__ import annotations
 
 import re
@@ -21,16 +22,17 @@ def _short(name: str) -> str:
 @dataclass
 class TrialNaming:
     """Trial names show what varies: dataset, strategy, (after,) ε, k, (c,) (guard,) (sampler,) seed."""
+
     multi_sampler: bool
     multi_after: bool
     default_after: str
-    multi_guard: bool = False   # names say "guard"/"noguard" only when the grid compares both
+    multi_guard: bool = False  # names say "guard"/"noguard" only when the grid compares both
 
     def name(self, dataset, strategy, sampler, seed, eps, k, after, c, guard=None) -> str:
         parts = [_short(dataset), strategy]
         if strategy == "deltaf1":
             parts += [after] if self.multi_after or after != self.default_after else []
             parts += [f"e{_fmt(float(eps))}", f"k{k}"] + ([f"c{_fmt(float(c))}"] if c is not None else [])
-            parts += (["guard" if guard else "noguard"] if self.multi_guard else [])
+            parts += ["guard" if guard else "noguard"] if self.multi_guard else []
         parts += [_short(sampler)] if self.multi_sampler else []
         return "-".join(parts + [f"s{seed}"])

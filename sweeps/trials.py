@@ -1,4 +1,5 @@
 """A sweep's trials: each a name (also its folder) and the run's whole config. Imports no Ray."""
+
 from __future__ import annotations
 
 import json
@@ -12,9 +13,10 @@ from hybridal.loop.trial_columns import trial_columns
 @dataclass(frozen=True, eq=False)
 class Trial:
     """One trial of a sweep: its name (also its folder) and the run's whole config."""
+
     name: str
     config: ExperimentConfig
-    columns: dict = field(default_factory=dict)   # trial_columns(config), filled by `of`
+    columns: dict = field(default_factory=dict)  # trial_columns(config), filled by `of`
 
     @classmethod
     def of(cls, name: str, config: ExperimentConfig) -> "Trial":
@@ -27,7 +29,9 @@ class Trial:
     @classmethod
     def from_json(cls, values: dict) -> "Trial":
         if not isinstance(values.get("engine"), dict):
-            raise ConfigError(f"a stored trial has no 'engine' mapping ({str(values)[:80]}); it was not written by sweeps/grid.py.")
+            raise ConfigError(
+                f"a stored trial has no 'engine' mapping ({str(values)[:80]}); it was not written by sweeps/grid.py."
+            )
         return cls.of(str(values["trial_name"]), ExperimentConfig.from_dict(dict(values["engine"])).validate())
 
 

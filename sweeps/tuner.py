@@ -1,4 +1,5 @@
 """Tune's Tuner for a sweep: a new one, or the stored one restored, and its fit."""
+
 from __future__ import annotations
 
 import contextlib
@@ -8,13 +9,13 @@ import sys
 from typing import Callable, Sequence
 
 from ray import tune
-from ray.tune.search import SearchGenerator
 from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
+from ray.tune.search import SearchGenerator
 
 from sweeps.callbacks import SweepCallback, TrialNames
+from sweeps.errors import SweepError
 from sweeps.searcher import ShareSearcher
 from sweeps.sharing import COPY, Job
-from sweeps.errors import SweepError
 
 
 def can_restore(uri: str) -> bool:
@@ -25,12 +26,24 @@ def can_restore(uri: str) -> bool:
         raise SweepError(f"cannot read the storage path {uri} ({type(exc).__name__}: {exc}).") from None
 
 
-def trial_runner(trainable: Callable, jobs: list[Job], cpus: float, gpus: float, checkpoint_every: int,
-                 varying: tuple, prefix_uri: str):
+def trial_runner(
+    trainable: Callable,
+    jobs: list[Job],
+    cpus: float,
+    gpus: float,
+    checkpoint_every: int,
+    varying: tuple,
+    prefix_uri: str,
+):
     """`trainable` with its resources and each job's ExperimentConfig (by name), put once in Ray's
     object store. A copy trains nothing, so it holds no GPU."""
-    with_configs = tune.with_parameters(trainable, engines={j.name: j.config.to_dict() for j in jobs},
-                                        checkpoint_every=checkpoint_every, varying=varying, prefix_uri=prefix_uri)
+    with_configs = tune.with_parameters(
+        trainable,
+        engines={j.name: j.config.to_dict() for j in jobs},
+        checkpoint_every=checkpoint_every,
+        varying=varying,
+        prefix_uri=prefix_uri,
+    )
     return tune.with_resources(with_configs, functools.partial(_resources, cpus, gpus))
 
 
@@ -41,8 +54,17 @@ def _resources(cpus: float, gpus: float, config: dict):
     return PlacementGroupFactory([{"CPU": cpus, "GPU": gpus if trains else 0}])
 
 
-def fit(args, trainable, searcher: ShareSearcher, storage: str, name: str, uri: str, resume: bool,
-        total_rounds: dict[str, int], extra_callbacks: Sequence = ()):
+def fit(
+    args,
+    trainable,
+    searcher: ShareSearcher,
+    storage: str,
+    name: str,
+    uri: str,
+    resume: bool,
+    total_rounds: dict[str, int],
+    extra_callbacks: Sequence = (),
+):
     """Run (or resume) every job; returns Tune's ResultGrid. A restored Tuner keeps its searcher,
     callbacks and names (the searcher then reconciles itself with storage)."""
     if resume:
@@ -55,16 +77,23 @@ def fit(args, trainable, searcher: ShareSearcher, storage: str, name: str, uri: 
         tuner = tune.Tuner(
             trainable,
             tune_config=tune.TuneConfig(
-                search_alg=ReopenedSearch(searcher), num_samples=-1,   # the searcher says when it is done (FINISHED)
+                search_alg=ReopenedSearch(searcher),
+                num_samples=-1,  # the searcher says when it is done (FINISHED)
                 # Reused actors keep torch/transformers imported: ~10 s less per trial on a CPU.
-                max_concurrent_trials=args.max_concurrent or None, reuse_actors=True,
-                trial_name_creator=TrialNames(), trial_dirname_creator=TrialNames()),
+                max_concurrent_trials=args.max_concurrent or None,
+                reuse_actors=True,
+                trial_name_creator=TrialNames(),
+                trial_dirname_creator=TrialNames(),
+            ),
             run_config=tune.RunConfig(
-                name=name, storage_path=storage, verbose=args.ray_verbose,
+                name=name,
+                storage_path=storage,
+                verbose=args.ray_verbose,
                 callbacks=[progress, CSVLoggerCallback(), JsonLoggerCallback(), *extra_callbacks],
                 checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
                 failure_config=tune.FailureConfig(max_failures=args.max_failures),
-                sync_config=tune.SyncConfig(sync_artifacts=True)),
+                sync_config=tune.SyncConfig(sync_artifacts=True),
+            ),
         )
     # Our trials write their own TensorBoard events (round scalars and an HParams session);
     # Tune's TBX logger would add a second, differently-stepped copy of every metric. A forced
@@ -73,8 +102,11 @@ def fit(args, trainable, searcher: ShareSearcher, storage: str, name: str, uri: 
     # With a custom searcher Tune keeps one trial pending at a time, so trials would start one
     # by one (and short ones never overlap); the sweep's jobs are known, so let them all queue.
     warn, pending = "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "TUNE_MAX_PENDING_TRIALS_PG"
-    with _environ(TUNE_DISABLE_AUTO_CALLBACK_LOGGERS="1", **{warn: os.environ.get(warn, "0")},
-                  **{pending: os.environ.get(pending, str(min(max(len(searcher.order), 1), 200)))}):
+    with _environ(
+        TUNE_DISABLE_AUTO_CALLBACK_LOGGERS="1",
+        **{warn: os.environ.get(warn, "0")},
+        **{pending: os.environ.get(pending, str(min(max(len(searcher.order), 1), 200)))},
+    ):
         return tuner.fit()
 
 

@@ -1,4 +1,5 @@
 """Shared test set-up: offline hub flags, the shared data folder, private temp dirs."""
+
 from __future__ import annotations
 
 import os

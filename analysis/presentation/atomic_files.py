@@ -1,4 +1,5 @@
 """Atomic output files: write to a temporary file beside the target, then os.replace."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """How the report writes numbers: F1, intervals, percentages, points, FLOPs, seconds."""
+
 from __future__ import annotations
 
 import math
@@ -49,7 +50,7 @@ def flops(x) -> str:
     if x == 0:
         return "0"
     e = int(math.floor(math.log10(abs(x))))
-    return f"{x / 10 ** e:.2f}e{e}"
+    return f"{x / 10**e:.2f}e{e}"
 
 
 def seconds(x) -> str:
@@ -67,7 +68,7 @@ def points(x) -> str:
 
 
 def count(x) -> str:
-    """A count (labels, rows): a whole number with thousands separators; a seed mean that is not whole keeps one decimal."""
+    """A count (labels, rows): a whole number with thousands separators; a non-whole seed mean keeps one decimal."""
     if not has_value(x):
         return "–"
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"

@@ -4,6 +4,7 @@ file (a small Markdown subset) as blocks.
 Text in paragraphs and list items may use ``**bold**`` and ```code``` spans; everything else
 is escaped. HTML embeds each PNG as a base64 data URI, so the file can be mailed alone.
 """
+
 from __future__ import annotations
 
 import base64
@@ -40,7 +41,7 @@ class Table:
 
 @dataclass
 class Image:
-    path: str   # relative to the report's folder
+    path: str  # relative to the report's folder
     alt: str
 
 
@@ -48,6 +49,7 @@ Block = Union[Heading, Para, Bullets, Table, Image]
 
 
 # ----------------------------------------------------------------------------- Markdown
+
 
 def _md_cell(s: str) -> str:
     return str(s).replace("|", "\\|").replace("\n", " ")
@@ -97,8 +99,11 @@ def _inline(text: str) -> str:
 
 def to_html(blocks: list[Block], title: str, base_dir: Path) -> str:
     """One HTML page; images are read from `base_dir` and embedded as data URIs."""
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+    ]
     for b in blocks:
         if isinstance(b, Heading):
             anchor = re.sub(r"[^a-z0-9]+", "-", b.text.lower()).strip("-")
@@ -111,9 +116,13 @@ def to_html(blocks: list[Block], title: str, base_dir: Path) -> str:
             cap = f"<caption>{_inline(b.caption)}</caption>" if b.caption else ""
             head = "".join(f"<th>{html.escape(str(c))}</th>" for c in b.columns)
             body = "".join(
-                "<tr>" + "".join(
-                    f'<td{" class=num" if i in b.align_right else ""}>{_inline(str(c))}</td>' for i, c in enumerate(r)
-                ) + "</tr>" for r in b.rows)
+                "<tr>"
+                + "".join(
+                    f"<td{' class=num' if i in b.align_right else ''}>{_inline(str(c))}</td>" for i, c in enumerate(r)
+                )
+                + "</tr>"
+                for r in b.rows
+            )
             out.append(f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
         elif isinstance(b, Image):
             data = base64.b64encode((base_dir / b.path).read_bytes()).decode("ascii")
@@ -123,6 +132,7 @@ def to_html(blocks: list[Block], title: str, base_dir: Path) -> str:
 
 
 # ----------------------------------------------------------------------------- notes file
+
 
 def notes_blocks(text: str) -> list[Block]:
     """A small Markdown file (paragraphs, '- ' lists, '## ' headings) as report blocks."""

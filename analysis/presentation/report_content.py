@@ -1,13 +1,21 @@
 """What the report says, in order: its blocks (report.md and report.html), the method notes, and the
 summary printed on the terminal."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Optional
 
 from analysis.presentation.dataset_tables import config_table, hv_table, pareto_table, savings_table
-from analysis.presentation.findings_sentences import (chosen, dataset_findings, headline_findings, noise_findings,
-                                                      single_seed_note, sweep_cost_line, unranked_findings)
+from analysis.presentation.findings_sentences import (
+    chosen,
+    dataset_findings,
+    headline_findings,
+    noise_findings,
+    single_seed_note,
+    sweep_cost_line,
+    unranked_findings,
+)
 from analysis.presentation.formatting import f3, pm, points
 from analysis.presentation.render import Block, Bullets, Heading, Image, Para, notes_blocks
 from analysis.presentation.study_tables import cost_table, headline_table, noise_table, sampler_table, switch_table
@@ -23,10 +31,11 @@ def method_notes(a: Analysis) -> list[str]:
         f"configuration within {a.tolerance_points:g} points, the Pareto sets and the hypervolume use the final "
         "round's validation macro-F1 (`val_f1`), averaged over seeds (per round: that round's). Test F1 is reported "
         "next to them and never used to choose.",
-        "Cost is the AL cost, `cum_total_flops`: training + the sampler's scoring passes + the passes a policy reads to "
-        "decide (the ΔF1 rule's validation monitor, in its rounds before the decision). A validation pass no policy "
-        "reads, and every test pass, is measurement and not charged. Labels used = labels acquired + labelled rows a "
-        "policy reads (the validation set for the validation-monitor rule). Training FLOPs are shown beside the cost.",
+        "Cost is the AL cost, `cum_total_flops`: training + the sampler's scoring passes + the passes a policy "
+        "reads to decide (the ΔF1 rule's validation monitor, in its rounds before the decision). A validation pass "
+        "no policy reads, and every test pass, is measurement and not charged. Labels used = labels acquired + "
+        "labelled rows a policy reads (the validation set for the validation-monitor rule). Training FLOPs are shown "
+        "beside the cost.",
         V1_CONVERSION_NOTE,
         "A configuration is the run's whole config but the seed (also `sampler_kwargs.seed`), its name and output "
         "folder, and how it executes (`device`, `num_threads`, `tensorboard`): runs that differ in, e.g., learning "
@@ -64,20 +73,28 @@ def method_notes(a: Analysis) -> list[str]:
 
 # ----------------------------------------------------------------------------- the report
 
-def report_blocks(a: Analysis, plots: dict[str, dict[str, str]], files: list[str],
-                  notes: Optional[str] = None) -> list[Block]:
+
+def report_blocks(
+    a: Analysis, plots: dict[str, dict[str, str]], files: list[str], notes: Optional[str] = None
+) -> list[Block]:
     """Everything report.md / report.html show, in order."""
     c = status_counts(a.trials)
     datasets = sorted(a.summary["dataset"].dropna().unique())
     blocks: list[Block] = [
         Heading(1, f"hybridal sweep report: {a.root}"),
-        Para(f"Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC from `{a.root}`: {len(a.trials)} trials "
-             f"({c['finished']} finished, {c['incomplete']} incomplete, {c['errored']} errored), "
-             f"{len(a.used)} used in {len(a.summary)} configurations over {len(datasets)} dataset(s)."),
+        Para(
+            f"Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC from `{a.root}`: {len(a.trials)} trials "
+            f"({c['finished']} finished, {c['incomplete']} incomplete, {c['errored']} errored), "
+            f"{len(a.used)} used in {len(a.summary)} configurations over {len(datasets)} dataset(s)."
+        ),
         Heading(2, "Findings"),
     ]
-    items = (headline_findings(a) + noise_findings(a) + unranked_findings(a)
-             + [f for ds in datasets for f in dataset_findings(a, ds)])
+    items = (
+        headline_findings(a)
+        + noise_findings(a)
+        + unranked_findings(a)
+        + [f for ds in datasets for f in dataset_findings(a, ds)]
+    )
     note = single_seed_note(a)
     if note:
         items.append(note)
@@ -87,26 +104,38 @@ def report_blocks(a: Analysis, plots: dict[str, dict[str, str]], files: list[str
         items.append(sharing)
     blocks.append(Bullets(items))
     if a.headline is not None and len(a.headline):
-        blocks += [Heading(2, "Headline: every arm against retrain and finetune"),
-                   headline_table(a.headline, a.tolerance_points)]
+        blocks += [
+            Heading(2, "Headline: every arm against retrain and finetune"),
+            headline_table(a.headline, a.tolerance_points),
+        ]
         if a.noise is not None and len(a.noise):
             blocks.append(noise_table(a.noise))
         if "savings_vs_retrain" in plots.get("", {}):
-            blocks.append(Image(plots[""]["savings_vs_retrain"], "AL FLOPs saved vs test-F1 difference, "
-                                "every configuration against retrain, paired by seed"))
+            blocks.append(
+                Image(
+                    plots[""]["savings_vs_retrain"],
+                    "AL FLOPs saved vs test-F1 difference, every configuration against retrain, paired by seed",
+                )
+            )
     if notes:
         blocks += [Heading(2, "Scope, limits and notes")] + notes_blocks(notes)
-    blocks += [Heading(2, "Data problems"),
-               Bullets(a.problems.lines(max_trials=5)) if len(a.problems) else Para("None found.")]
+    blocks += [
+        Heading(2, "Data problems"),
+        Bullets(a.problems.lines(max_trials=5)) if len(a.problems) else Para("None found."),
+    ]
     for ds in datasets:
         s = a.summary[a.summary["dataset"] == ds]
         dc = status_counts(a.trials, ds)
         blocks += [
             Heading(2, f"Dataset: {ds}"),
-            Para(f"{len(s)} configurations; trials: {dc['finished']} finished, {dc['incomplete']} incomplete, "
-                 f"{dc['errored']} errored."),
-            Heading(3, "Configurations"), config_table(s),
-            Heading(3, "Pareto set"), pareto_table(s),
+            Para(
+                f"{len(s)} configurations; trials: {dc['finished']} finished, {dc['incomplete']} incomplete, "
+                f"{dc['errored']} errored."
+            ),
+            Heading(3, "Configurations"),
+            config_table(s),
+            Heading(3, "Pareto set"),
+            pareto_table(s),
             Heading(3, f"Savings against retrain at matched accuracy (within {a.tolerance_points:g} points)"),
             savings_table(s, a.tolerance_points),
             Heading(3, "Hypervolume per strategy family"),
@@ -125,31 +154,38 @@ def report_blocks(a: Analysis, plots: dict[str, dict[str, str]], files: list[str
             blocks.append(Para("No finished deltaf1 trials in this dataset, so no switch-round plot."))
     if a.sweep:
         blocks += [Heading(2, "Compute and environment"), cost_table(a.sweep)]
-    blocks += [Heading(2, "Method"), Bullets(method_notes(a)),
-               Heading(2, "Files"), Bullets([f"`{f}`" for f in files])]
+    blocks += [Heading(2, "Method"), Bullets(method_notes(a)), Heading(2, "Files"), Bullets([f"`{f}`" for f in files])]
     return blocks
 
 
 def cli_summary(a: Analysis, out_dir: str) -> str:
     """A few lines for the terminal: per dataset counts and the best configuration."""
     c = status_counts(a.trials)
-    lines = [f"Analysed {a.root}: {len(a.trials)} trials ({c['finished']} finished, {c['incomplete']} incomplete, "
-             f"{c['errored']} errored)."]
+    lines = [
+        f"Analysed {a.root}: {len(a.trials)} trials ({c['finished']} finished, {c['incomplete']} incomplete, "
+        f"{c['errored']} errored)."
+    ]
     sharing = sweep_cost_line(a.sweep)
     if sharing:
         lines.append("  " + sharing.replace("**", ""))
     for ds in sorted(a.summary["dataset"].dropna().unique()):
         dc = status_counts(a.trials, ds)
         n_cfg = int((a.summary["dataset"] == ds).sum())
-        lines.append(f"  {ds}: {n_cfg} configs; trials {dc['finished']} finished / {dc['incomplete']} incomplete / "
-                     f"{dc['errored']} errored")
+        lines.append(
+            f"  {ds}: {n_cfg} configs; trials {dc['finished']} finished / {dc['incomplete']} incomplete / "
+            f"{dc['errored']} errored"
+        )
         for _, r in chosen(a, ds, "best (val)").iterrows():
-            lines.append(f"    best by validation F1: {r['config']} (val {f3(r['val_f1_mean'])}, "
-                         f"test {pm(r['test_f1_mean'], r['test_f1_ci95'])}, n={int(r['n_seeds'])})")
+            lines.append(
+                f"    best by validation F1: {r['config']} (val {f3(r['val_f1_mean'])}, "
+                f"test {pm(r['test_f1_mean'], r['test_f1_ci95'])}, n={int(r['n_seeds'])})"
+            )
         for _, ch in chosen(a, ds, "cheapest within tolerance (val)").iterrows():
             if ch["strategy"] != "retrain":
-                lines.append(f"    cheapest within {a.tolerance_points:g} pts of {ch['baseline']}: {ch['config']} "
-                             f"({ch['flops_saved_pct_mean']:.0f}% less AL cost, test {points(ch['test_gap_points_mean'])} pts)")
+                lines.append(
+                    f"    cheapest within {a.tolerance_points:g} pts of {ch['baseline']}: {ch['config']} "
+                    f"({ch['flops_saved_pct_mean']:.0f}% less AL cost, test {points(ch['test_gap_points_mean'])} pts)"
+                )
     for line in noise_findings(a):
         lines.append(line.replace("**", "").replace("\\", ""))
     note = single_seed_note(a)

@@ -3,22 +3,25 @@
 Each file is written atomically (analysis/presentation/atomic_files.py), so a reader never sees a
 half-written one; the command line around this is analysis/report.py.
 """
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
-from analysis.presentation import plots
 from analysis.presentation.atomic_files import atomic_path, write_text
+from analysis.presentation.frontier_plots import f1_vs_flops, final_scatter
 from analysis.presentation.render import to_html, to_markdown
 from analysis.presentation.report_content import report_blocks
+from analysis.presentation.round_plots import learning_curves, switch_rounds
+from analysis.presentation.savings_plot import savings_plane
 from analysis.reading.experiment import SWEEP_SUMMARY
 from analysis.reading.problems import AnalysisError
 from analysis.statistics.pipeline import Analysis, analyse
 
 NOTES_FILE = "notes.md"
-SAVINGS_PLOT = "plots/savings_vs_retrain.png"   # every dataset in one figure (the headline's)
+SAVINGS_PLOT = "plots/savings_vs_retrain.png"  # every dataset in one figure (the headline's)
 
 
 def plot_name(dataset: str, kind: str) -> str:
@@ -33,8 +36,9 @@ def write_tables(a: Analysis, out: Path) -> list[str]:
         "runs.csv": a.trials,
         "trials.csv": a.metrics,
         "summary.csv": a.summary.drop(columns=["config_id"]),
-        "frontier_rounds.csv": a.curves.merge(a.summary[["dataset", "config_id", "config"]], on=["dataset", "config_id"],
-                                              how="left").drop(columns=["config_id"]),
+        "frontier_rounds.csv": a.curves.merge(
+            a.summary[["dataset", "config_id", "config"]], on=["dataset", "config_id"], how="left"
+        ).drop(columns=["config_id"]),
         "hypervolume.csv": a.hypervolume,
         "headline.csv": a.headline,
         "switches.csv": a.switches,
@@ -67,19 +71,20 @@ def write_plots(a: Analysis, out: Path) -> dict[str, dict[str, str]]:
             "final_f1_vs_al_flops": plot_name(ds, "final_f1_vs_al_flops"),
             "switch_rounds": plot_name(ds, "switch_rounds"),
         }
-        plots.learning_curves(ds, s, cv, out / paths["learning_curves"])
-        plots.f1_vs_flops(ds, s, cv, out / paths["f1_vs_al_flops"])
-        plots.final_scatter(ds, s, s["pareto"], out / paths["final_f1_vs_al_flops"])
-        if plots.switch_rounds(ds, s, used, out / paths["switch_rounds"]) is None:
+        learning_curves(ds, s, cv, out / paths["learning_curves"])
+        f1_vs_flops(ds, s, cv, out / paths["f1_vs_al_flops"])
+        final_scatter(ds, s, s["pareto"], out / paths["final_f1_vs_al_flops"])
+        if switch_rounds(ds, s, used, out / paths["switch_rounds"]) is None:
             del paths["switch_rounds"]
         made[str(ds)] = paths
-    if a.paired is not None and len(a.paired) and plots.savings_plane(a.paired, a.headline, out / SAVINGS_PLOT):
+    if a.paired is not None and len(a.paired) and savings_plane(a.paired, a.headline, out / SAVINGS_PLOT):
         made[""] = {"savings_vs_retrain": SAVINGS_PLOT}
     return made
 
 
-def build_report(experiments: Union[str, Sequence[str]], out_dir: str, tolerance_points: float = 0.5,
-                 notes: Optional[str] = None) -> Analysis:
+def build_report(
+    experiments: Union[str, Sequence[str]], out_dir: str, tolerance_points: float = 0.5, notes: Optional[str] = None
+) -> Analysis:
     """Analyse `experiments` and write every output to `out_dir`; return the analysis.
 
     `notes`: Markdown shown as the report's "Scope, limits and notes" section (e.g. a study's

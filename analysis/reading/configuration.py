@@ -4,6 +4,7 @@ The settings are the run's whole engine config (summary.json ``config``) less th
 ``NOT_CONFIGURATION`` and those the canonical columns already hold. Two trials are seeds of one
 configuration when ``config_key`` gives both the same string.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,12 +28,29 @@ SETTINGS = "settings"  # column: JSON of a trial's settings; missing where no ru
 # - tensorboard: whether event files are written.
 # Everything else stays, including eval_batch_size and test_every: they change measured
 # numbers (padded inference FLOPs, the rounds AULC is computed over).
-NOT_CONFIGURATION = ("seed", "sampler_kwargs.seed", "experiment_name", "save_dir", "device", "num_threads",
-                     "tensorboard")
+NOT_CONFIGURATION = (
+    "seed",
+    "sampler_kwargs.seed",
+    "experiment_name",
+    "save_dir",
+    "device",
+    "num_threads",
+    "tensorboard",
+)
 # Engine keys the canonical columns already hold, under canonical names and values
 # (strategy_kwargs is deltaf1's after/epsilon/k; monitor_fraction is c where it is used).
-IN_TRIAL_COLUMNS = ("data", "model_name_or_path", "strategy_class", "strategy_kwargs", "sampler_class", "epochs",
-                    "finetune_epochs", "replay", "monitor", "monitor_fraction")
+IN_TRIAL_COLUMNS = (
+    "data",
+    "model_name_or_path",
+    "strategy_class",
+    "strategy_kwargs",
+    "sampler_class",
+    "epochs",
+    "finetune_epochs",
+    "replay",
+    "monitor",
+    "monitor_fraction",
+)
 
 # Engine keys added after records were first committed, with the default that reproduces the older
 # engine: a run at that default is the same configuration as an older run that never wrote the key.
@@ -75,8 +93,11 @@ def engine_settings(engine: Optional[dict]) -> Optional[dict[str, Any]]:
     if not isinstance(engine, dict) or not engine:
         return None
     flat = dotted(engine)
-    return {k: _plain_setting(v) for k, v in sorted(flat.items())
-            if v is not None and not _outside_configuration(k) and not _at_old_behaviour(k, v)}
+    return {
+        k: _plain_setting(v)
+        for k, v in sorted(flat.items())
+        if v is not None and not _outside_configuration(k) and not _at_old_behaviour(k, v)
+    }
 
 
 def _at_old_behaviour(key: str, value: Any) -> bool:

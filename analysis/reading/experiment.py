@@ -5,6 +5,7 @@ analysis/reading/run_folder.py) or, where a sweep trial stopped before its run w
 Ray's files alone (analysis/reading/ray_files.py). Remote folders (``s3://``, ``gs://``, ``hdfs://``)
 go through ``pyarrow.fs``; other URL schemes (``memory://``, ...) through fsspec.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,7 +25,7 @@ from analysis.reading.schema_versions import derive_schema2
 from analysis.reading.trial_as_read import Trial, note_status
 from analysis.reading.trial_folders import Folder, discover
 
-SWEEP_SUMMARY = "sweep_summary.json"   # written by sweeps/grid.py at the experiment's root
+SWEEP_SUMMARY = "sweep_summary.json"  # written by sweeps/grid.py at the experiment's root
 
 
 @dataclass
@@ -34,8 +35,8 @@ class Experiment:
     root: str
     trials: list[Trial]
     problems: ProblemLog
-    sweep: Optional[dict] = None   # sweep_summary.json of a sweep (spent vs attributed training FLOPs)
-    tidy: bool = False             # read back from a report's own tables (runs.csv + rounds.parquet)
+    sweep: Optional[dict] = None  # sweep_summary.json of a sweep (spent vs attributed training FLOPs)
+    tidy: bool = False  # read back from a report's own tables (runs.csv + rounds.parquet)
 
 
 def load_experiment(uri: str) -> Experiment:
@@ -92,8 +93,10 @@ def load_experiments(uris: Sequence[str]) -> Experiment:
     names = [posixpath.basename(u.rstrip("/")) or u for u in uris]
     if len(set(names)) < len(names):
         dup = next(n for n in names if names.count(n) > 1)
-        raise AnalysisError(f"two experiment folders are both named {dup!r}; allowed: folders with distinct names "
-                            "(their names tell the trials apart).")
+        raise AnalysisError(
+            f"two experiment folders are both named {dup!r}; allowed: folders with distinct names "
+            "(their names tell the trials apart)."
+        )
     trials: list[Trial] = []
     problems = ProblemLog()
     sweeps = []
@@ -113,8 +116,10 @@ def load_experiments(uris: Sequence[str]) -> Experiment:
     seen = [t.trial for t in trials]
     if len(set(seen)) < len(seen):
         dup = next(t for t in seen if seen.count(t) > 1)
-        raise AnalysisError(f"trial {dup!r} is in two of the folders; allowed: each trial in one folder (a sweep "
-                            "already in a report's tables is not given again).")
+        raise AnalysisError(
+            f"trial {dup!r} is in two of the folders; allowed: each trial in one folder (a sweep "
+            "already in a report's tables is not given again)."
+        )
     return Experiment(root=" + ".join(uris), trials=trials, problems=problems, sweep=combine_sweeps(sweeps))
 
 
@@ -128,10 +133,16 @@ def combine_sweeps(sweeps: list[dict]) -> Optional[dict]:
             runs[role] = runs.get(role, 0) + int(n)
     total = lambda key: float(sum(float(s.get(key) or 0) for s in sweeps))  # noqa: E731
     spent, attributed = total("spent_train_flops"), total("attributed_train_flops")
-    return {"configurations": int(total("configurations")), "trials": int(total("trials")), "runs": runs,
-            "spent_train_flops": spent, "attributed_train_flops": attributed,
-            "saved_fraction": 1 - spent / attributed if attributed else None, "wall_seconds": total("wall_seconds"),
-            "sweeps": sweeps}
+    return {
+        "configurations": int(total("configurations")),
+        "trials": int(total("trials")),
+        "runs": runs,
+        "spent_train_flops": spent,
+        "attributed_train_flops": attributed,
+        "saved_fraction": 1 - spent / attributed if attributed else None,
+        "wall_seconds": total("wall_seconds"),
+        "sweeps": sweeps,
+    }
 
 
 def on_schema2(trial: Trial, problems: ProblemLog) -> Trial:

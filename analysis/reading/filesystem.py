@@ -3,6 +3,7 @@
 ``s3://``, ``gs://`` and ``hdfs://`` go through ``pyarrow.fs`` (no extra package needed);
 other schemes (``memory://``, ``az://``, ...) through fsspec and the package it asks for.
 """
+
 from __future__ import annotations
 
 import os
@@ -11,7 +12,6 @@ import posixpath
 import pyarrow.fs as pafs
 
 from analysis.reading.problems import AnalysisError
-
 
 _PYARROW_SCHEMES = ("s3", "gs", "gcs", "hdfs", "viewfs")
 
@@ -66,7 +66,7 @@ class Reader:
                 continue
             path = i.path.replace(os.sep, "/") if isinstance(self.fs, pafs.LocalFileSystem) else i.path
             root_n = root.replace(os.sep, "/")
-            rel = path[len(root_n):] if path.startswith(root_n) else path.lstrip("/")
+            rel = path[len(root_n) :] if path.startswith(root_n) else path.lstrip("/")
             out.append(rel)
         return sorted(out)
 

@@ -1,4 +1,5 @@
 """Error types and the log of data problems found while reading an experiment."""
+
 from __future__ import annotations
 
 from collections import OrderedDict

@@ -6,6 +6,7 @@ incomplete otherwise), the last line of ``error.txt`` and the canonical columns 
 is read as plain JSON to count the trials Ray lists that have no folder at all; nothing is
 ever unpickled (``tuner.pkl``, ``params.pkl`` and ``basic-variant-state-*.json`` are pickles).
 """
+
 from __future__ import annotations
 
 import json
@@ -62,5 +63,6 @@ def note_unseen_trials(reader: Reader, state_files: list[str], seen: set[str], p
             problems.add(f"Ray state file {rel} could not be read as JSON and was ignored")
     unseen = listed - seen
     if unseen:
-        problems.add(f"{len(unseen)} trial(s) listed in Ray's experiment state have no result folder yet "
-                     "(pending or lost)")
+        problems.add(
+            f"{len(unseen)} trial(s) listed in Ray's experiment state have no result folder yet (pending or lost)"
+        )

@@ -7,6 +7,7 @@ run folders, so a folder of them (e.g. the committed docs/results/study) regener
 table and plot without the raw Ray results. ``sweep_summary.json``, where present, is read as
 for an experiment folder.
 """
+
 from __future__ import annotations
 
 import io
@@ -44,9 +45,10 @@ def _summary(row: pd.Series) -> Optional[dict]:
     """The parts of summary.json the analysis reads, as the report recorded them."""
     if row["status"] != "finished":
         return None
-    summary: dict[str, Any] = {"status": "finished",
-                               "final_test": {"f1": _plain(row["summary_test_f1"]),
-                                              "accuracy": _plain(row["summary_test_accuracy"])}}
+    summary: dict[str, Any] = {
+        "status": "finished",
+        "final_test": {"f1": _plain(row["summary_test_f1"]), "accuracy": _plain(row["summary_test_accuracy"])},
+    }
     if bool(row["summary_has_switch_round"]):
         summary["switch_round"] = _plain(row["summary_switch_round"])
     # written by reports since schema 2; tables of older reports lack them
@@ -65,27 +67,56 @@ def read_tidy(reader: Reader) -> list[Trial]:
         runs = pd.read_csv(io.BytesIO(reader.read_bytes(RUNS_FILE)))
         rounds = pd.read_parquet(io.BytesIO(reader.read_bytes(ROUNDS_FILE)), engine="pyarrow")
     except (OSError, ValueError) as exc:
-        raise AnalysisError(f"Cannot read the report tables under {reader.uri} ({exc}); "
-                            f"allowed: a folder written by `python -m analysis.report`.") from None
-    if "guard" not in runs.columns:   # tables written before the guard existed: every rule ran unguarded
-        runs.insert(list(runs.columns).index("c") + 1, "guard", [False if s == "deltaf1" else None for s in runs["strategy"]])
-    needed = ["trial", "source", "status", *TRIAL_COLUMNS, SETTINGS, "summary_test_f1", "summary_test_accuracy",
-              "summary_has_switch_round", "summary_switch_round"]
-    schema1 = [f for f in ANALYSIS_FIELDS if f not in SCHEMA2_FIELDS]   # tables of older reports lack the rest
+        raise AnalysisError(
+            f"Cannot read the report tables under {reader.uri} ({exc}); "
+            f"allowed: a folder written by `python -m analysis.report`."
+        ) from None
+    if "guard" not in runs.columns:  # tables written before the guard existed: every rule ran unguarded
+        runs.insert(
+            list(runs.columns).index("c") + 1, "guard", [False if s == "deltaf1" else None for s in runs["strategy"]]
+        )
+    needed = [
+        "trial",
+        "source",
+        "status",
+        *TRIAL_COLUMNS,
+        SETTINGS,
+        "summary_test_f1",
+        "summary_test_accuracy",
+        "summary_has_switch_round",
+        "summary_switch_round",
+    ]
+    schema1 = [f for f in ANALYSIS_FIELDS if f not in SCHEMA2_FIELDS]  # tables of older reports lack the rest
     for name, df, cols in ((RUNS_FILE, runs, needed), (ROUNDS_FILE, rounds, ["trial", *schema1])):
         missing = [c for c in cols if c not in df.columns]
         if missing:
-            raise AnalysisError(f"{reader.uri}/{name} lacks column(s) {', '.join(missing)}; "
-                                "allowed: the tables `python -m analysis.report` writes.")
+            raise AnalysisError(
+                f"{reader.uri}/{name} lacks column(s) {', '.join(missing)}; "
+                "allowed: the tables `python -m analysis.report` writes."
+            )
     by_trial = {t: g.sort_values("round") for t, g in rounds.groupby("trial", sort=False)}
     trials = []
     for _, row in runs.iterrows():
         g = by_trial.get(row["trial"])
         fields = [f for f in ANALYSIS_FIELDS if f in rounds.columns]
-        records = [] if g is None else [{f: None for f in ANALYSIS_FIELDS} | {f: _plain(v) for f, v in zip(fields, values)}
-                                        for values in g[fields].itertuples(index=False)]
+        records = (
+            []
+            if g is None
+            else [
+                {f: None for f in ANALYSIS_FIELDS} | {f: _plain(v) for f, v in zip(fields, values)}
+                for values in g[fields].itertuples(index=False)
+            ]
+        )
         settings = None if _plain(row[SETTINGS]) is None else json.loads(row[SETTINGS])
-        trials.append(Trial(trial=str(row["trial"]), source=str(row["source"]), status=str(row["status"]),
-                            config={c: _plain(row[c]) for c in TRIAL_COLUMNS}, rounds=records, settings=settings,
-                            summary=_summary(row)))
+        trials.append(
+            Trial(
+                trial=str(row["trial"]),
+                source=str(row["source"]),
+                status=str(row["status"]),
+                config={c: _plain(row[c]) for c in TRIAL_COLUMNS},
+                rounds=records,
+                settings=settings,
+                summary=_summary(row),
+            )
+        )
     return trials

@@ -1,4 +1,5 @@
 """A run's round records (rounds.jsonl) as clean rows of the record schema."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,16 @@ from analysis.reading.problems import ProblemLog
 from analysis.reading.schema_versions import ANALYSIS_FIELDS, SCHEMA1_ABSENT, schema_version
 
 # Record fields added after the first runs were made; their absence is only a note.
-OPTIONAL_RECORD_FIELDS = ("monitor_f1", "short_batch", "test_flops", "cum_test_flops", "test_rows", "test_n", "monitor_classes", "precision")
+OPTIONAL_RECORD_FIELDS = (
+    "monitor_f1",
+    "short_batch",
+    "test_flops",
+    "cum_test_flops",
+    "test_rows",
+    "test_n",
+    "monitor_classes",
+    "precision",
+)
 
 
 def is_number(x: Any) -> bool:
@@ -58,8 +68,9 @@ def normalise_rounds(rows: list[dict], trial: str, problems: ProblemLog) -> tupl
         dupes += rnd in by_round
         by_round[rnd] = {f: r.get(f) for f in ANALYSIS_FIELDS} | {"round": rnd}
     if dupes:
-        problems.add("rounds.jsonl reports some rounds twice (a resumed trial?): the last report of each round is kept",
-                     trial)
+        problems.add(
+            "rounds.jsonl reports some rounds twice (a resumed trial?): the last report of each round is kept", trial
+        )
     out = [by_round[k] for k in sorted(by_round)]
     return out, _derive_cumulative(out, missing)
 

@@ -6,6 +6,7 @@ summary.json is absent, unreadable or lacks those keys: runs made before summary
 written from the start. Ray's error.txt is read only while summary.json does not say how the
 run ended (a run killed mid-round leaves "running").
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -20,9 +21,16 @@ from analysis.reading.trial_as_read import Trial, canonical_columns, note_status
 from analysis.reading.trial_folders import Folder
 
 # Canonical column -> the engine config key holding it (config.yaml fallback).
-_ENGINE_KEYS = {"dataset": "data", "strategy": "strategy_class", "monitor": "monitor", "seed": "seed",
-                "model": "model_name_or_path", "sampler": "sampler_class", "epochs": "epochs",
-                "replay": "replay"}
+_ENGINE_KEYS = {
+    "dataset": "data",
+    "strategy": "strategy_class",
+    "monitor": "monitor",
+    "seed": "seed",
+    "model": "model_name_or_path",
+    "sampler": "sampler_class",
+    "epochs": "epochs",
+    "replay": "replay",
+}
 
 
 def read_run(reader: Reader, folder: Folder, display: str, problems: ProblemLog) -> Trial:
@@ -44,8 +52,10 @@ def read_run(reader: Reader, folder: Folder, display: str, problems: ProblemLog)
     config = canonical_columns(described, display, problems)
     settings = engine_settings(engine)
     if settings is None:
-        problems.add("has no full run config (summary.json 'config' or config.yaml): "
-                     "grouped by its config columns alone", display)
+        problems.add(
+            "has no full run config (summary.json 'config' or config.yaml): grouped by its config columns alone",
+            display,
+        )
 
     status, reason = _status(summary, "summary.json" in names)
     if status == "incomplete" and "error.txt" in names:  # Ray gave up on the trial mid-run
@@ -55,8 +65,16 @@ def read_run(reader: Reader, folder: Folder, display: str, problems: ProblemLog)
         problems.add("finished but has no readable round records: left out", display)
     if missing and rounds:
         problems.add(missing_fields_note(missing), display)
-    return Trial(trial=display, source=folder.source, status=status, config=config, rounds=rounds,
-                 settings=settings, summary=summary, missing_fields=missing)
+    return Trial(
+        trial=display,
+        source=folder.source,
+        status=status,
+        config=config,
+        rounds=rounds,
+        settings=settings,
+        summary=summary,
+        missing_fields=missing,
+    )
 
 
 def _dict(summary: Optional[dict], key: str) -> Optional[dict]:

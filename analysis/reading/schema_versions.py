@@ -12,6 +12,7 @@ recorded (loss, class counts, degenerate) stay missing.
 The derivation reads only ``train_flops``, ``infer_flops`` and ``n_labeled``, so applying it to
 rows it already filled (a report's own tables read back) gives the same values.
 """
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -21,9 +22,21 @@ from hybridal.records import RECORD_FIELDS
 
 # The schema-2 fields of the contract, in its order.
 SCHEMA2_FIELDS = (
-    "schema_version", "flops_scoring", "flops_policy", "flops_validation", "flops_monitor", "labels_acquired",
-    "labels_read_by_policy", "labels_used", "train_loss", "train_loss_per_epoch", "labels_per_class",
-    "val_pred_counts", "test_pred_counts", "degenerate", "monitor_degenerate",
+    "schema_version",
+    "flops_scoring",
+    "flops_policy",
+    "flops_validation",
+    "flops_monitor",
+    "labels_acquired",
+    "labels_read_by_policy",
+    "labels_used",
+    "train_loss",
+    "train_loss_per_epoch",
+    "labels_per_class",
+    "val_pred_counts",
+    "test_pred_counts",
+    "degenerate",
+    "monitor_degenerate",
 )
 # Every field the tidy tables hold: the engine's record, and the schema-2 fields whatever the engine's version.
 ANALYSIS_FIELDS = (*RECORD_FIELDS, *(f for f in SCHEMA2_FIELDS if f not in RECORD_FIELDS))
@@ -37,7 +50,8 @@ V1_CONVERSION_NOTE = (
     "validation pass costs round 0's `infer_flops` (round 0 scores nothing), constant per seed; the rest of "
     "`infer_flops` is scoring; the pass is policy cost in the ΔF1 rule's rounds before its decision (monitor = "
     "validation) and measurement otherwise; `labels_used` adds the validation rows for that rule. Their loss, class "
-    "counts and `degenerate` were never recorded and stay empty.")
+    "counts and `degenerate` were never recorded and stay empty."
+)
 
 
 def schema_version(row: dict) -> int:
@@ -53,7 +67,9 @@ def validation_rows(summary: Optional[dict], settings: Optional[dict]) -> Option
     if isinstance(n, int) and not isinstance(n, bool):
         return n
     v = (settings or {}).get("val_size")
-    return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 1 and float(v).is_integer() else None
+    return (
+        int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 1 and float(v).is_integer() else None
+    )
 
 
 def decided_round(rows: list[dict], config: dict, summary: Optional[dict]) -> Optional[int]:
@@ -74,8 +90,9 @@ def decided_round(rows: list[dict], config: dict, summary: Optional[dict]) -> Op
     return int(switch) if isinstance(switch, (int, float)) and switch == switch else None
 
 
-def derive_schema2(rows: list[dict], config: dict, summary: Optional[dict], settings: Optional[dict], trial: str,
-                   problems: ProblemLog) -> list[dict]:
+def derive_schema2(
+    rows: list[dict], config: dict, summary: Optional[dict], settings: Optional[dict], trial: str, problems: ProblemLog
+) -> list[dict]:
     """Schema-1 rows (in round order) with the schema-2 cost and label fields derived; schema-2 rows as they are.
 
     V = round 0's ``infer_flops`` is the validation pass; ``flops_scoring`` = ``infer_flops`` − V.
@@ -85,17 +102,26 @@ def derive_schema2(rows: list[dict], config: dict, summary: Optional[dict], sett
     if not rows or any(schema_version(r) >= 2 for r in rows):
         return rows
     first = rows[0]
-    if first.get("round") != 0 or not _number(first.get("infer_flops")) or any(not _number(r.get("train_flops"))
-                                                                                 for r in rows):
-        problems.add("schema-1 records without round 0's inference or every round's training FLOPs: their AL cost "
-                     "(training + scoring + policy) cannot be derived and is left empty", trial)
+    if (
+        first.get("round") != 0
+        or not _number(first.get("infer_flops"))
+        or any(not _number(r.get("train_flops")) for r in rows)
+    ):
+        problems.add(
+            "schema-1 records without round 0's inference or every round's training FLOPs: their AL cost "
+            "(training + scoring + policy) cannot be derived and is left empty",
+            trial,
+        )
         return [r | {"schema_version": 1, "cum_total_flops": None} for r in rows]
     v = float(first["infer_flops"])
     rule_reads_validation = config.get("strategy") == "deltaf1" and config.get("monitor") == "validation"
     acquired = config.get("strategy") == "deltaf1" and config.get("monitor") == "acquired"
     if acquired:
-        problems.add("schema-1 records with the acquired monitor: its passes cannot be told apart from scoring, so "
-                     "flops_scoring and flops_policy are empty (their sum is charged as AL cost)", trial)
+        problems.add(
+            "schema-1 records with the acquired monitor: its passes cannot be told apart from scoring, so "
+            "flops_scoring and flops_policy are empty (their sum is charged as AL cost)",
+            trial,
+        )
     decided = decided_round(rows, config, summary) if rule_reads_validation else None
     n_val = validation_rows(summary, settings) if rule_reads_validation else 0
     out, cum = [], 0.0
@@ -105,16 +131,26 @@ def derive_schema2(rows: list[dict], config: dict, summary: Optional[dict], sett
         cum += float(r["train_flops"]) + rest + policy
         labels = r.get("n_labeled")
         read = n_val if n_val is not None else None
-        out.append(r | {
-            "schema_version": 1, "cum_total_flops": cum,
-            "flops_scoring": None if acquired else rest, "flops_policy": None if acquired else policy,
-            "flops_validation": v - policy, "flops_monitor": v if config.get("monitor") == "validation" else None,
-            "labels_acquired": labels, "labels_read_by_policy": read,
-            "labels_used": None if labels is None or read is None else labels + read,
-        })
+        out.append(
+            r
+            | {
+                "schema_version": 1,
+                "cum_total_flops": cum,
+                "flops_scoring": None if acquired else rest,
+                "flops_policy": None if acquired else policy,
+                "flops_validation": v - policy,
+                "flops_monitor": v if config.get("monitor") == "validation" else None,
+                "labels_acquired": labels,
+                "labels_read_by_policy": read,
+                "labels_used": None if labels is None or read is None else labels + read,
+            }
+        )
     if rule_reads_validation and n_val is None:
-        problems.add("schema-1 records of the validation-monitor rule without a known validation size: labels_used "
-                     "is left empty", trial)
+        problems.add(
+            "schema-1 records of the validation-monitor rule without a known validation size: labels_used "
+            "is left empty",
+            trial,
+        )
     return out
 
 

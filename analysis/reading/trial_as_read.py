@@ -1,4 +1,5 @@
 """One trial as read from disk, and the small readers its two sources (run folder, Ray folder) share."""
+
 from __future__ import annotations
 
 import json
@@ -10,17 +11,18 @@ from analysis.reading.filesystem import Reader
 from analysis.reading.problems import ProblemLog
 from hybridal.records import TRIAL_COLUMNS
 
+
 @dataclass
 class Trial:
     """One AL run as read from disk."""
 
-    trial: str                   # folder path relative to the experiment folder
-    source: str                  # "ray" (the folder holds Ray's files too) or "run" (a plain hybridal run)
-    status: str                  # finished | incomplete | errored
-    config: dict[str, Any]       # the canonical columns (TRIAL_COLUMNS; None where unknown)
+    trial: str  # folder path relative to the experiment folder
+    source: str  # "ray" (the folder holds Ray's files too) or "run" (a plain hybridal run)
+    status: str  # finished | incomplete | errored
+    config: dict[str, Any]  # the canonical columns (TRIAL_COLUMNS; None where unknown)
     rounds: list[dict[str, Any]]
     settings: Optional[dict[str, Any]] = None  # the other engine settings; None: no engine config found
-    summary: Optional[dict[str, Any]] = None   # summary.json as read
+    summary: Optional[dict[str, Any]] = None  # summary.json as read
     missing_fields: tuple[str, ...] = ()
 
 
@@ -44,7 +46,7 @@ def read_json(reader: Reader, rel: str, trial: str, problems: ProblemLog) -> Opt
 def canonical_columns(found: Optional[dict], trial: str, problems: ProblemLog) -> dict[str, Any]:
     """The canonical columns from `found` (absent ones noted and None; dataset/strategy "unknown")."""
     found = dict(found or {})
-    if "guard" not in found and "strategy" in found:   # written before the guard existed: the rule ran unguarded
+    if "guard" not in found and "strategy" in found:  # written before the guard existed: the rule ran unguarded
         found["guard"] = False if found["strategy"] == "deltaf1" else None
     absent = [c for c in TRIAL_COLUMNS if c not in found]
     if absent:

@@ -5,6 +5,7 @@ folder is one, with Ray's files beside them. A folder with Ray's files alone is 
 stopped (or has not started) before its run wrote anything. Hidden folders and Ray's
 ``checkpoint_*`` copies are skipped; of nested run folders the outermost is the trial.
 """
+
 from __future__ import annotations
 
 import posixpath
@@ -34,8 +35,8 @@ class Folder:
 class Layout:
     """What an experiment folder holds."""
 
-    trials: list[Folder]      # run folders (analysis.reading.run_folder) and Ray-only ones (analysis.reading.ray_files)
-    state_files: list[str]    # Ray's experiment_state-*.json
+    trials: list[Folder]  # run folders (analysis.reading.run_folder) and Ray-only ones (analysis.reading.ray_files)
+    state_files: list[str]  # Ray's experiment_state-*.json
 
 
 def _skipped(folder: str) -> bool:
@@ -63,6 +64,9 @@ def discover(files: list[str]) -> Layout:
     above_runs = {a for p in run_paths for a in _ancestors(p)}
     runs = [f for f in folders if f.is_run and not any(a in run_paths for a in _ancestors(f.path))]
     # A Ray folder around or inside a run folder is part of that run.
-    ray_only = [f for f in folders if not f.is_run and f.path not in above_runs
-                and not any(a in run_paths for a in _ancestors(f.path))]
+    ray_only = [
+        f
+        for f in folders
+        if not f.is_run and f.path not in above_runs and not any(a in run_paths for a in _ancestors(f.path))
+    ]
     return Layout(sorted(runs + ray_only, key=lambda f: (f.source != "ray", f.path)), sorted(states))

@@ -15,6 +15,7 @@ not ranked, never ranked on a mean over the seeds it happens to have.
   Retrain itself always passes, so every group has an answer.
 Test F1 is never used to choose (docs/design.md §9).
 """
+
 from __future__ import annotations
 
 import math
@@ -24,8 +25,18 @@ import pandas as pd
 
 from analysis.statistics.seed_pairing import paired, per_seed
 
-ARM_COLUMNS = ["index", "config", "strategy", "n_paired", "missing_seeds", "ranked", "val_f1_mean", "val_gap_points",
-               "al_flops_mean", "al_saved_pct"]
+ARM_COLUMNS = [
+    "index",
+    "config",
+    "strategy",
+    "n_paired",
+    "missing_seeds",
+    "ranked",
+    "val_f1_mean",
+    "val_gap_points",
+    "al_flops_mean",
+    "al_saved_pct",
+]
 
 
 def arm_table(group: pd.DataFrame, used: pd.DataFrame, retrain: pd.Series) -> pd.DataFrame:
@@ -43,15 +54,27 @@ def arm_table(group: pd.DataFrame, used: pd.DataFrame, retrain: pd.Series) -> pd
         saved, _, _ = paired(used, ds, r["config_id"], rid, "total_flops", "saved_pct")
         if r["config_id"] == rid:
             gap, saved, n = 0.0, 0.0, len(base_seeds)
-        rows.append({"index": i, "config": r["config"], "strategy": r["strategy"], "n_paired": n,
-                     "missing_seeds": " ".join(str(s) for s in missing), "ranked": not missing and len(shared) > 0,
-                     "val_f1_mean": float(val.mean()) if len(val) else math.nan, "val_gap_points": gap,
-                     "al_flops_mean": float(cost.mean()) if len(cost) else math.nan, "al_saved_pct": saved})
+        rows.append(
+            {
+                "index": i,
+                "config": r["config"],
+                "strategy": r["strategy"],
+                "n_paired": n,
+                "missing_seeds": " ".join(str(s) for s in missing),
+                "ranked": not missing and len(shared) > 0,
+                "val_f1_mean": float(val.mean()) if len(val) else math.nan,
+                "val_gap_points": gap,
+                "al_flops_mean": float(cost.mean()) if len(cost) else math.nan,
+                "al_saved_pct": saved,
+            }
+        )
     return pd.DataFrame(rows, columns=ARM_COLUMNS)
 
 
-def choose(arms: pd.DataFrame, tolerance_points: float, strategy: Optional[str] = None) -> tuple[Optional[int], Optional[int]]:
-    """(best, cheapest within tolerance): the summary indices chosen among the ranked arms (of `strategy` only, if given)."""
+def choose(
+    arms: pd.DataFrame, tolerance_points: float, strategy: Optional[str] = None
+) -> tuple[Optional[int], Optional[int]]:
+    """(best, cheapest within tolerance): summary indices chosen among ranked arms (of `strategy` only, if given)."""
     ok = arms[arms["ranked"].astype(bool) & arms["val_f1_mean"].notna()]
     if strategy is not None:
         ok = ok[ok["strategy"] == strategy]
@@ -59,6 +82,9 @@ def choose(arms: pd.DataFrame, tolerance_points: float, strategy: Optional[str] 
         return None, None
     best = ok.sort_values(["val_f1_mean", "al_flops_mean"], ascending=[False, True], kind="stable").iloc[0]
     within = ok[ok["val_gap_points"] >= -tolerance_points - 1e-9]
-    cheapest = (within.sort_values(["al_saved_pct", "val_gap_points"], ascending=[False, False], kind="stable").iloc[0]
-                if len(within) else None)
+    cheapest = (
+        within.sort_values(["al_saved_pct", "val_gap_points"], ascending=[False, False], kind="stable").iloc[0]
+        if len(within)
+        else None
+    )
     return int(best["index"]), None if cheapest is None else int(cheapest["index"])

@@ -4,6 +4,7 @@ A name spells the strategy, deltaf1's switch knobs, and only the knobs and setti
 within a dataset, so tables stay readable; where two configurations would share a name every
 varying knob and setting is spelled out.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,7 @@ RELEVANT_KNOBS: dict[str, tuple[str, ...]] = {
 }
 
 
-RULE_KNOBS = ("after", "epsilon", "k", "c", "guard")   # deltaf1's own columns, named after its strategy
+RULE_KNOBS = ("after", "epsilon", "k", "c", "guard")  # deltaf1's own columns, named after its strategy
 
 
 def _fmt_value(v) -> str:
@@ -38,9 +39,13 @@ def config_labels(summary: pd.DataFrame) -> pd.Series:
     """
     labels = pd.Series("", index=summary.index, dtype=object)
     for _, g in summary.groupby("dataset", dropna=False, sort=False):
-        varying = [c for c in GROUP_COLUMNS if c not in ("dataset", "strategy", "guard")
-                   and g[c].astype(object).map(_fmt_value).nunique(dropna=False) > 1]
-        rules = g[g["strategy"] == "deltaf1"]   # the guard is the rule's: named only where two rules differ in it
+        varying = [
+            c
+            for c in GROUP_COLUMNS
+            if c not in ("dataset", "strategy", "guard")
+            and g[c].astype(object).map(_fmt_value).nunique(dropna=False) > 1
+        ]
+        rules = g[g["strategy"] == "deltaf1"]  # the guard is the rule's: named only where two rules differ in it
         if rules["guard"].astype(object).map(_fmt_value).nunique(dropna=False) > 1:
             varying.append("guard")
         names = _setting_names(varying_settings(g))

@@ -16,6 +16,7 @@ in [0, 1]; every strategy family of a dataset shares one box, so their values co
 space makes a 10x saving count the same anywhere on the axis; a single configuration at the
 dataset's cheapest cost has hypervolume equal to its F1.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,10 +33,10 @@ HV_REF_FLOPS_FACTOR = 1.1
 HV_REF_F1 = 0.0
 MATCH_KNOBS = RELEVANT_KNOBS["retrain"]  # a config is compared with retrain on these knobs
 POST_SWITCH_SETTINGS = ("keep_optimizer",)  # settings retrain never uses (docs/design.md §8)
-FRONT_F1 = "final_val_f1_mean"          # the F1 of the final-configuration front
-ROUND_FRONT_F1 = "val_f1_mean"          # the F1 of the per-round front
-FRONT_COST = "total_flops_mean"         # the cost of the final-configuration front: AL cost, seed mean
-ROUND_FRONT_COST = "cum_total_flops"    # the cost of the per-round front: cumulative AL cost, seed mean
+FRONT_F1 = "final_val_f1_mean"  # the F1 of the final-configuration front
+ROUND_FRONT_F1 = "val_f1_mean"  # the F1 of the per-round front
+FRONT_COST = "total_flops_mean"  # the cost of the final-configuration front: AL cost, seed mean
+ROUND_FRONT_COST = "cum_total_flops"  # the cost of the per-round front: cumulative AL cost, seed mean
 
 
 def pareto_mask(cost: Sequence[float], value: Sequence[float]) -> np.ndarray:
@@ -128,8 +129,9 @@ def family_hypervolumes(summary: pd.DataFrame, curves: Optional[pd.DataFrame] = 
     """Normalised log-space hypervolume per dataset x strategy family.
 
     ``hv_final`` uses the configurations' (AL cost, final validation F1) seed means;
-    ``hv_rounds`` (if `curves` is given) the per-round (cumulative AL cost, validation F1) means; ``hv_final_test`` is ``hv_final`` on final test F1, reported beside
-    it. Each has its own box per dataset, shared by the families.
+    ``hv_rounds`` (if `curves` is given) the per-round (cumulative AL cost, validation F1) means;
+    ``hv_final_test`` is ``hv_final`` on final test F1, reported beside it. Each has its own box per
+    dataset, shared by the families.
     """
     rows = []
     for ds, g in summary.groupby("dataset", dropna=False, sort=True):
@@ -142,18 +144,30 @@ def family_hypervolumes(summary: pd.DataFrame, curves: Optional[pd.DataFrame] = 
         for fam, fg in g.groupby("strategy", dropna=False, sort=True):
             flops = fg[FRONT_COST]
             row = {
-                "dataset": ds, "strategy": fam, "configs": len(fg),
+                "dataset": ds,
+                "strategy": fam,
+                "configs": len(fg),
                 "front_size": int(pareto_mask(flops, fg[FRONT_F1]).sum()),
                 "hv_final": normalised_log_hv(flops, fg[FRONT_F1], box),
                 "hv_final_test": normalised_log_hv(flops, fg["final_test_f1_mean"], box),
-                "ref_log10_flops": box[1], "low_log10_flops": box[0],
+                "ref_log10_flops": box[1],
+                "low_log10_flops": box[0],
             }
             if cg is not None:
                 fc = cg[cg["strategy"] == fam]
                 row["hv_rounds"] = normalised_log_hv(fc[ROUND_FRONT_COST], fc[ROUND_FRONT_F1], rbox)
             rows.append(row)
-    cols = ["dataset", "strategy", "configs", "front_size", "hv_final", "hv_rounds", "hv_final_test",
-            "ref_log10_flops", "low_log10_flops"]
+    cols = [
+        "dataset",
+        "strategy",
+        "configs",
+        "front_size",
+        "hv_final",
+        "hv_rounds",
+        "hv_final_test",
+        "ref_log10_flops",
+        "low_log10_flops",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -186,8 +200,10 @@ def savings(summary: pd.DataFrame, tolerance_points: float = 0.5) -> pd.DataFram
         b = baselines.get(_match_key(r))
         row = {"index": i, "baseline": None if b is None else b["config"]}
         if b is None:
-            row |= {k: math.nan for k in ("flops_ratio", "flops_saved_pct", "train_flops_ratio", "val_gap_points",
-                                          "test_gap_points")}
+            row |= {
+                k: math.nan
+                for k in ("flops_ratio", "flops_saved_pct", "train_flops_ratio", "val_gap_points", "test_gap_points")
+            }
             row["matched"] = False
         else:
             ratio = r[FRONT_COST] / b[FRONT_COST] if b[FRONT_COST] else math.nan
@@ -202,6 +218,14 @@ def savings(summary: pd.DataFrame, tolerance_points: float = 0.5) -> pd.DataFram
                 "matched": bool(vgap >= -tolerance_points - 1e-9),
             }
         rows.append(row)
-    cols = ["index", "baseline", "flops_ratio", "flops_saved_pct", "train_flops_ratio", "val_gap_points", "test_gap_points",
-            "matched"]
+    cols = [
+        "index",
+        "baseline",
+        "flops_ratio",
+        "flops_saved_pct",
+        "train_flops_ratio",
+        "val_gap_points",
+        "test_gap_points",
+        "matched",
+    ]
     return pd.DataFrame(rows, columns=cols).set_index("index")

@@ -1,4 +1,5 @@
 """From an experiment folder to every table the report needs (no files written here)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,22 +21,22 @@ class Analysis:
     """All tables of one experiment."""
 
     root: str
-    trials: pd.DataFrame         # one row per trial as read (status, config, summary fields)
-    rounds: pd.DataFrame         # tidy: trial x round
-    metrics: pd.DataFrame        # one row per trial: final/total metrics
-    used: pd.DataFrame           # the finished trials that enter the aggregates
-    summary: pd.DataFrame        # dataset x configuration, seed aggregates + pareto + savings
-    curves: pd.DataFrame         # dataset x configuration x round, seed means (+ on_front)
-    hypervolume: pd.DataFrame    # dataset x strategy family
+    trials: pd.DataFrame  # one row per trial as read (status, config, summary fields)
+    rounds: pd.DataFrame  # tidy: trial x round
+    metrics: pd.DataFrame  # one row per trial: final/total metrics
+    used: pd.DataFrame  # the finished trials that enter the aggregates
+    summary: pd.DataFrame  # dataset x configuration, seed aggregates + pareto + savings
+    curves: pd.DataFrame  # dataset x configuration x round, seed means (+ on_front)
+    hypervolume: pd.DataFrame  # dataset x strategy family
     problems: ProblemLog
     tolerance_points: float
     sweep: Optional[dict] = None  # spent vs attributed training FLOPs of a shared-prefix sweep
-    headline: Optional[pd.DataFrame] = None   # every arm's choices vs retrain and finetune, paired by seed
-    unranked: Optional[pd.DataFrame] = None   # configurations missing some of their retrain's seeds: not ranked
-    noise: Optional[pd.DataFrame] = None      # per retrain group: the validation F1's per-seed SE vs the tolerance
-    switches: Optional[pd.DataFrame] = None   # per HybridAL configuration: each seed's switch round
-    samplers: Optional[pd.DataFrame] = None   # per strategy: samplers compared, paired by seed
-    paired: Optional[pd.DataFrame] = None     # every configuration vs its retrain, paired by seed
+    headline: Optional[pd.DataFrame] = None  # every arm's choices vs retrain and finetune, paired by seed
+    unranked: Optional[pd.DataFrame] = None  # configurations missing some of their retrain's seeds: not ranked
+    noise: Optional[pd.DataFrame] = None  # per retrain group: the validation F1's per-seed SE vs the tolerance
+    switches: Optional[pd.DataFrame] = None  # per HybridAL configuration: each seed's switch round
+    samplers: Optional[pd.DataFrame] = None  # per strategy: samplers compared, paired by seed
+    paired: Optional[pd.DataFrame] = None  # every configuration vs its retrain, paired by seed
 
 
 def analyse(uris: Union[str, Sequence[str]], tolerance_points: float = 0.5) -> Analysis:
@@ -66,17 +67,36 @@ def analyse(uris: Union[str, Sequence[str]], tolerance_points: float = 0.5) -> A
     sav = frontier.savings(summary, tolerance_points)
     summary = summary.join(sav)
     for ds in sorted(summary.loc[summary["baseline"].isna(), "dataset"].dropna().unique()):
-        problems.add(f"dataset {ds}: some configurations have no retrain run with the same model, sampler, epochs "
-                     "and settings, so their savings are not computed")
+        problems.add(
+            f"dataset {ds}: some configurations have no retrain run with the same model, sampler, epochs "
+            "and settings, so their savings are not computed"
+        )
     hv = frontier.family_hypervolumes(summary, curves)
     unranked = headline.unranked_table(summary, used)
     for _, u in unranked.iterrows():
-        problems.add(f"dataset {u['dataset']}: `{u['config']}` lacks seed(s) {u['missing_seeds']} of `{u['baseline']}`, "
-                     "so it is not ranked (best and cheapest compare configurations on their retrain's seeds)")
-    return Analysis(exp.root, trials, rounds, metrics, used, summary, curves, hv, problems, tolerance_points,
-                    exp.sweep, headline.headline_table(summary, used, tolerance_points), unranked,
-                    noise_table(summary, used, tolerance_points), headline.switch_table(summary, used),
-                    headline.sampler_table(summary, used), headline.paired_table(summary, used))
+        problems.add(
+            f"dataset {u['dataset']}: `{u['config']}` lacks seed(s) {u['missing_seeds']} of `{u['baseline']}`, "
+            "so it is not ranked (best and cheapest compare configurations on their retrain's seeds)"
+        )
+    return Analysis(
+        exp.root,
+        trials,
+        rounds,
+        metrics,
+        used,
+        summary,
+        curves,
+        hv,
+        problems,
+        tolerance_points,
+        exp.sweep,
+        headline.headline_table(summary, used, tolerance_points),
+        unranked,
+        noise_table(summary, used, tolerance_points),
+        headline.switch_table(summary, used),
+        headline.sampler_table(summary, used),
+        headline.paired_table(summary, used),
+    )
 
 
 def status_counts(trials: pd.DataFrame, dataset: Optional[str] = None) -> dict[str, int]:

@@ -6,6 +6,7 @@ Conventions:
 - A switch round is averaged over the trials that switched; ``switched`` counts them.
 - Only finished trials with rounds enter (`trial_metrics.finished_unique`).
 """
+
 from __future__ import annotations
 
 import math
@@ -21,9 +22,36 @@ from analysis.statistics.trial_metrics import METRICS, finished_unique
 
 # t(0.975, df) for df = 1..30, used when scipy is not installed.
 _T975 = (
-    12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
-    2.2010, 2.1788, 2.1604, 2.1448, 2.1314, 2.1199, 2.1098, 2.1009, 2.0930, 2.0860,
-    2.0796, 2.0739, 2.0687, 2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423,
+    12.7062,
+    4.3027,
+    3.1824,
+    2.7764,
+    2.5706,
+    2.4469,
+    2.3646,
+    2.3060,
+    2.2622,
+    2.2281,
+    2.2010,
+    2.1788,
+    2.1604,
+    2.1448,
+    2.1314,
+    2.1199,
+    2.1098,
+    2.1009,
+    2.0930,
+    2.0860,
+    2.0796,
+    2.0739,
+    2.0687,
+    2.0639,
+    2.0595,
+    2.0555,
+    2.0518,
+    2.0484,
+    2.0452,
+    2.0423,
 )
 
 
@@ -40,8 +68,12 @@ def t975(df: int) -> float:
     if df <= len(_T975):
         return _T975[df - 1]
     z = 1.959963984540054  # Cornish-Fisher expansion, accurate to 1e-4 beyond df = 30
-    return (z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
-            + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3))
+    return (
+        z
+        + (z**3 + z) / (4 * df)
+        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3)
+    )
 
 
 def mean_std_ci(values: Sequence[float]) -> tuple[float, float, float, int]:
@@ -77,8 +109,19 @@ def seed_summary(metrics: pd.DataFrame, problems: Optional[ProblemLog] = None) -
         row["trials"] = ";".join(g["trial"])
         rows.append(row)
     metric_cols = [f"{m}_{s}" for m in METRICS for s in ("mean", "std", "ci95", "n")]
-    cols = ["dataset", *[c for c in GROUP_COLUMNS if c != "dataset"], *varying, SETTINGS, "config_id", "n_seeds", "seeds",
-            *metric_cols, "switched", "degenerate_seeds", "trials"]
+    cols = [
+        "dataset",
+        *[c for c in GROUP_COLUMNS if c != "dataset"],
+        *varying,
+        SETTINGS,
+        "config_id",
+        "n_seeds",
+        "seeds",
+        *metric_cols,
+        "switched",
+        "degenerate_seeds",
+        "trials",
+    ]
     out = pd.DataFrame(rows, columns=cols)
     for c in metric_cols:
         out[c] = out[c].astype("int64" if c.endswith("_n") else "float64")
@@ -92,24 +135,39 @@ def mean_curves(rounds: pd.DataFrame, used: pd.DataFrame) -> pd.DataFrame:
     Seeds are aligned by round index (every seed of a configuration follows the same label
     schedule); a round some seeds did not test is averaged over those that did.
     """
-    cols = ["dataset", "config_id", "strategy", "round", "n_trials", "n_labeled", "labels_used", "test_f1_mean",
-            "test_f1_std", "test_f1_n", "val_f1_mean", "cum_train_flops", "cum_total_flops"]
+    cols = [
+        "dataset",
+        "config_id",
+        "strategy",
+        "round",
+        "n_trials",
+        "n_labeled",
+        "labels_used",
+        "test_f1_mean",
+        "test_f1_std",
+        "test_f1_n",
+        "val_f1_mean",
+        "cum_train_flops",
+        "cum_total_flops",
+    ]
     ids = dict(zip(used["trial"], used["config_id"]))
     r = rounds[rounds["trial"].isin(ids.keys())]
     if not len(r):
         return pd.DataFrame(columns=cols)
     r = r.assign(config_id=r["trial"].map(ids))
     g = r.groupby(["dataset", "config_id", "round"], sort=True, dropna=False)
-    out = pd.DataFrame({
-        "strategy": g["strategy"].first(),
-        "n_trials": g["trial"].nunique(),
-        "n_labeled": g["n_labeled"].mean().astype(float),
-        "test_f1_mean": g["test_f1"].mean(),
-        "test_f1_std": g["test_f1"].std(ddof=1),
-        "test_f1_n": g["test_f1"].count(),
-        "val_f1_mean": g["val_f1"].mean(),
-        "cum_train_flops": g["cum_train_flops"].mean(),
-        "cum_total_flops": g["cum_total_flops"].mean(),
-        "labels_used": g["labels_used"].mean().astype(float),
-    }).reset_index()
+    out = pd.DataFrame(
+        {
+            "strategy": g["strategy"].first(),
+            "n_trials": g["trial"].nunique(),
+            "n_labeled": g["n_labeled"].mean().astype(float),
+            "test_f1_mean": g["test_f1"].mean(),
+            "test_f1_std": g["test_f1"].std(ddof=1),
+            "test_f1_n": g["test_f1"].count(),
+            "val_f1_mean": g["val_f1"].mean(),
+            "cum_train_flops": g["cum_train_flops"].mean(),
+            "cum_total_flops": g["cum_total_flops"].mean(),
+            "labels_used": g["labels_used"].mean().astype(float),
+        }
+    ).reset_index()
     return out[cols]

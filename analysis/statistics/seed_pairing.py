@@ -4,6 +4,7 @@ A seed fixes the splits, the initial pool and the sampler's randomness, so diffe
 seed by seed remove the variation the seeds share; every paired figure in the report (choices,
 headline, switches, samplers, noise) is taken here, over the seeds both configurations finished.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -15,6 +15,7 @@ Conventions:
   as never: no round trained with the cheaper strategy.
 - Of trials repeating a configuration and seed, the first (by name) is used.
 """
+
 from __future__ import annotations
 
 import math
@@ -73,9 +74,17 @@ def trial_metrics(rounds: pd.DataFrame, trials: pd.DataFrame, problems: Optional
     for _, t in trials.iterrows():
         g = by_trial.get(t["trial"])
         row = {c: t.get(c) for c in ("trial", "status", "source", *TRIAL_COLUMNS, *varying, SETTINGS, "config_id")}
-        row |= {m: math.nan for m in METRICS} | {"n_rounds": 0, "final_round": math.nan, "final_n_labeled": math.nan,
-                                                 "ended_degenerate": pd.NA}
-        summary = {"data": {"validation": int(t["summary_validation_rows"])}} if _ok(t.get("summary_validation_rows")) else None
+        row |= {m: math.nan for m in METRICS} | {
+            "n_rounds": 0,
+            "final_round": math.nan,
+            "final_n_labeled": math.nan,
+            "ended_degenerate": pd.NA,
+        }
+        summary = (
+            {"data": {"validation": int(t["summary_validation_rows"])}}
+            if _ok(t.get("summary_validation_rows"))
+            else None
+        )
         n_val = validation_rows(summary, parse_settings(t.get(SETTINGS)))
         row["validation_rows"] = math.nan if n_val is None else float(n_val)
         if g is not None and len(g):
@@ -93,7 +102,10 @@ def trial_metrics(rounds: pd.DataFrame, trials: pd.DataFrame, problems: Optional
                 row["final_test_f1"] = _num(lt["test_f1"])
                 row["final_test_accuracy"] = _num(lt["test_accuracy"])
                 if lt["round"] != last["round"] and t["status"] == "finished":
-                    problems.add(f"the last round has no test F1: final test metrics taken from round {int(lt['round'])}", t["trial"])
+                    problems.add(
+                        f"the last round has no test F1: final test metrics taken from round {int(lt['round'])}",
+                        t["trial"],
+                    )
             row["aulc"] = aulc(tested["n_labeled"].astype(float), tested["test_f1"].astype(float))
             row["total_train_flops"] = _last_valid(g["cum_train_flops"])
             row["total_flops"] = _last_valid(g["cum_total_flops"])
@@ -110,15 +122,28 @@ def trial_metrics(rounds: pd.DataFrame, trials: pd.DataFrame, problems: Optional
                 # the rule fired after the last round: no round ran the cheaper strategy
                 row["switch_round"] = math.nan
         rows.append(row)
-    cols = ["trial", "status", "source", *TRIAL_COLUMNS, *varying, SETTINGS, "config_id", "n_rounds", "final_round",
-            "final_n_labeled", *METRICS, "validation_rows", "ended_degenerate"]
+    cols = [
+        "trial",
+        "status",
+        "source",
+        *TRIAL_COLUMNS,
+        *varying,
+        SETTINGS,
+        "config_id",
+        "n_rounds",
+        "final_round",
+        "final_n_labeled",
+        *METRICS,
+        "validation_rows",
+        "ended_degenerate",
+    ]
     out = pd.DataFrame(rows, columns=cols)
     out["ended_degenerate"] = out["ended_degenerate"].astype("boolean")
     return out
 
 
 def ended_degenerate(final_test, last_round) -> object:
-    """True if the final test pass or the last round's validation pass predicted one class; pd.NA if neither was recorded."""
+    """True if the final test or the last round's validation pass predicted one class; pd.NA if neither was recorded."""
     known = [bool(v) for v in (final_test, last_round) if _ok(v)]
     return pd.NA if not known else any(known)
 

@@ -10,6 +10,7 @@ underestimate where a small class carries half the macro average (its F1 rests o
 rows). The between-seed standard deviation of retrain's final validation F1 is shown beside it:
 it adds training noise and the seeds' different validation draws.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,8 +19,17 @@ import pandas as pd
 
 from analysis.statistics.seed_pairing import per_seed
 
-NOISE_COLUMNS = ["dataset", "sampler", "baseline", "validation_rows", "val_f1_mean", "se_points", "seed_std_points",
-                 "tolerance_points", "tolerance_below_noise"]
+NOISE_COLUMNS = [
+    "dataset",
+    "sampler",
+    "baseline",
+    "validation_rows",
+    "val_f1_mean",
+    "se_points",
+    "seed_std_points",
+    "tolerance_points",
+    "tolerance_below_noise",
+]
 SE_FORMULA = "sqrt(F1 (1 − F1) / n)"
 
 
@@ -31,13 +41,22 @@ def binomial_se_points(f1: float, n: float) -> float:
 
 
 def noise_table(summary: pd.DataFrame, used: pd.DataFrame, tolerance_points: float) -> pd.DataFrame:
-    """Per retrain configuration: its validation rows, the per-seed SE, the seed std and whether the tolerance is below the SE."""
+    """Per retrain configuration: validation rows, per-seed SE, seed std and whether the tolerance is below the SE."""
     rows = []
     for _, r in summary[summary["strategy"] == "retrain"].sort_values(["dataset", "config"]).iterrows():
         n = per_seed(used, r["dataset"], r["config_id"], "validation_rows").median()
         se = binomial_se_points(r["final_val_f1_mean"], n)
-        rows.append({"dataset": r["dataset"], "sampler": r["sampler"], "baseline": r["config"], "validation_rows": n,
-                     "val_f1_mean": r["final_val_f1_mean"], "se_points": se,
-                     "seed_std_points": 100.0 * r["final_val_f1_std"], "tolerance_points": tolerance_points,
-                     "tolerance_below_noise": bool(tolerance_points < se) if not math.isnan(se) else False})
+        rows.append(
+            {
+                "dataset": r["dataset"],
+                "sampler": r["sampler"],
+                "baseline": r["config"],
+                "validation_rows": n,
+                "val_f1_mean": r["final_val_f1_mean"],
+                "se_points": se,
+                "seed_std_points": 100.0 * r["final_val_f1_std"],
+                "tolerance_points": tolerance_points,
+                "tolerance_below_noise": bool(tolerance_points < se) if not math.isnan(se) else False,
+            }
+        )
     return pd.DataFrame(rows, columns=NOISE_COLUMNS)

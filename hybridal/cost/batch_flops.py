@@ -1,6 +1,7 @@
 """Expected FLOPs of the engine's batches, from token lengths alone: one inference pass batched
 exactly as the engine batches it, and one training epoch in expectation over its shuffles.
 The estimate (hybridal.cost.estimate) multiplies these by the round schedule."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -11,8 +12,9 @@ from hybridal.model.first_token import FIRST_TOKEN_HEADS
 from hybridal.model.flops import FlopsModel
 
 
-def inference_pass_flops(lengths: np.ndarray, batch: int, model: FlopsModel, pad_to: Optional[int],
-                         max_tokens: Optional[int] = None) -> int:
+def inference_pass_flops(
+    lengths: np.ndarray, batch: int, model: FlopsModel, pad_to: Optional[int], max_tokens: Optional[int] = None
+) -> int:
     """FLOPs of one inference pass, batched exactly as the engine batches it."""
     from hybridal.data.tokenization import TokenizedTexts, length_sorted_positions
 
@@ -30,7 +32,7 @@ def inference_pass_flops(lengths: np.ndarray, batch: int, model: FlopsModel, pad
 
 def inference_max_tokens(device_type: str) -> Optional[int]:
     """The engine's per-batch token budget for inference on this kind of device."""
-    from hybridal.model.training import CPU_INFER_MAX_TOKENS
+    from hybridal.model.batching import CPU_INFER_MAX_TOKENS
 
     return CPU_INFER_MAX_TOKENS if device_type == "cpu" else None
 
@@ -44,7 +46,7 @@ def expected_max_length(lengths: np.ndarray, batch: int) -> float:
     values, counts = np.unique(lengths, return_counts=True)
     cdf = np.cumsum(counts) / counts.sum()
     below = np.concatenate([[0.0], cdf[:-1]])
-    return float(np.sum(values * (cdf ** batch - below ** batch)))
+    return float(np.sum(values * (cdf**batch - below**batch)))
 
 
 def expected_order_statistic(lengths: np.ndarray, i: int, n: int) -> float:
@@ -62,27 +64,30 @@ def expected_order_statistic(lengths: np.ndarray, i: int, n: int) -> float:
 
 def training_window() -> int:
     """How many batches the engine sorts by length together when it forms training batches."""
-    from hybridal.model.training import Batching
+    from hybridal.model.batching import Batching
 
-    return int(Batching.__dataclass_fields__["train_window"].default)
+    return Batching.train_window  # the dataclass field's default
 
 
-def train_epoch_flops(lengths: np.ndarray, rows: int, batch: int, window: int, model: FlopsModel, pad_to: Optional[int]) -> int:
+def train_epoch_flops(
+    lengths: np.ndarray, rows: int, batch: int, window: int, model: FlopsModel, pad_to: Optional[int]
+) -> int:
     """Expected FLOPs of one epoch over `rows` rows like `lengths`, batched as the engine does:
     a random permutation cut into windows of `window` batches, each window sorted by length."""
-    first_only = model.model_type in FIRST_TOKEN_HEADS   # as in inference_pass_flops
+    first_only = model.model_type in FIRST_TOKEN_HEADS  # as in inference_pass_flops
     total = 0
     span = max(1, window) * batch
-    widths: dict[tuple[int, int], float] = {}   # full windows repeat the same order statistics
+    widths: dict[tuple[int, int], float] = {}  # full windows repeat the same order statistics
     for start in range(0, rows, span):
         n = min(span, rows - start)
         for first in range(0, n, batch):
             size = min(batch, n - first)
+            width: float
             if pad_to:
                 width = pad_to
             elif window <= 1:
                 width = expected_max_length(lengths, size)
-            else:   # the batch's longest row is the (first + size)-th shortest of the window
+            else:  # the batch's longest row is the (first + size)-th shortest of the window
                 key = (first + size, n)
                 if key not in widths:
                     widths[key] = expected_order_statistic(lengths, *key)

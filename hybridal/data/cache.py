@@ -1,4 +1,5 @@
 """The machine-wide cache folder and a cross-process lock, so concurrent trials prepare data once."""
+
 from __future__ import annotations
 
 import contextlib

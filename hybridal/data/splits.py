@@ -1,5 +1,6 @@
 """The run's seeded, stratified splits (docs/design.md §2): pool (trainable), validation
 (monitor only), test (report only), and the per-round test rows."""
+
 from __future__ import annotations
 
 import hashlib
@@ -14,6 +15,7 @@ from hybridal.errors import DataError
 @dataclass
 class TextData:
     """Texts with integer labels in [0, num_labels)."""
+
     texts: list[str]
     labels: np.ndarray
 
@@ -38,13 +40,14 @@ class LoadedDataset:
 @dataclass
 class RunSplits:
     """The run's splits: pool (trainable), validation (monitor only), test (report only)."""
+
     pool: TextData
     validation: TextData
     test: TextData
     num_labels: int
     label_names: list[str]
     notes: list[str] = field(default_factory=list)
-    source: str = ""   # where the data was read from (a folder or hub:<id>)
+    source: str = ""  # where the data was read from (a folder or hub:<id>)
 
 
 def stratified_sample(labels: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -80,8 +83,13 @@ def default_val_size(n_train: int, val_size) -> int:
     return int(val_size)
 
 
-def make_run_splits(dataset: LoadedDataset, seed: int, val_size=None,
-                    max_train_size: Optional[int] = None, max_test_size: Optional[int] = None) -> RunSplits:
+def make_run_splits(
+    dataset: LoadedDataset,
+    seed: int,
+    val_size=None,
+    max_train_size: Optional[int] = None,
+    max_test_size: Optional[int] = None,
+) -> RunSplits:
     """Seeded, stratified: (optional train subsample) → validation carved from train → pool = the rest."""
     notes = []
     train = dataset.train
@@ -94,14 +102,24 @@ def make_run_splits(dataset: LoadedDataset, seed: int, val_size=None,
         notes.append(f"test subsampled to {max_test_size} rows (stratified)")
     n_val = default_val_size(len(train), val_size)
     if n_val >= len(train):
-        raise DataError(f"val_size={val_size!r} leaves no training pool: the train split has {len(train)} rows; allowed: fewer than {len(train)} validation rows.")
+        raise DataError(
+            f"val_size={val_size!r} leaves no training pool: the train split has {len(train)} rows; "
+            f"allowed: fewer than {len(train)} validation rows."
+        )
     val_idx = stratified_sample(train.labels, n_val, np.random.default_rng([seed, 3]))
     mask = np.ones(len(train), dtype=bool)
     mask[val_idx] = False
     if dataset.test_is_holdout:
         notes.append("the dataset has no test split: test is a stratified 20% holdout of train")
-    return RunSplits(train.subset(np.flatnonzero(mask)), train.subset(val_idx), test, dataset.num_labels, dataset.label_names,
-                     notes, dataset.source)
+    return RunSplits(
+        train.subset(np.flatnonzero(mask)),
+        train.subset(val_idx),
+        test,
+        dataset.num_labels,
+        dataset.label_names,
+        notes,
+        dataset.source,
+    )
 
 
 def uses_test_subsample(size: Optional[int], n_test: int) -> bool:
@@ -116,7 +134,7 @@ def per_round_test_rows(labels: np.ndarray, size: Optional[int], seed: int) -> O
     strategy and shared-prefix fork of a seed sees the same rows, so learning curves compare.
     None when `size` is None or covers the split (the full split is then used every round).
     """
-    if not uses_test_subsample(size, len(labels)):
+    if size is None or not uses_test_subsample(size, len(labels)):
         return None
     return stratified_sample(labels, size, np.random.default_rng([seed, 4]))
 

@@ -1,4 +1,5 @@
 """Tokenize each (texts, tokenizer, max_length) once per machine and build dynamically padded batches."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,14 +14,14 @@ import numpy as np
 import torch
 
 from hybridal.data.cache import cache_root, file_lock
-from hybridal.data.datasets import texts_fingerprint
 
 
 @dataclass
 class TokenizedTexts:
     """Ragged token ids: row i is ids[offsets[i]:offsets[i+1]] (special tokens included, no padding)."""
-    ids: np.ndarray       # int32, flat
-    offsets: np.ndarray   # int64, len n+1
+
+    ids: np.ndarray  # int32, flat
+    offsets: np.ndarray  # int64, len n+1
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -30,7 +31,16 @@ class TokenizedTexts:
         return np.diff(self.offsets)
 
     def row(self, i: int) -> np.ndarray:
-        return self.ids[self.offsets[i]:self.offsets[i + 1]]
+        return self.ids[self.offsets[i] : self.offsets[i + 1]]
+
+
+def texts_fingerprint(texts: list[str]) -> str:
+    """A content hash of a list of texts (order-sensitive), for cache keys."""
+    h = hashlib.sha256()
+    for t in texts:
+        h.update(t.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()
 
 
 def tokenizer_fingerprint(tokenizer) -> str:
@@ -50,7 +60,9 @@ def tokenizer_fingerprint(tokenizer) -> str:
     return h.hexdigest()[:16]
 
 
-def tokenize_cached(texts: list[str], tokenizer, max_length: int, cache_dir: Path | None = None) -> tuple[TokenizedTexts, bool]:
+def tokenize_cached(
+    texts: list[str], tokenizer, max_length: int, cache_dir: Path | None = None
+) -> tuple[TokenizedTexts, bool]:
     """Token ids for `texts`, from the on-disk cache if present; returns (tokens, was_cached).
 
     Concurrent callers (e.g. Ray trials starting together) serialise on a file lock, so the
@@ -69,21 +81,29 @@ def tokenize_cached(texts: list[str], tokenizer, max_length: int, cache_dir: Pat
         try:
             np.save(tmp / "ids.npy", tokens.ids, allow_pickle=False)
             np.save(tmp / "offsets.npy", tokens.offsets, allow_pickle=False)
-            os.replace(tmp, folder)   # atomic: readers see all files or none
+            os.replace(tmp, folder)  # atomic: readers see all files or none
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return tokens, False
 
 
 def _load(folder: Path) -> TokenizedTexts:
-    return TokenizedTexts(np.load(folder / "ids.npy", allow_pickle=False), np.load(folder / "offsets.npy", allow_pickle=False))
+    return TokenizedTexts(
+        np.load(folder / "ids.npy", allow_pickle=False), np.load(folder / "offsets.npy", allow_pickle=False)
+    )
 
 
 def _tokenize(texts: list[str], tokenizer, max_length: int, chunk: int = 2048) -> TokenizedTexts:
     pieces, lengths = [], []
     for start in range(0, len(texts), chunk):
-        enc = tokenizer(texts[start:start + chunk], truncation=True, max_length=max_length,
-                        padding=False, return_attention_mask=False, return_token_type_ids=False)
+        enc = tokenizer(
+            texts[start : start + chunk],
+            truncation=True,
+            max_length=max_length,
+            padding=False,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )
         for row in enc["input_ids"]:
             pieces.append(np.asarray(row, dtype=np.int32))
             lengths.append(len(row))
@@ -99,7 +119,9 @@ def row_lengths(tokens: TokenizedTexts, rows: np.ndarray) -> np.ndarray:
     return tokens.offsets[rows + 1] - tokens.offsets[rows]
 
 
-def pad_batch(tokens: TokenizedTexts, rows: np.ndarray, pad_id: int, pad_to: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def pad_batch(
+    tokens: TokenizedTexts, rows: np.ndarray, pad_id: int, pad_to: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(input_ids, attention_mask) for `rows`, padded to the longest row (or to `pad_to`).
 
     One vectorised gather (no Python loop over rows): batches of hundreds of rows cost
@@ -110,7 +132,10 @@ def pad_batch(tokens: TokenizedTexts, rows: np.ndarray, pad_id: int, pad_to: int
     lengths = tokens.offsets[rows + 1] - starts
     width = int(pad_to if pad_to is not None else (lengths.max() if len(rows) else 0))
     if len(rows) and int(lengths.max()) > width:
-        raise ValueError(f"pad_to={pad_to} is shorter than the longest row ({int(lengths.max())} tokens); tokenize with max_length <= pad_to.")
+        raise ValueError(
+            f"pad_to={pad_to} is shorter than the longest row ({int(lengths.max())} tokens); "
+            "tokenize with max_length <= pad_to."
+        )
     columns = np.arange(width)
     valid = columns[None, :] < lengths[:, None]
     ids = np.full((len(rows), width), pad_id, dtype=np.int64)
@@ -118,31 +143,34 @@ def pad_batch(tokens: TokenizedTexts, rows: np.ndarray, pad_id: int, pad_to: int
     return torch.from_numpy(ids), torch.from_numpy(valid.astype(np.int64))
 
 
-def length_sorted_batches(tokens: TokenizedTexts, rows: np.ndarray, batch_size: int,
-                          max_tokens: int | None = None) -> list[np.ndarray]:
+def length_sorted_batches(
+    tokens: TokenizedTexts, rows: np.ndarray, batch_size: int, max_tokens: int | None = None
+) -> list[np.ndarray]:
     """Inference batches of similar length (less padding); results are scattered back by the caller."""
     rows = np.asarray(rows)
     return [rows[p] for p in length_sorted_positions(tokens, rows, batch_size, max_tokens)]
 
 
-def length_sorted_positions(tokens: TokenizedTexts, rows: np.ndarray, batch_size: int,
-                            max_tokens: int | None = None) -> list[np.ndarray]:
+def length_sorted_positions(
+    tokens: TokenizedTexts, rows: np.ndarray, batch_size: int, max_tokens: int | None = None
+) -> list[np.ndarray]:
     """Positions into `rows`, shortest first, cut into batches of at most `batch_size` rows and,
     when `max_tokens` is set, at most `max_tokens` padded tokens (a longer row goes alone)."""
     lengths = row_lengths(tokens, rows)
     order = np.argsort(lengths, kind="stable")
     if not max_tokens:
-        return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     cuts, start = [], 0
-    for i, width in enumerate(lengths[order].tolist()):   # ascending: row i sets the batch width
+    for i, width in enumerate(lengths[order].tolist()):  # ascending: row i sets the batch width
         if i > start and (i - start >= batch_size or (i - start + 1) * width > max_tokens):
             cuts.append(i)
             start = i
     return np.split(order, cuts) if len(order) else []
 
 
-def shuffled_length_buckets(tokens: TokenizedTexts, rows: np.ndarray, batch_size: int,
-                            generator: torch.Generator, window: int = 1) -> list[np.ndarray]:
+def shuffled_length_buckets(
+    tokens: TokenizedTexts, rows: np.ndarray, batch_size: int, generator: torch.Generator, window: int = 1
+) -> list[np.ndarray]:
     """Training batches for one epoch: a random permutation, then length bucketing within windows.
 
     The rows are shuffled with `generator`; each run of `window` consecutive batches
@@ -157,11 +185,11 @@ def shuffled_length_buckets(tokens: TokenizedTexts, rows: np.ndarray, batch_size
     rows = np.asarray(rows)
     order = rows[torch.randperm(len(rows), generator=generator).numpy()]
     if window <= 1:
-        return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+        return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     span = window * batch_size
-    batches = []
+    batches: list[np.ndarray] = []
     for start in range(0, len(order), span):
-        chunk = order[start:start + span]
+        chunk = order[start : start + span]
         chunk = chunk[np.argsort(row_lengths(tokens, chunk), kind="stable")]
-        batches.extend(chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size))
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
     return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]

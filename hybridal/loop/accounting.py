@@ -10,6 +10,7 @@ that a policy read (the validation split, for the validation-monitor rule).
 One function charges a round, so the live loop and a shared-prefix copy (whose rounds another
 configuration trained and measured) charge identically.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,9 +35,13 @@ def charge(record: RoundRecord, prev: Optional[RoundRecord], reads_monitor: bool
     policy = record.flops_monitor if reads_monitor else 0
     al_flops = record.train_flops + record.flops_scoring + policy
     return dataclasses.replace(
-        record, flops_policy=policy, flops_validation=record.infer_flops - record.flops_scoring - policy,
+        record,
+        flops_policy=policy,
+        flops_validation=record.infer_flops - record.flops_scoring - policy,
         cum_total_flops=(prev.cum_total_flops if prev else 0) + al_flops,
-        labels_acquired=record.n_labeled, labels_read_by_policy=labels_read, labels_used=record.n_labeled + labels_read,
+        labels_acquired=record.n_labeled,
+        labels_read_by_policy=labels_read,
+        labels_used=record.n_labeled + labels_read,
     )
 
 

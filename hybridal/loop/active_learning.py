@@ -1,31 +1,36 @@
 """One active-learning run (docs/design.md §2-4, 6): its rounds, their records and its outputs.
 
 A round follows its plan (hybridal.loop.schedule) through three phases (hybridal.loop.phases): acquire
-labels, train, evaluate. This module composes them, builds the round's record and writes it.
+labels, train, evaluate. This module composes them, records the round (hybridal.loop.round_record,
+costed by hybridal.loop.accounting) and writes the outputs; checkpoints: hybridal.loop.checkpoints.
 """
+
 from __future__ import annotations
 
 import time
 from pathlib import Path
 from typing import Iterator, Optional, Union
 
+import torch
+
+from hybridal.atomic_write import atomic_write_text
+from hybridal.config import ExperimentConfig
+from hybridal.errors import ConfigError
 from hybridal.loop import phases
 from hybridal.loop.accounting import charge, policy_labels
 from hybridal.loop.checkpoints import eval_from_state, eval_state, read_checkpoint, write_checkpoint
-from hybridal.config import ExperimentConfig
-from hybridal.atomic_write import atomic_write_text
-from hybridal.loop.run_writer import RunWriter
-from hybridal.errors import ConfigError
 from hybridal.loop.pool import LabelPool
 from hybridal.loop.prefix_forks import adopt_records, group_key
-from hybridal.records import RoundRecord
-from hybridal.model.optimization import build_optimizer
+from hybridal.loop.round_record import measured_record
 from hybridal.loop.run_parts import build_run_parts
-from hybridal.samplers import build_sampler
+from hybridal.loop.run_writer import RunWriter
 from hybridal.loop.schedule import RoundStep, round_plan
-from hybridal.strategies import DeltaF1Strategy, strategy_for, trained_switch_round, with_resolved_guard
 from hybridal.loop.summary import environment, run_summary
-from hybridal.model.training import EvalResult, TrainStats
+from hybridal.model.metrics import EvalResult
+from hybridal.model.optimization import build_optimizer
+from hybridal.records import RoundRecord
+from hybridal.samplers import build_sampler
+from hybridal.strategies import DeltaF1Strategy, strategy_for, trained_switch_round, with_resolved_guard
 
 
 class ActiveLearning:
@@ -55,9 +60,9 @@ class ActiveLearning:
         self.records: list[RoundRecord] = []
         self.next_round = 0
         self.finished = False
-        self.final_test: Optional[EvalResult] = None        # from the full test split, after the last round
+        self.final_test: Optional[EvalResult] = None  # from the full test split, after the last round
         self.final_validation: Optional[EvalResult] = None
-        self._optimizer = None   # the optimizer kept between rounds (keep_optimizer only)
+        self._optimizer: Optional[torch.optim.Optimizer] = None  # kept between rounds (keep_optimizer only)
         # How a shared-prefix sweep produced this run (role, source, FLOPs it spent), for summary.json.
         self.provenance: Optional[dict] = None
         self._outputs_started = False
@@ -86,45 +91,23 @@ class ActiveLearning:
         """Run the next round: acquire, train, evaluate; then record it and write the outputs."""
         if self.finished:
             raise RuntimeError("the run has finished; no rounds are left.")
-        self._start_outputs()   # the output folder appears only once a round runs
+        self._start_outputs()  # the output folder appears only once a round runs
         started = time.perf_counter()
         step = self.planned_rounds()[self.next_round]
         acquisition = phases.acquire(self.cfg, self.parts, self.pool, self.sampler, self.sampler_seed, step)
         trained, optimizer = phases.train(self.cfg, self.parts, self.pool, step, self._optimizer)
         self._optimizer = optimizer if self.cfg.keep_optimizer else None
         evaluation = phases.evaluate(self.cfg, self.parts, self.pool, step)
-        reads_monitor = self.strategy.reads_monitor   # before observing: the round that decides still reads
+        reads_monitor = self.strategy.reads_monitor  # before observing: the round that decides still reads
         delta, count = self.strategy.observe(step.round, evaluation.monitor_f1, evaluation.monitor_degenerate)
-        record = self._record(step, acquisition, trained, evaluation, delta, count, time.perf_counter() - started)
-        record = charge(record, self.records[-1] if self.records else None, reads_monitor, self.policy_labels)
+        prev = self.records[-1] if self.records else None
+        wall_seconds = time.perf_counter() - started
+        record = measured_record(
+            step, acquisition, trained, evaluation, delta, count, wall_seconds, prev, self.parts, self.pool
+        )
+        record = charge(record, prev, reads_monitor, self.policy_labels)
         self._finish_round(step, record, evaluation)
         return record
-
-    def _record(self, step: RoundStep, acquisition: phases.Acquisition, trained: TrainStats,
-                evaluation: phases.Evaluation, delta: Optional[float], count: int, wall_seconds: float) -> RoundRecord:
-        prev = self.records[-1] if self.records else None
-        infer_flops = acquisition.flops + evaluation.infer_flops
-        test = evaluation.test   # cost fields (policy, validation, cum_total_flops, labels): accounting.charge
-        test_flops = test.flops if test else 0   # measurement, kept out of the AL cost
-        return RoundRecord(
-            round=step.round, n_labeled=self.pool.n_labeled, n_new=step.n_new, strategy_used=step.mode,
-            switched=step.switched, val_f1=evaluation.validation.f1, val_accuracy=evaluation.validation.accuracy,
-            val_loss=evaluation.validation.loss, delta_f1=delta, stable_count=count,
-            test_f1=test.f1 if test else None, test_accuracy=test.accuracy if test else None,
-            train_samples=trained.samples, train_tokens=trained.tokens, train_flops=trained.flops,
-            cum_train_flops=(prev.cum_train_flops if prev else 0) + trained.flops, infer_flops=infer_flops,
-            cum_total_flops=0,
-            train_seconds=trained.seconds, query_seconds=acquisition.seconds, eval_seconds=evaluation.seconds,
-            wall_seconds=wall_seconds, monitor_f1=evaluation.monitor_f1, short_batch=step.short_batch,
-            monitor_classes=evaluation.monitor_classes,
-            test_flops=test_flops, cum_test_flops=(prev.cum_test_flops if prev else 0) + test_flops,
-            test_rows=step.test_rows, test_n=test.n if test else None, precision=self.parts.precision,
-            flops_scoring=acquisition.flops, flops_monitor=evaluation.monitor_flops,
-            train_loss=_finite_or_none(trained.mean_loss), train_loss_per_epoch=trained.epoch_losses,
-            labels_per_class=phases.labels_per_class(self.parts, self.pool),
-            val_pred_counts=evaluation.validation.pred_counts, test_pred_counts=test.pred_counts if test else None,
-            degenerate=evaluation.validation.degenerate, monitor_degenerate=evaluation.monitor_degenerate,
-        )
 
     @property
     def policy_labels(self) -> int:
@@ -135,7 +118,7 @@ class ActiveLearning:
         self.records.append(record)
         self.next_round = step.round + 1
         self.final_validation = evaluation.validation
-        if step.test_rows == "full":   # final metrics only ever come from the full split
+        if step.test_rows == "full":  # final metrics only ever come from the full split
             self.final_test = evaluation.test
         self.finished = step.last
         self.writer.write_records(self.records)
@@ -166,10 +149,15 @@ class ActiveLearning:
             raise RuntimeError("no test evaluation yet: run the pipeline first.")
         last = self.records[-1]
         return {
-            "f1_score": self.final_test.f1, "accuracy": self.final_test.accuracy, "loss": self.final_test.loss,
+            "f1_score": self.final_test.f1,
+            "accuracy": self.final_test.accuracy,
+            "loss": self.final_test.loss,
             "per_class_f1": dict(zip(self.parts.splits.label_names, self.final_test.per_class_f1)),
-            **self.switch_columns(), "rounds": len(self.records),
-            "n_labeled": last.n_labeled, "labels_used": last.labels_used, "cum_train_flops": last.cum_train_flops,
+            **self.switch_columns(),
+            "rounds": len(self.records),
+            "n_labeled": last.n_labeled,
+            "labels_used": last.labels_used,
+            "cum_train_flops": last.cum_train_flops,
             "cum_total_flops": last.cum_total_flops,
         }
 
@@ -188,10 +176,16 @@ class ActiveLearning:
     # ---- checkpoints (safetensors + JSON, never pickle) -----------------------------------
     def save_checkpoint(self, folder: Union[str, Path]) -> None:
         state = {
-            "next_round": self.next_round, "finished": self.finished, "pool": self.pool.state_dict(),
-            "strategy": self.strategy.state_dict(), "records": [r.to_dict() for r in self.records],
-            "final_test": eval_state(self.final_test), "final_validation": eval_state(self.final_validation),
-            "config": self.cfg.to_dict(), "precision": self.parts.precision, "device_type": self.parts.device.type,
+            "next_round": self.next_round,
+            "finished": self.finished,
+            "pool": self.pool.state_dict(),
+            "strategy": self.strategy.state_dict(),
+            "records": [r.to_dict() for r in self.records],
+            "final_test": eval_state(self.final_test),
+            "final_validation": eval_state(self.final_validation),
+            "config": self.cfg.to_dict(),
+            "precision": self.parts.precision,
+            "device_type": self.parts.device.type,
         }
         write_checkpoint(folder, self.parts.model.model, self._optimizer, state)
 
@@ -218,9 +212,11 @@ class ActiveLearning:
         model = self.parts.model.model
         state, optimizer_state = read_checkpoint(folder, model, self.parts.device)
         if group_key(state["config"]) != group_key(self.cfg.to_dict()):
-            raise ConfigError(f"the prefix checkpoint {str(folder)!r} was written by a run that differs from "
-                              f"{self.cfg.experiment_name!r} in more than the strategy and its post-switch knobs; "
-                              "allowed: a checkpoint of a run of the same group.")
+            raise ConfigError(
+                f"the prefix checkpoint {str(folder)!r} was written by a run that differs from "
+                f"{self.cfg.experiment_name!r} in more than the strategy and its post-switch knobs; "
+                "allowed: a checkpoint of a run of the same group."
+            )
         self._check_prefix_runs_here(folder, state, optimizer_state)
         # The strategy is fresh here; replaying the prefix leaves it where this config would be.
         records = adopt_records(self.strategy, [RoundRecord.from_dict(r) for r in state["records"]], self.policy_labels)
@@ -244,15 +240,16 @@ class ActiveLearning:
         theirs = (state.get("precision") or last.get("precision"), state.get("device_type"))
         ours = (self.parts.precision, self.parts.device.type)
         if theirs[0] != ours[0] or theirs[1] not in (None, ours[1]):
-            raise ConfigError(f"the prefix checkpoint {str(folder)!r} trained in {theirs[0]} on {theirs[1] or 'an unrecorded device'} "
-                              f"but {self.cfg.experiment_name!r} would run in {ours[0]} on {ours[1]}; allowed: the trunk's "
-                              "precision and device kind (set precision and device explicitly for the whole sweep).")
+            raise ConfigError(
+                f"the prefix checkpoint {str(folder)!r} trained in {theirs[0]} "
+                f"on {theirs[1] or 'an unrecorded device'} "
+                f"but {self.cfg.experiment_name!r} would run in {ours[0]} on {ours[1]}; allowed: the trunk's "
+                "precision and device kind (set precision and device explicitly for the whole sweep)."
+            )
         after = self.strategy.after if isinstance(self.strategy, DeltaF1Strategy) else self.strategy.steady_mode
         if self.cfg.keep_optimizer and after == "finetune" and optimizer_state is None and not state["finished"]:
-            raise ConfigError(f"the prefix checkpoint {str(folder)!r} holds no optimizer state, but {self.cfg.experiment_name!r} "
-                              "keeps its optimizer into its finetune rounds; allowed: a checkpoint of a trunk run with "
-                              "keep_optimizer: true.")
-
-
-def _finite_or_none(value: float) -> Optional[float]:
-    return value if value == value and abs(value) != float("inf") else None
+            raise ConfigError(
+                f"the prefix checkpoint {str(folder)!r} holds no optimizer state, but {self.cfg.experiment_name!r} "
+                "keeps its optimizer into its finetune rounds; allowed: a checkpoint of a trunk run with "
+                "keep_optimizer: true."
+            )

@@ -1,22 +1,25 @@
 """Checkpoints of a run at its last finished round: model weights as safetensors, the run's
 progress as JSON, a kept optimizer's state as optimizer.pt (read with weights_only=True, which
 unpickles no code)."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 import torch
 from torch import nn
 
 from hybridal.atomic_write import atomic_write_text, to_json
-from hybridal.model.training import EvalResult
+from hybridal.model.metrics import EvalResult
 
 MODEL_FILE, STATE_FILE, OPTIMIZER_FILE = "model.safetensors", "state.json", "optimizer.pt"
 
 
-def write_checkpoint(folder: Union[str, Path], model: nn.Module, optimizer: Optional[torch.optim.Optimizer], state: dict) -> None:
+def write_checkpoint(
+    folder: Union[str, Path], model: nn.Module, optimizer: Optional[torch.optim.Optimizer], state: dict
+) -> None:
     from safetensors.torch import save_model
 
     folder = Path(folder)
@@ -42,12 +45,25 @@ def read_checkpoint(folder: Union[str, Path], model: nn.Module, device: torch.de
 def eval_state(result: Optional[EvalResult]) -> Optional[dict]:
     if result is None:
         return None
-    return {"f1": result.f1, "accuracy": result.accuracy, "loss": result.loss, "per_class_f1": result.per_class_f1,
-            "flops": result.flops, "seconds": result.seconds, "n": result.n, "pred_counts": result.pred_counts,
-            "majority_f1": result.majority_f1}
+    return {
+        "f1": result.f1,
+        "accuracy": result.accuracy,
+        "loss": result.loss,
+        "per_class_f1": result.per_class_f1,
+        "flops": result.flops,
+        "seconds": result.seconds,
+        "n": result.n,
+        "pred_counts": result.pred_counts,
+        "majority_f1": result.majority_f1,
+    }
 
 
 def eval_from_state(state: Optional[dict]) -> Optional[EvalResult]:
     if state is None:
         return None
-    return EvalResult(**{k: (float("nan") if v is None and k in ("f1", "accuracy", "loss", "majority_f1") else v) for k, v in state.items()})
+    # JSON wrote NaN metrics as null (hybridal.atomic_write.to_json): they come back as NaN.
+    values: dict[str, Any] = {
+        k: (float("nan") if v is None and k in ("f1", "accuracy", "loss", "majority_f1") else v)
+        for k, v in state.items()
+    }
+    return EvalResult(**values)

@@ -3,6 +3,7 @@
 Each carries out its part of the round's plan (`schedule.RoundStep`) on the run's parts;
 `ActiveLearning.run_round` composes them and builds the record.
 """
+
 from __future__ import annotations
 
 import math
@@ -13,26 +14,28 @@ from typing import Optional
 import numpy as np
 import torch
 
-from hybridal.model import training
 from hybridal.config import ExperimentConfig
 from hybridal.loop.pool import MONITOR, TRAIN, LabelPool
-from hybridal.model.optimization import build_optimizer, build_scheduler
 from hybridal.loop.run_parts import RunParts
-from hybridal.samplers.base import PoolScores, Sampler
 from hybridal.loop.schedule import RoundStep
+from hybridal.model import training
+from hybridal.model.metrics import EvalResult
+from hybridal.model.optimization import build_optimizer, build_scheduler
+from hybridal.samplers.base import PoolScores, Sampler
 from hybridal.seeds import INITIAL, MC_DROPOUT, QUERY, REPLAY, SHUFFLE, TORCH, derive_seed, round_rng
-
 
 # ---- acquire ----------------------------------------------------------------------------------
 
+
 @dataclass
 class Acquisition:
-    flops: int = 0          # the scoring pass
+    flops: int = 0  # the scoring pass
     seconds: float = 0.0
 
 
-def acquire(cfg: ExperimentConfig, parts: RunParts, pool: LabelPool, sampler: Sampler, sampler_seed: int,
-            step: RoundStep) -> Acquisition:
+def acquire(
+    cfg: ExperimentConfig, parts: RunParts, pool: LabelPool, sampler: Sampler, sampler_seed: int, step: RoundStep
+) -> Acquisition:
     """Reveal the round's labels: round 0 a seeded random draw, later rounds the monitor share
     (drawn at random) and the sampler's picks among the rest."""
     r = step.round
@@ -59,41 +62,83 @@ def acquire(cfg: ExperimentConfig, parts: RunParts, pool: LabelPool, sampler: Sa
     return Acquisition(flops, time.perf_counter() - start)
 
 
-def _sampler_picks(cfg: ExperimentConfig, parts: RunParts, pool: LabelPool, sampler: Sampler, sampler_seed: int,
-                   r: int, candidates: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+def _sampler_picks(
+    cfg: ExperimentConfig,
+    parts: RunParts,
+    pool: LabelPool,
+    sampler: Sampler,
+    sampler_seed: int,
+    r: int,
+    candidates: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, int]:
     """`n` candidates chosen by the sampler after one scoring pass; returns (picks, FLOPs)."""
     flops = 0
     if sampler.requires:
         scores, flops = training.score_pool(
-            parts.model.model, parts.tokens["pool"], candidates, pool.train_indices(), sampler.requires,
-            sampler.mc_passes, cfg.eval_batch_size, parts.batching, mc_seed=derive_seed(sampler_seed, r, MC_DROPOUT))
+            parts.model.model,
+            parts.tokens["pool"],
+            candidates,
+            pool.train_indices(),
+            sampler.requires,
+            sampler.mc_passes,
+            cfg.eval_batch_size,
+            parts.batching,
+            mc_seed=derive_seed(sampler_seed, r, MC_DROPOUT),
+        )
     else:
         scores = PoolScores(candidates=candidates)
     positions = np.asarray(sampler.select(scores, n, rng), dtype=np.int64)
     if len(np.unique(positions)) != n or positions.min() < 0 or positions.max() >= len(candidates):
-        raise RuntimeError(f"sampler {sampler.name!r} returned {len(positions)} positions for {n} picks, with repeats or out of range.")
+        raise RuntimeError(
+            f"sampler {sampler.name!r} returned {len(positions)} positions for {n} picks, with repeats or out of range."
+        )
     return candidates[positions], flops
 
 
 # ---- train ------------------------------------------------------------------------------------
 
-def train(cfg: ExperimentConfig, parts: RunParts, pool: LabelPool, step: RoundStep,
-          kept_optimizer: Optional[torch.optim.Optimizer]) -> tuple[training.TrainStats, torch.optim.Optimizer]:
+
+def train(
+    cfg: ExperimentConfig,
+    parts: RunParts,
+    pool: LabelPool,
+    step: RoundStep,
+    kept_optimizer: Optional[torch.optim.Optimizer],
+) -> tuple[training.TrainStats, torch.optim.Optimizer]:
     """Train the round as planned: from the pretrained weights (retrain) or the current ones,
     on every training label or on this round's plus `replay` earlier ones. Returns the stats
     and the optimizer used (a finetune round with keep_optimizer continues `kept_optimizer`)."""
     if step.mode == "retrain":
         parts.model.reset()
     rows = pool.train_indices() if step.train_on == "all" else _new_rows_with_replay(cfg, pool, step)
-    torch.manual_seed(derive_seed(cfg.seed, step.round, TORCH))   # dropout masks
+    torch.manual_seed(derive_seed(cfg.seed, step.round, TORCH))  # dropout masks
     generator = torch.Generator().manual_seed(derive_seed(cfg.seed, step.round, SHUFFLE))
     model = parts.model.model
-    continued = step.continue_optimizer and kept_optimizer is not None
-    optimizer = kept_optimizer if continued else build_optimizer(cfg.optimizer_class, cfg.optimizer_kwargs, model)
+    if step.continue_optimizer and kept_optimizer is not None:
+        optimizer = kept_optimizer
+    else:
+        optimizer = build_optimizer(cfg.optimizer_class, cfg.optimizer_kwargs, model)
     steps = step.epochs * math.ceil(len(rows) / cfg.batch_size)
-    scheduler, interval = build_scheduler(cfg.scheduler_class, cfg.scheduler_kwargs, cfg.scheduler_interval, optimizer, steps)
-    stats = training.train_epochs(model, parts.tokens["pool"], rows, parts.pool_labels, step.epochs, cfg.batch_size,
-                                  optimizer, scheduler, interval, parts.criterion, parts.batching, generator, cfg.max_grad_norm)
+    scheduler, interval = build_scheduler(
+        cfg.scheduler_class, cfg.scheduler_kwargs, cfg.scheduler_interval, optimizer, steps
+    )
+    stats = training.train_epochs(
+        model,
+        parts.tokens["pool"],
+        rows,
+        parts.pool_labels,
+        step.epochs,
+        cfg.batch_size,
+        optimizer,
+        scheduler,
+        interval,
+        parts.criterion,
+        parts.batching,
+        generator,
+        cfg.max_grad_norm,
+    )
     return stats, optimizer
 
 
@@ -108,14 +153,15 @@ def _new_rows_with_replay(cfg: ExperimentConfig, pool: LabelPool, step: RoundSte
 
 # ---- evaluate ---------------------------------------------------------------------------------
 
+
 @dataclass
 class Evaluation:
-    validation: training.EvalResult
-    monitor: training.EvalResult              # what the ΔF1 rule reads: validation, or the acquired monitor labels
-    test: Optional[training.EvalResult]       # None when the plan evaluates no test rows
-    infer_flops: int                          # validation and monitor passes (who pays: hybridal.loop.accounting)
+    validation: EvalResult
+    monitor: EvalResult  # what the ΔF1 rule reads: validation, or the acquired monitor labels
+    test: Optional[EvalResult]  # None when the plan evaluates no test rows
+    infer_flops: int  # validation and monitor passes (who pays: hybridal.loop.accounting)
     seconds: float
-    monitor_flops: int = 0                    # the pass the ΔF1 rule reads: validation, or the acquired monitor
+    monitor_flops: int = 0  # the pass the ΔF1 rule reads: validation, or the acquired monitor
 
     @property
     def monitor_f1(self) -> Optional[float]:
@@ -138,12 +184,16 @@ def evaluate(cfg: ExperimentConfig, parts: RunParts, pool: LabelPool, step: Roun
     validation = _evaluate_rows(cfg, parts, "validation", np.arange(len(parts.labels["validation"])))
     flops = validation.flops
     monitor = validation
-    if step.monitor == "acquired":   # a few examples: macro-F1 over the classes they hold, not over absent ones
+    if step.monitor == "acquired":  # a few examples: macro-F1 over the classes they hold, not over absent ones
         monitor = _evaluate_rows(cfg, parts, "pool", pool.monitor_indices(), present_classes_only=True)
         flops += monitor.flops
     test = None
     if step.test_rows is not None:
-        rows = parts.test_subsample if step.test_rows == "subsample" else np.arange(len(parts.labels["test"]))
+        if step.test_rows == "subsample":
+            assert parts.test_subsample is not None  # the plan subsamples only where the run drew a subsample
+            rows = parts.test_subsample
+        else:
+            rows = np.arange(len(parts.labels["test"]))
         test = _evaluate_rows(cfg, parts, "test", rows)
     return Evaluation(validation, monitor, test, flops, time.perf_counter() - start, monitor_flops=monitor.flops)
 
@@ -153,7 +203,16 @@ def labels_per_class(parts: RunParts, pool: LabelPool) -> list[int]:
     return [int(c) for c in np.bincount(parts.labels["pool"][pool.train_indices()], minlength=parts.num_labels)]
 
 
-def _evaluate_rows(cfg: ExperimentConfig, parts: RunParts, split: str, rows: np.ndarray,
-                   present_classes_only: bool = False) -> training.EvalResult:
-    return training.evaluate(parts.model.model, parts.tokens[split], rows, parts.labels[split], parts.num_labels,
-                             cfg.eval_batch_size, parts.batching, present_classes_only)
+def _evaluate_rows(
+    cfg: ExperimentConfig, parts: RunParts, split: str, rows: np.ndarray, present_classes_only: bool = False
+) -> EvalResult:
+    return training.evaluate(
+        parts.model.model,
+        parts.tokens[split],
+        rows,
+        parts.labels[split],
+        parts.num_labels,
+        cfg.eval_batch_size,
+        parts.batching,
+        present_classes_only,
+    )

@@ -3,6 +3,7 @@
 Keeping the acquisition round per example (as baal does) makes `new_only`, replay, provenance
 and cost accounting simple filters instead of extra bookkeeping.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,7 +13,7 @@ UNLABELED, TRAIN, MONITOR = 0, 1, 2
 
 class LabelPool:
     def __init__(self, size: int):
-        self.round = np.full(size, -1, dtype=np.int32)   # acquisition round, -1 = unlabeled
+        self.round = np.full(size, -1, dtype=np.int32)  # acquisition round, -1 = unlabeled
         self.role = np.zeros(size, dtype=np.int8)
 
     def __len__(self) -> int:

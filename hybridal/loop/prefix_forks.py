@@ -8,6 +8,7 @@ the trunk's state after round s-1. Only the rule's own record fields (Δ, stable
 switched) and what the config is charged (its policy's passes and labels, hybridal.loop.accounting)
 depend on the config; `adopt_records` recomputes them.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,13 +16,13 @@ import json
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
-from hybridal.loop.accounting import policy_labels, recharge
 from hybridal.config import ExperimentConfig
+from hybridal.loop.accounting import policy_labels, recharge
 from hybridal.loop.run_writer import RunWriter
-from hybridal.records import RoundRecord
 from hybridal.loop.summary import labels_used, totals
-from hybridal.strategies import RoundPlan, TrainingStrategy, strategy_for, trained_switch_round, with_resolved_guard
 from hybridal.loop.trial_columns import trial_columns
+from hybridal.records import RoundRecord
+from hybridal.strategies import RoundPlan, TrainingStrategy, strategy_for, trained_switch_round, with_resolved_guard
 
 # Engine keys that may differ within a group: the strategy, and knobs read only by rounds that
 # train with `finetune` or `new_only` (a retrain round ignores them).
@@ -41,11 +42,14 @@ class RuleStep:
     plan: RoundPlan
     delta: Optional[float]
     count: int
-    read_monitor: bool   # the rule read this round's monitor to decide (its pass is AL cost)
+    read_monitor: bool  # the rule read this round's monitor to decide (its pass is AL cost)
 
 
-def rule_trace(strategy: TrainingStrategy, monitor_f1s: Sequence[Optional[float]],
-               degenerate: Optional[Sequence[Optional[bool]]] = None) -> list[RuleStep]:
+def rule_trace(
+    strategy: TrainingStrategy,
+    monitor_f1s: Sequence[Optional[float]],
+    degenerate: Optional[Sequence[Optional[bool]]] = None,
+) -> list[RuleStep]:
     """Every round's plan, Δ, stable count and whether the rule read its monitor, replaying
     `strategy` over a monitor F1 series (and the guard's degenerate flags, where recorded).
 
@@ -53,13 +57,18 @@ def rule_trace(strategy: TrainingStrategy, monitor_f1s: Sequence[Optional[float]
     trace = []
     for r, f1 in enumerate(monitor_f1s):
         plan, reads = strategy.plan(r), strategy.reads_monitor
-        delta, count = strategy.observe(r, f1, degenerate[r] if degenerate is not None and r < len(degenerate) else None)
+        delta, count = strategy.observe(
+            r, f1, degenerate[r] if degenerate is not None and r < len(degenerate) else None
+        )
         trace.append(RuleStep(plan, delta, count, reads))
     return trace
 
 
-def switch_round_within(strategy: TrainingStrategy, monitor_f1s: Sequence[Optional[float]],
-                        degenerate: Optional[Sequence[Optional[bool]]] = None) -> Optional[int]:
+def switch_round_within(
+    strategy: TrainingStrategy,
+    monitor_f1s: Sequence[Optional[float]],
+    degenerate: Optional[Sequence[Optional[bool]]] = None,
+) -> Optional[int]:
     """The first round among len(monitor_f1s)+1 rounds that would train with the cheaper
     strategy, given the trunk's monitor F1 (and degenerate flags) so far; None if none of them
     would (yet).
@@ -87,9 +96,12 @@ def adopt_records(strategy: TrainingStrategy, source: Sequence[RoundRecord], lab
     adopted = []
     for rec, step in zip(source, trace):
         if step.plan.mode != rec.strategy_used:
-            raise PrefixMismatch(f"round {rec.round} trained with {rec.strategy_used} but {strategy.name} "
-                                 f"plans {step.plan.mode} there.")
-        adopted.append(dataclasses.replace(rec, delta_f1=step.delta, stable_count=step.count, switched=step.plan.switched))
+            raise PrefixMismatch(
+                f"round {rec.round} trained with {rec.strategy_used} but {strategy.name} plans {step.plan.mode} there."
+            )
+        adopted.append(
+            dataclasses.replace(rec, delta_f1=step.delta, stable_count=step.count, switched=step.plan.switched)
+        )
     return recharge(adopted, [step.read_monitor for step in trace], labels_read)
 
 
@@ -105,13 +117,23 @@ def copy_run(cfg: ExperimentConfig, source_dir: Union[str, Path], run_dir: Union
         raise ValueError(f"{source_dir} holds no finished run (status {source.get('status')!r}); a copy needs one.")
     lines = (source_dir / "rounds.jsonl").read_text().splitlines()
     strategy = strategy_for(cfg)
-    cfg = cfg.replace(strategy_kwargs=with_resolved_guard(strategy, cfg.strategy_kwargs))   # recorded as a run records it
+    cfg = cfg.replace(
+        strategy_kwargs=with_resolved_guard(strategy, cfg.strategy_kwargs)
+    )  # recorded as a run records it
     labels_read = policy_labels(strategy, cfg.monitor, int(source["data"]["validation"]))
     records = adopt_records(strategy, [RoundRecord.from_dict(json.loads(x)) for x in lines if x], labels_read)
     decided = strategy.switch_decided_round
-    summary = {**source, "experiment_name": cfg.experiment_name, "trial": trial_columns(cfg), "config": cfg.to_dict(),
-               "switch_round": trained_switch_round(decided, len(records)), "switch_decided_round": decided,
-               "labels": labels_used(records), "totals": totals(records), "shared_prefix": provenance}
+    summary = {
+        **source,
+        "experiment_name": cfg.experiment_name,
+        "trial": trial_columns(cfg),
+        "config": cfg.to_dict(),
+        "switch_round": trained_switch_round(decided, len(records)),
+        "switch_decided_round": decided,
+        "labels": labels_used(records),
+        "totals": totals(records),
+        "shared_prefix": provenance,
+    }
     writer = RunWriter(Path(run_dir), cfg.tensorboard)
     try:
         writer.start(cfg.to_yaml(), records)

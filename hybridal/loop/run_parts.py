@@ -1,5 +1,6 @@
 """What one run works on, built in one step: the checked data splits, their tokens, the model
 (with its pretrained state kept for `retrain`), how batches run, and the loss."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,15 +12,14 @@ from torch import nn
 
 from hybridal.config import ExperimentConfig
 from hybridal.data.datasets import load_named_or_path
-from hybridal.data.splits import make_run_splits
+from hybridal.data.splits import RunSplits, make_run_splits, per_round_test_rows
+from hybridal.data.tokenization import TokenizedTexts, tokenize_cached
 from hybridal.errors import DataError
+from hybridal.model.batching import Batching
 from hybridal.model.flops import FlopsModel
 from hybridal.model.hardware import configure_backends, resolve_device, resolve_precision, use_deterministic_algorithms
-from hybridal.model.pretrained import ResettableModel, check_model, load_model, load_tokenizer
 from hybridal.model.optimization import build_criterion
-from hybridal.data.splits import RunSplits, per_round_test_rows
-from hybridal.data.tokenization import TokenizedTexts, tokenize_cached
-from hybridal.model.training import Batching
+from hybridal.model.pretrained import ResettableModel, check_model, load_model, load_tokenizer
 
 SPLITS = ("pool", "validation", "test")
 
@@ -27,11 +27,11 @@ SPLITS = ("pool", "validation", "test")
 @dataclass
 class RunParts:
     splits: RunSplits
-    tokens: dict[str, TokenizedTexts]          # per split
-    tokenization_cached: dict[str, bool]       # per split: read from the machine's cache
-    labels: dict[str, np.ndarray]              # per split
-    pool_labels: torch.Tensor                  # labels["pool"] as the training loop takes them
-    test_subsample: Optional[np.ndarray]       # the per-round test rows (None: the full split)
+    tokens: dict[str, TokenizedTexts]  # per split
+    tokenization_cached: dict[str, bool]  # per split: read from the machine's cache
+    labels: dict[str, np.ndarray]  # per split
+    pool_labels: torch.Tensor  # labels["pool"] as the training loop takes them
+    test_subsample: Optional[np.ndarray]  # the per-round test rows (None: the full split)
     model: ResettableModel
     batching: Batching
     criterion: nn.Module
@@ -48,7 +48,7 @@ def build_run_parts(cfg: ExperimentConfig) -> RunParts:
     the model. `cfg` must be validated."""
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
-    check_model(cfg.model_name_or_path)   # a wrong name fails in one sentence, before the data loads
+    check_model(cfg.model_name_or_path)  # a wrong name fails in one sentence, before the data loads
     splits = load_run_splits(cfg)
     check_pool_fits(cfg, len(splits.pool))
     device = resolve_device(cfg.device)
@@ -64,17 +64,24 @@ def build_run_parts(cfg: ExperimentConfig) -> RunParts:
     labels = {split: getattr(splits, split).labels for split in SPLITS}
     model = load_model(cfg.model_name_or_path, splits.num_labels, cfg.seed)
     batching = Batching(
-        device=device, precision=precision, pad_id=int(tokenizer.pad_token_id or 0),
+        device=device,
+        precision=precision,
+        pad_id=int(tokenizer.pad_token_id or 0),
         pad_to=cfg.max_length if cfg.fixed_padding else None,
         flops=FlopsModel.from_config(model.config, splits.num_labels),
     )
     return RunParts(
-        splits=splits, tokens=tokens, tokenization_cached=cached, labels=labels,
+        splits=splits,
+        tokens=tokens,
+        tokenization_cached=cached,
+        labels=labels,
         pool_labels=torch.from_numpy(labels["pool"]),
         test_subsample=per_round_test_rows(labels["test"], cfg.test_subsample_size, cfg.seed),
-        model=ResettableModel(model, device), batching=batching,
+        model=ResettableModel(model, device),
+        batching=batching,
         criterion=build_criterion(cfg.criterion_class, cfg.criterion_kwargs).to(device),
-        device=device, precision=precision,
+        device=device,
+        precision=precision,
     )
 
 
@@ -88,9 +95,13 @@ def check_pool_fits(cfg: ExperimentConfig, n_pool: int) -> None:
     """Raise DataError (one sentence) when the initial pool or a later batch cannot be drawn
     from a training pool of `n_pool` rows: the one data check that needs the data loaded."""
     if cfg.initial_pool_size > n_pool:
-        raise DataError(f"initial_pool_size={cfg.initial_pool_size} is larger than the training pool ({n_pool} rows of "
-                        f"{cfg.data}); allowed: at most {n_pool}.")
+        raise DataError(
+            f"initial_pool_size={cfg.initial_pool_size} is larger than the training pool ({n_pool} rows of "
+            f"{cfg.data}); allowed: at most {n_pool}."
+        )
     left = n_pool - cfg.initial_pool_size
     if cfg.total_rounds > 1 and cfg.acquisition_batch_size > left:
-        raise DataError(f"acquisition_batch_size={cfg.acquisition_batch_size} is larger than the unlabeled pool left "
-                        f"after round 0 ({left} rows of {cfg.data}); allowed: at most {left}.")
+        raise DataError(
+            f"acquisition_batch_size={cfg.acquisition_batch_size} is larger than the unlabeled pool left "
+            f"after round 0 ({left} rows of {cfg.data}); allowed: at most {left}."
+        )

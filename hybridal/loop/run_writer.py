@@ -1,4 +1,5 @@
 """A run folder's outputs: config.yaml, rounds.jsonl, summary.json and TensorBoard events, written atomically."""
+
 from __future__ import annotations
 
 import math
@@ -25,13 +26,13 @@ class RunWriter:
         atomic_write_text(self.run_dir / "config.yaml", config_yaml)
         summary = self.run_dir / "summary.json"
         if summary.exists():
-            summary.unlink()   # a stale summary would describe another run
+            summary.unlink()  # a stale summary would describe another run
         records = list(records)
         self.write_records(records)
         if self.tensorboard:
             tb = self.run_dir / TB_DIR
             for old in tb.glob("events.out.tfevents.*") if tb.exists() else ():
-                old.unlink()   # resumed runs re-log every record, so old events would duplicate steps
+                old.unlink()  # resumed runs re-log every record, so old events would duplicate steps
             for record in records:
                 self.log_scalars(record)
 

@@ -5,6 +5,7 @@ it round by round and the pre-launch estimate (`hybridal.cost.estimate`) costs i
 drift apart. HybridAL's switch round depends on the data: the loop passes the round the ΔF1 rule
 has decided so far, the estimate its bounds (never, or the earliest round the rule allows).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,17 +19,17 @@ from hybridal.strategies import strategy_for
 @dataclass(frozen=True)
 class RoundStep:
     round: int
-    n_new: int               # labels bought this round (round 0: the random initial pool), monitor labels included
-    n_monitor: int           # of those, set aside for the monitor (monitor: acquired), never trained on
-    short_batch: bool        # the batch was cut by the label budget or an exhausted pool
-    mode: str                # retrain | finetune | new_only
-    switched: bool           # HybridAL has switched: this round trains with `after`
-    train_on: str            # "all" training labels, or "new": this round's plus `replay` earlier ones
-    train_rows: int          # examples per epoch
-    replay: int              # earlier labels mixed into a new_only round
+    n_new: int  # labels bought this round (round 0: the random initial pool), monitor labels included
+    n_monitor: int  # of those, set aside for the monitor (monitor: acquired), never trained on
+    short_batch: bool  # the batch was cut by the label budget or an exhausted pool
+    mode: str  # retrain | finetune | new_only
+    switched: bool  # HybridAL has switched: this round trains with `after`
+    train_on: str  # "all" training labels, or "new": this round's plus `replay` earlier ones
+    train_rows: int  # examples per epoch
+    replay: int  # earlier labels mixed into a new_only round
     epochs: int
     continue_optimizer: bool  # a finetune round with keep_optimizer: the previous round's optimizer state
-    monitor: str             # what ΔF1 reads: "validation" or the "acquired" monitor labels
+    monitor: str  # what ΔF1 reads: "validation" or the "acquired" monitor labels
     test_rows: Optional[str]  # "subsample" | "full": the test rows evaluated after training; None: no test
     last: bool
 
@@ -70,7 +71,7 @@ def round_plan(cfg: ExperimentConfig, n_pool: int, n_test: int, switch_round: Op
     switches at `switch_round` (None: never; ignored by the other strategies)."""
     strategy = strategy_for(cfg)
     bought = labels_per_round(cfg, n_pool)
-    steps, trained = [], 0   # trained: training labels bought before this round
+    steps, trained = [], 0  # trained: training labels bought before this round
     for r, n_new in enumerate(bought):
         n_monitor = min(n_new, cfg.monitor_per_batch) if r and cfg.monitor == "acquired" else 0
         new_train = n_new - n_monitor
@@ -83,11 +84,23 @@ def round_plan(cfg: ExperimentConfig, n_pool: int, n_test: int, switch_round: Op
             train_on, rows = "all", trained + new_train
             epochs = cfg.steady_finetune_epochs if plan.mode == "finetune" else cfg.epochs
         last = r == len(bought) - 1
-        steps.append(RoundStep(
-            round=r, n_new=n_new, n_monitor=n_monitor, short_batch=r > 0 and n_new < cfg.acquisition_batch_size,
-            mode=plan.mode, switched=plan.switched, train_on=train_on, train_rows=rows, replay=replay, epochs=epochs,
-            continue_optimizer=cfg.keep_optimizer and plan.mode == "finetune", monitor=cfg.monitor,
-            test_rows=evaluated_test_rows(cfg, r, last, n_test), last=last,
-        ))
+        steps.append(
+            RoundStep(
+                round=r,
+                n_new=n_new,
+                n_monitor=n_monitor,
+                short_batch=r > 0 and n_new < cfg.acquisition_batch_size,
+                mode=plan.mode,
+                switched=plan.switched,
+                train_on=train_on,
+                train_rows=rows,
+                replay=replay,
+                epochs=epochs,
+                continue_optimizer=cfg.keep_optimizer and plan.mode == "finetune",
+                monitor=cfg.monitor,
+                test_rows=evaluated_test_rows(cfg, r, last, n_test),
+                last=last,
+            )
+        )
         trained += new_train
     return steps

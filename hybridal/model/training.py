@@ -1,4 +1,5 @@
 """The hot path: one round's training, an evaluation pass and a scoring pass, in plain PyTorch.
+How their batches are formed: hybridal.model.batching; what an evaluation reports: hybridal.model.metrics.
 
 Every pass pads batches dynamically (to the longest row) unless fixed padding was asked for,
 and counts its FLOPs from the real batch shapes. Speed choices, in the open:
@@ -13,6 +14,7 @@ and counts its FLOPs from the real batch shapes. Speed choices, in the open:
   inference passes cast the Linear weights to bf16 once per pass, not once per batch, and
   training runs attention on the math backend on CPU (see `hardware`).
 """
+
 from __future__ import annotations
 
 import time
@@ -23,51 +25,16 @@ from typing import Iterator
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.metrics import accuracy_score, f1_score
+from sklearn.metrics import accuracy_score
 from torch import nn
 
+from hybridal.data.tokenization import TokenizedTexts, length_sorted_positions, shuffled_length_buckets
+from hybridal.model.batching import Batching
 from hybridal.model.first_token import first_token_last_layer
-from hybridal.model.flops import FlopsModel
 from hybridal.model.hardware import autocast, bf16_linear_weights
+from hybridal.model.metrics import EvalResult, macro_f1
 from hybridal.model.pretrained import classifier_layer
 from hybridal.samplers.base import EMBEDDINGS, LABELED_EMBEDDINGS, LOG_PROBS, MC_PROBS, PROBS, PoolScores
-from hybridal.data.tokenization import TokenizedTexts, length_sorted_positions, pad_batch, shuffled_length_buckets
-
-
-CPU_INFER_MAX_TOKENS = 2048
-
-
-@dataclass
-class Batching:
-    """How batches are formed and run (shared by training, evaluation and scoring)."""
-    device: torch.device
-    precision: str            # fp32 | bf16
-    pad_id: int
-    pad_to: int | None        # None = dynamic padding
-    flops: FlopsModel
-    # Training batches are drawn within shuffled windows of this many batches sorted by length
-    # (1 = plain shuffle; ignored with fixed padding, where it cannot save anything).
-    train_window: int = 8
-    # Inference batches hold at most this many padded tokens besides the row limit. On CPU
-    # a batch's activations should stay in cache: MiniLM scored 1.33x faster per token in
-    # batches of ~2,048 tokens than of 128 rows x 53 tokens (2-core EPYC). None = by device
-    # (CPU: 2,048; GPU: no cap, big batches fill it); 0 = no cap.
-    infer_max_tokens: int | None = None
-
-    def batch(self, tokens: TokenizedTexts, rows: np.ndarray):
-        ids, mask = pad_batch(tokens, rows, self.pad_id, self.pad_to)
-        return self.to_device(ids), self.to_device(mask)
-
-    @property
-    def max_tokens(self) -> int | None:
-        if self.infer_max_tokens is None:
-            return CPU_INFER_MAX_TOKENS if self.device.type == "cpu" else None
-        return self.infer_max_tokens or None
-
-    def to_device(self, tensor: torch.Tensor) -> torch.Tensor:
-        if self.device.type == "cuda":
-            return tensor.pin_memory().to(self.device, non_blocking=True)
-        return tensor.to(self.device)
 
 
 @dataclass
@@ -77,19 +44,30 @@ class TrainStats:
     flops: int = 0
     seconds: float = 0.0
     mean_loss: float = float("nan")
-    epoch_losses: list[float] = field(default_factory=list)   # mean loss of each epoch, in order
+    epoch_losses: list[float] = field(default_factory=list)  # mean loss of each epoch, in order
 
 
-def train_epochs(model: nn.Module, tokens: TokenizedTexts, rows: np.ndarray, labels: torch.Tensor,
-                 epochs: int, batch_size: int, optimizer, scheduler, scheduler_interval: str,
-                 criterion: nn.Module, run: Batching, generator: torch.Generator,
-                 max_grad_norm: float | None) -> TrainStats:
+def train_epochs(
+    model: nn.Module,
+    tokens: TokenizedTexts,
+    rows: np.ndarray,
+    labels: torch.Tensor,
+    epochs: int,
+    batch_size: int,
+    optimizer,
+    scheduler,
+    scheduler_interval: str,
+    criterion: nn.Module,
+    run: Batching,
+    generator: torch.Generator,
+    max_grad_norm: float | None,
+) -> TrainStats:
     """Train on `rows` (pool positions) for `epochs`, shuffling with `generator`; dropout on."""
     stats, start, losses, epoch_ends = TrainStats(), time.perf_counter(), [], []
     model.train()
     rows = np.asarray(rows)
     window = run.train_window if run.pad_to is None else 1
-    with first_token_last_layer(model) as first_only:   # the loss reads the first token only
+    with first_token_last_layer(model) as first_only:  # the loss reads the first token only
         for _ in range(epochs):
             for batch_rows in shuffled_length_buckets(tokens, rows, batch_size, generator, window):
                 ids, mask = run.batch(tokens, batch_rows)
@@ -104,7 +82,7 @@ def train_epochs(model: nn.Module, tokens: TokenizedTexts, rows: np.ndarray, lab
                 optimizer.step()
                 if scheduler is not None and scheduler_interval == "step":
                     scheduler.step()
-                losses.append(loss.detach())   # stays on the device: no sync per step
+                losses.append(loss.detach())  # stays on the device: no sync per step
                 stats.samples += ids.shape[0]
                 stats.tokens += ids.numel()
                 stats.flops += run.flops.train_step(ids.shape[0], ids.shape[1], first_only)
@@ -112,7 +90,7 @@ def train_epochs(model: nn.Module, tokens: TokenizedTexts, rows: np.ndarray, lab
             if scheduler is not None and scheduler_interval == "epoch":
                 scheduler.step()
     if losses:
-        all_losses = torch.stack(losses).float().cpu()   # one sync per round, not per step
+        all_losses = torch.stack(losses).float().cpu()  # one sync per round, not per step
         stats.mean_loss = float(all_losses.mean())
         starts = [0] + epoch_ends[:-1]
         stats.epoch_losses = [float(all_losses[a:b].mean()) for a, b in zip(starts, epoch_ends) if b > a]
@@ -120,34 +98,16 @@ def train_epochs(model: nn.Module, tokens: TokenizedTexts, rows: np.ndarray, lab
     return stats
 
 
-@dataclass
-class EvalResult:
-    f1: float
-    accuracy: float
-    loss: float
-    per_class_f1: list[float]
-    flops: int
-    seconds: float
-    n: int = 0
-    predictions: np.ndarray = field(default=None, repr=False)
-    classes_present: int = 0   # distinct labels among the evaluated rows
-    pred_counts: list[int] = field(default_factory=list)   # predicted rows per class
-    majority_f1: float = float("nan")   # the same F1 for a predictor that always says the rows' majority class
-
-    @property
-    def degenerate(self) -> bool:
-        """Predictions all of one class (a trivial predictor, whatever its F1)."""
-        return self.n > 0 and sum(1 for c in self.pred_counts if c) <= 1
-
-    @property
-    def no_better_than_majority(self) -> bool:
-        """Degenerate, or an F1 no higher than always predicting the majority class: the switch
-        rule's guard counts no stability from such a round (hybridal.strategies)."""
-        return self.degenerate or (self.n > 0 and self.f1 <= self.majority_f1 + 1e-12)
-
-
-def evaluate(model: nn.Module, tokens: TokenizedTexts, rows: np.ndarray, labels: np.ndarray,
-             num_labels: int, batch_size: int, run: Batching, present_classes_only: bool = False) -> EvalResult:
+def evaluate(
+    model: nn.Module,
+    tokens: TokenizedTexts,
+    rows: np.ndarray,
+    labels: np.ndarray,
+    num_labels: int,
+    batch_size: int,
+    run: Batching,
+    present_classes_only: bool = False,
+) -> EvalResult:
     """Macro-F1, accuracy and mean cross-entropy on `rows`, with model.eval().
 
     Macro-F1 averages over all `num_labels` classes, or with `present_classes_only` over the
@@ -165,21 +125,21 @@ def evaluate(model: nn.Module, tokens: TokenizedTexts, rows: np.ndarray, labels:
     pred = log_probs.argmax(axis=1)
     loss = float(-log_probs[np.arange(len(rows)), y].mean())
     present = np.unique(y)
-    f1 = _macro_f1(y, pred, num_labels, present if present_classes_only else None)
+    f1 = macro_f1(y, pred, num_labels, present if present_classes_only else None)
     majority = np.full_like(y, np.bincount(y, minlength=num_labels).argmax())
     return EvalResult(
-        f1=f1[0], accuracy=float(accuracy_score(y, pred)), loss=loss,
-        per_class_f1=[float(v) for v in f1[1]], flops=flops, seconds=time.perf_counter() - start,
-        n=len(rows), predictions=pred, classes_present=len(present),
+        f1=f1[0],
+        accuracy=float(accuracy_score(y, pred)),
+        loss=loss,
+        per_class_f1=[float(v) for v in f1[1]],
+        flops=flops,
+        seconds=time.perf_counter() - start,
+        n=len(rows),
+        predictions=pred,
+        classes_present=len(present),
         pred_counts=[int(c) for c in np.bincount(pred, minlength=num_labels)],
-        majority_f1=_macro_f1(y, majority, num_labels, present if present_classes_only else None)[0],
+        majority_f1=macro_f1(y, majority, num_labels, present if present_classes_only else None)[0],
     )
-
-
-def _macro_f1(y: np.ndarray, pred: np.ndarray, num_labels: int, averaged: np.ndarray | None) -> tuple[float, np.ndarray]:
-    """(macro-F1 over every class, or over the classes in `averaged`; the per-class F1s)."""
-    per_class = f1_score(y, pred, labels=list(range(num_labels)), average=None, zero_division=0)
-    return float((per_class[averaged] if averaged is not None else per_class).mean()), per_class
 
 
 @torch.inference_mode()
@@ -215,11 +175,10 @@ def _forward_log_probs(model, tokens, rows, batch_size, run: Batching, capture_e
     finally:
         if hook is not None:
             hook.remove()
-    out = out.cpu().numpy()
+    log_probs = out.cpu().numpy()
     if capture_embeddings:
-        embeddings = embeddings.cpu().numpy() if embeddings is not None else None
-        return out, flops, embeddings
-    return out, flops
+        return log_probs, flops, embeddings.cpu().numpy() if embeddings is not None else None
+    return log_probs, flops
 
 
 @contextmanager
@@ -229,7 +188,9 @@ def seeded_dropout(seed: int, device: torch.device) -> Iterator[None]:
     Dropout has no generator argument: it draws from the device's default generator, whose
     state otherwise depends on everything run before (so a resumed run would draw differently).
     """
-    devices = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
+    devices = (
+        [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
+    )
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield
@@ -242,8 +203,11 @@ def _mc_probs(model, tokens, rows, batch_size, passes: int, run: Batching, seed:
     rows = np.asarray(rows)
     out = torch.empty((passes, len(rows), model.config.num_labels), dtype=torch.float32, device=run.device)
     flops = 0
-    with seeded_dropout(seed, run.device), first_token_last_layer(model) as first_only, \
-            bf16_linear_weights(model, run.precision):
+    with (
+        seeded_dropout(seed, run.device),
+        first_token_last_layer(model) as first_only,
+        bf16_linear_weights(model, run.precision),
+    ):
         for positions in length_sorted_positions(tokens, rows, batch_size, run.max_tokens):
             ids, mask = run.batch(tokens, rows[positions])
             where = run.to_device(torch.from_numpy(positions))
@@ -256,9 +220,17 @@ def _mc_probs(model, tokens, rows, batch_size, passes: int, run: Batching, seed:
     return out.cpu().numpy(), flops
 
 
-def score_pool(model: nn.Module, tokens: TokenizedTexts, candidates: np.ndarray, labeled: np.ndarray,
-               requires: frozenset, mc_passes: int, batch_size: int, run: Batching,
-               mc_seed: int = 0) -> tuple[PoolScores, int]:
+def score_pool(
+    model: nn.Module,
+    tokens: TokenizedTexts,
+    candidates: np.ndarray,
+    labeled: np.ndarray,
+    requires: frozenset,
+    mc_passes: int,
+    batch_size: int,
+    run: Batching,
+    mc_seed: int = 0,
+) -> tuple[PoolScores, int]:
     """One scoring pass producing what a sampler declared it needs; returns (scores, FLOPs).
 
     MC-dropout passes draw their masks from `mc_seed` (see `seeded_dropout`).

@@ -1,13 +1,16 @@
-"""Samplers (acquisition functions; small-text calls them query strategies) by name: `build_sampler("entropy")`, never eval.
+"""Samplers (acquisition functions; small-text calls them query strategies) by name:
+`build_sampler("entropy")`, never eval.
 
 Keys are the registry names (`sampler_names()`) plus the class names the seed prototype used
 (`EntropySampler`, ... and `UncertaintySampler` for least confidence).
 """
+
 from __future__ import annotations
 
 import inspect
 
 from hybridal.errors import ConfigError, did_you_mean
+
 from .badge import BADGESampler
 from .bald import BALDSampler
 from .base import PoolScores, Sampler, top_n
@@ -42,16 +45,16 @@ def sampler_names() -> list[str]:
 def sampler_kwargs(cls: type[Sampler]) -> list[str]:
     """Keyword arguments `cls`'s constructor takes (besides the ignored `seed`)."""
     params = inspect.signature(cls.__init__).parameters
-    return [name for name, p in params.items()
-            if name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return [
+        name for name, p in params.items() if name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
 
 
 def build_sampler(name: str, **kwargs) -> Sampler:
     """The sampler registered under `name`, constructed with `kwargs` (`seed` is ignored)."""
     if not isinstance(name, str) or name not in SAMPLERS:
         raise ConfigError(
-            f"sampler={name!r} is not known{did_you_mean(str(name), SAMPLERS)}; "
-            f"allowed: {', '.join(sampler_names())}."
+            f"sampler={name!r} is not known{did_you_mean(str(name), SAMPLERS)}; allowed: {', '.join(sampler_names())}."
         )
     cls = SAMPLERS[name]
     for key in IGNORED_KWARGS:
@@ -62,9 +65,7 @@ def build_sampler(name: str, **kwargs) -> Sampler:
             shown = ", ".join(allowed + list(IGNORED_KWARGS))
             same_case = [a for a in allowed if a.lower() == str(key).lower()]
             hint = f' (did you mean "{same_case[0]}"?)' if same_case else did_you_mean(key, allowed)
-            raise ConfigError(
-                f"sampler {cls.name!r} got an unknown keyword argument {key!r}{hint}; allowed: {shown}."
-            )
+            raise ConfigError(f"sampler {cls.name!r} got an unknown keyword argument {key!r}{hint}; allowed: {shown}.")
     return cls(**kwargs)
 
 

@@ -9,6 +9,7 @@ batch is both uncertain and diverse. g is never materialized (N × C·D): square
 
     ||g_i - g_j||² = |a_i|²|h_i|² + |a_j|²|h_j|² - 2 (a_i·a_j)(h_i·h_j).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,9 +25,7 @@ def gradient_factors(probs: np.ndarray) -> np.ndarray:
     return a
 
 
-def kmeans_pp_gradient(
-    a: np.ndarray, h: np.ndarray, k: int, rng: np.random.Generator
-) -> np.ndarray:
+def kmeans_pp_gradient(a: np.ndarray, h: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """k-means++ seeding on g_i = a_i ⊗ h_i: first the largest ||g||, then D² sampling.
 
     Picked points get D² = 0 and are never sampled again; when every remaining D² is 0 (e.g.
@@ -40,8 +39,8 @@ def kmeans_pp_gradient(
         return picks
     a_sq = np.einsum("ij,ij->i", a, a)
     h_sq = np.einsum("ij,ij->i", h, h).astype(np.float64)
-    g_sq = a_sq * h_sq                                 # ||g_i||²
-    snap = snap_tolerance(h.dtype) * 2.0 * g_sq        # rounding-noise floor around 0
+    g_sq = a_sq * h_sq  # ||g_i||²
+    snap = snap_tolerance(h.dtype) * 2.0 * g_sq  # rounding-noise floor around 0
     picked = np.zeros(n_points, dtype=bool)
     min_d = np.full(n_points, np.inf)
     hh = np.empty(n_points, dtype=h.dtype)
@@ -55,7 +54,7 @@ def kmeans_pp_gradient(
                 cdf = np.cumsum(min_d)
                 i = int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"))
                 i = min(i, n_points - 1)
-                if picked[i] or min_d[i] <= 0.0:      # guard against cdf rounding at the edges
+                if picked[i] or min_d[i] <= 0.0:  # guard against cdf rounding at the edges
                     i = int(np.flatnonzero(min_d > 0.0)[-1])
             else:
                 rest = np.flatnonzero(~picked)

@@ -4,6 +4,7 @@ Houlsby, Huszár, Ghahramani & Lengyel (2011), "Bayesian Active Learning for Cla
 and Preference Learning"; Gal, Islam & Ghahramani (2017), "Deep Bayesian Active Learning
 with Image Data" (dropout at inference time as the approximate posterior).
 """
+
 from __future__ import annotations
 
 import numpy as np

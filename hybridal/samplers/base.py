@@ -4,6 +4,7 @@ The engine runs a single inference pass over the candidate pool that yields what
 the sampler declares in `requires`, then calls `select`. Samplers never touch the model,
 so each is unit-testable on hand-made arrays.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -13,18 +14,18 @@ from typing import ClassVar, Optional
 import numpy as np
 
 # What a sampler may ask the scoring pass for.
-PROBS = "probs"                          # (N, C) softmax probabilities, model.eval()
-LOG_PROBS = "log_probs"                  # (N, C) log-softmax, for stable entropy
-EMBEDDINGS = "embeddings"                # (N, D) input of the final classifier layer
+PROBS = "probs"  # (N, C) softmax probabilities, model.eval()
+LOG_PROBS = "log_probs"  # (N, C) log-softmax, for stable entropy
+EMBEDDINGS = "embeddings"  # (N, D) input of the final classifier layer
 LABELED_EMBEDDINGS = "labeled_embeddings"  # (L, D) the same for the labeled set
-MC_PROBS = "mc_probs"                    # (T, N, C) probabilities with dropout on
+MC_PROBS = "mc_probs"  # (T, N, C) probabilities with dropout on
 
 
 @dataclass
 class PoolScores:
     """What the scoring pass computed for the candidates (rows align with `candidates`)."""
 
-    candidates: np.ndarray                       # pool indices scored, shape (N,)
+    candidates: np.ndarray  # pool indices scored, shape (N,)
     probs: Optional[np.ndarray] = None
     log_probs: Optional[np.ndarray] = None
     embeddings: Optional[np.ndarray] = None
@@ -37,7 +38,7 @@ class Sampler(ABC):
 
     name: ClassVar[str]
     requires: ClassVar[frozenset[str]] = frozenset()
-    mc_passes: int = 0   # stochastic passes the scoring pass must run (BALD)
+    mc_passes: int = 0  # stochastic passes the scoring pass must run (BALD)
 
     @abstractmethod
     def select(self, scores: PoolScores, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -48,7 +49,7 @@ def top_n(values: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     """Positions of the n largest values, ties broken at random by `rng` (deterministic per seed)."""
     values = np.asarray(values, dtype=np.float64)
     n = min(int(n), values.shape[0])
-    tie_break = rng.random(values.shape[0])
+    tie_break = rng.random(int(values.shape[0]))
     # lexsort sorts by the last key first: descending value, then the random key.
     order = np.lexsort((tie_break, -values))
     return order[:n]

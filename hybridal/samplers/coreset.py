@@ -5,6 +5,7 @@ Squared Euclidean distances are computed as ||x||² + ||c||² - 2 x·c with BLAS
 blocks of `chunk_size` candidates × `chunk_size` centers, so peak extra memory is about
 N + chunk_size² floats, never an N × L matrix.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,9 +25,7 @@ def snap_tolerance(dtype: np.dtype) -> float:
     return 100.0 * float(np.finfo(dtype).eps)
 
 
-def min_sq_dist_to_centers(
-    x: np.ndarray, x_sq: np.ndarray, centers: np.ndarray, chunk_size: int
-) -> np.ndarray:
+def min_sq_dist_to_centers(x: np.ndarray, x_sq: np.ndarray, centers: np.ndarray, chunk_size: int) -> np.ndarray:
     """Per row of `x`, the min squared distance to any row of `centers`, block by block."""
     out = np.full(x.shape[0], np.inf, dtype=x.dtype)
     if centers.shape[0] == 0:
@@ -37,11 +36,11 @@ def min_sq_dist_to_centers(
         best = out[rows]
         for c0 in range(0, centers.shape[0], chunk_size):
             cols = slice(c0, c0 + chunk_size)
-            block = x[rows] @ centers[cols].T       # (chunk, chunk), the only 2-D temporary
+            block = x[rows] @ centers[cols].T  # (chunk, chunk), the only 2-D temporary
             block *= -2.0
             block += c_sq[cols][None, :]
             np.minimum(best, block.min(axis=1), out=best)
-        best += x_sq[rows]                          # ||x||² is constant along the row
+        best += x_sq[rows]  # ||x||² is constant along the row
     return out
 
 
@@ -64,7 +63,7 @@ def greedy_k_center(
     if k == 0:
         return picks
     x_sq = np.einsum("ij,ij->i", x, x)
-    snap = snap_tolerance(x.dtype) * 2.0 * x_sq      # per-row noise floor (|x|² + |c|² at a duplicate)
+    snap = snap_tolerance(x.dtype) * 2.0 * x_sq  # per-row noise floor (|x|² + |c|² at a duplicate)
     min_d = min_sq_dist_to_centers(x, x_sq, centers, chunk_size)
     np.maximum(min_d, 0.0, out=min_d)
     min_d[min_d <= snap] = 0.0
@@ -87,7 +86,7 @@ def greedy_k_center(
         np.minimum(min_d, dist, out=min_d)
         np.maximum(min_d, 0.0, out=min_d)
         min_d[min_d <= snap] = 0.0
-        min_d[picks[: step + 1]] = -np.inf          # never pick a point twice
+        min_d[picks[: step + 1]] = -np.inf  # never pick a point twice
     return picks
 
 

@@ -3,6 +3,7 @@
 Each is a pure function of the scoring pass: higher score = more informative, and `top_n`
 breaks exact ties with the run's generator so a seed fixes the picks.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,5 +1,6 @@
 """Honest accounting (docs/accounting.md): what a run is charged, what it measures, what each round
 records to diagnose it, and the switch rule's guard against the trivial plateau."""
+
 from __future__ import annotations
 
 import json
@@ -18,17 +19,20 @@ JIGSAW_LIKE_F1 = [0.478, 0.478, 0.55, 0.62, 0.63, 0.635, 0.64]
 JIGSAW_LIKE_DEGENERATE = [True, True, False, False, False, False, False]
 
 
-@pytest.mark.parametrize("epsilon, k, unguarded, guarded", [
-    (0.02, 1, 2, 5),     # off: the plateau (Δ_1 = 0) switches at 2; on: Δ_4 = 0.01 is the first real stability
-    (0.02, 2, 6, 6),     # k = 2: the plateau gave one stable round, then Δ_2 reset it; both need Δ_4, Δ_5
-    (0.1, 1, 2, 4),      # on: Δ_2 is measured from a degenerate round (not stable); Δ_3 = 0.07 is
-    (0.0, 1, None, None),
-])
+@pytest.mark.parametrize(
+    "epsilon, k, unguarded, guarded",
+    [
+        (0.02, 1, 2, 5),  # off: the plateau (Δ_1 = 0) switches at 2; on: Δ_4 = 0.01 is the first real stability
+        (0.02, 2, 6, 6),  # k = 2: the plateau gave one stable round, then Δ_2 reset it; both need Δ_4, Δ_5
+        (0.1, 1, 2, 4),  # on: Δ_2 is measured from a degenerate round (not stable); Δ_3 = 0.07 is
+        (0.0, 1, None, None),
+    ],
+)
 def test_the_trivial_plateau_switches_only_without_the_guard(epsilon, k, unguarded, guarded):
     f1s, flags = JIGSAW_LIKE_F1, JIGSAW_LIKE_DEGENERATE
     assert switch_decided_round_for(f1s, epsilon, k, flags, guard=False) == unguarded
     assert switch_decided_round_for(f1s, epsilon, k, flags, guard=True) == guarded
-    assert switch_decided_round_for(f1s, epsilon, k) == unguarded   # no flags recorded (schema 1): as unguarded
+    assert switch_decided_round_for(f1s, epsilon, k) == unguarded  # no flags recorded (schema 1): as unguarded
 
 
 def test_the_guard_on_a_real_run_skips_the_plateau(plateau_config):
@@ -38,26 +42,37 @@ def test_the_guard_on_a_real_run_skips_the_plateau(plateau_config):
     on = ActiveLearning(plateau_config(experiment_name="on", strategy_class="deltaf1", strategy_kwargs=kwargs))
     on.run_full_pipeline()
     assert [r.monitor_degenerate for r in on.records[:3]] == [True, True, True]
-    assert [r.val_pred_counts.count(0) for r in on.records[:3]] == [1, 1, 1]   # one class of two predicted
+    assert [r.val_pred_counts.count(0) for r in on.records[:3]] == [1, 1, 1]  # one class of two predicted
     assert on.switch_round == 5
-    off = ActiveLearning(plateau_config(experiment_name="off", strategy_class="deltaf1",
-                                        strategy_kwargs={**kwargs, "guard": False}))
+    off = ActiveLearning(
+        plateau_config(experiment_name="off", strategy_class="deltaf1", strategy_kwargs={**kwargs, "guard": False})
+    )
     off.run_full_pipeline()
     assert off.switch_round == 2
     # The guard is recorded resolved, so every config says which rule ran.
-    assert on.cfg.to_dict()["strategy_kwargs"] == {**kwargs, "guard": True} and off.cfg.strategy_kwargs["guard"] is False
+    assert (
+        on.cfg.to_dict()["strategy_kwargs"] == {**kwargs, "guard": True} and off.cfg.strategy_kwargs["guard"] is False
+    )
 
 
 # ---- labels and FLOPs: cost vs measurement -------------------------------------------------------
 
+
 def test_a_validation_monitor_rule_is_charged_its_labels_and_passes_and_retrain_is_not(make_config):
-    hybrid = ActiveLearning(make_config(experiment_name="hybrid", strategy_class="deltaf1", sampler_class="entropy",
-                                        strategy_kwargs={"epsilon": 1.0, "k": 1, "guard": False}, total_rounds=4))
+    hybrid = ActiveLearning(
+        make_config(
+            experiment_name="hybrid",
+            strategy_class="deltaf1",
+            sampler_class="entropy",
+            strategy_kwargs={"epsilon": 1.0, "k": 1, "guard": False},
+            total_rounds=4,
+        )
+    )
     hybrid.run_full_pipeline()
     retrain = ActiveLearning(make_config(experiment_name="retrain", sampler_class="entropy", total_rounds=4))
     retrain.run_full_pipeline()
     val_rows = len(hybrid.parts.splits.validation)
-    assert hybrid.switch_round == 2   # decided after round 1: rounds 0 and 1 were read to decide
+    assert hybrid.switch_round == 2  # decided after round 1: rounds 0 and 1 were read to decide
     for run, reads in ((hybrid, [True, True, False, False]), (retrain, [False] * 4)):
         cum = 0
         for rec, read in zip(run.records, reads):
@@ -75,20 +90,30 @@ def test_a_validation_monitor_rule_is_charged_its_labels_and_passes_and_retrain_
     assert last.cum_total_flops == last.cum_train_flops + sum(r.flops_scoring for r in retrain.records)
     summary = json.loads((hybrid.run_dir / "summary.json").read_text())
     assert summary["schema_version"] == 2
-    assert summary["labels"] == {"acquired": hybrid.pool.n_labeled, "read_by_policy": val_rows,
-                                 "used": hybrid.pool.n_labeled + val_rows}
+    assert summary["labels"] == {
+        "acquired": hybrid.pool.n_labeled,
+        "read_by_policy": val_rows,
+        "used": hybrid.pool.n_labeled + val_rows,
+    }
     totals = summary["totals"]
     assert totals["total_flops"] == totals["train_flops"] + totals["flops_scoring"] + totals["flops_policy"]
     assert totals["infer_flops"] == totals["flops_scoring"] + totals["flops_policy"] + totals["flops_validation"]
 
 
 def test_an_acquired_monitor_rule_reads_no_extra_labels(make_config):
-    al = ActiveLearning(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1, "guard": False},
-                                    monitor="acquired", monitor_fraction=0.25, total_rounds=4))
+    al = ActiveLearning(
+        make_config(
+            strategy_class="deltaf1",
+            strategy_kwargs={"epsilon": 1.0, "k": 1, "guard": False},
+            monitor="acquired",
+            monitor_fraction=0.25,
+            total_rounds=4,
+        )
+    )
     al.run_full_pipeline()
     assert [r.labels_used for r in al.records] == [r.n_labeled for r in al.records]
     # The monitor pass is policy cost until the decision (after round 2); validation is measurement throughout.
-    assert [r.flops_policy > 0 for r in al.records] == [False, True, True, False]   # round 0: no monitor rows
+    assert [r.flops_policy > 0 for r in al.records] == [False, True, True, False]  # round 0: no monitor rows
     assert all(r.flops_validation > 0 for r in al.records)
 
 
@@ -103,7 +128,7 @@ def test_the_estimate_splits_cost_as_the_records_do(make_config):
         est = estimate_grid([cfg]).runs[0]
         last = al.records[-1]
         assert est.labels_used == last.labels_used == last.n_labeled + 60
-        assert est.scoring_flops == sum(r.flops_scoring for r in al.records) == 0   # random sampler
+        assert est.scoring_flops == sum(r.flops_scoring for r in al.records) == 0  # random sampler
         spent = sum(r.flops_policy for r in al.records)
         assert spent == policy_rounds * al.records[0].flops_monitor
         assert (est.policy_flops if policy_rounds == 4 else est.policy_flops_min) == spent
@@ -113,6 +138,7 @@ def test_the_estimate_splits_cost_as_the_records_do(make_config):
 
 
 # ---- diagnostics -----------------------------------------------------------------------------------
+
 
 def test_every_round_records_its_diagnostics(make_config):
     al = ActiveLearning(make_config(strategy_class="new_only", epochs=2, total_rounds=3, test_subsample_size=40))

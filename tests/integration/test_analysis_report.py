@@ -1,4 +1,5 @@
 """The report end to end: CLI exit codes, every output file, readable PNGs, damaged sweeps."""
+
 from __future__ import annotations
 
 import os
@@ -9,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from tests.support.images import assert_png_readable
-from tests.support.analysis_experiments import config, make_experiment, simulate, write_ray_trial, write_run
 
 from analysis.presentation.atomic_files import atomic_path
 from analysis.report import main
+from tests.support.analysis_experiments import config, make_experiment, simulate, write_ray_trial, write_run
+from tests.support.images import assert_png_readable
 
 REPO = Path(__file__).resolve().parents[2]
 PLOT_KINDS = ("learning_curves", "f1_vs_al_flops", "final_f1_vs_al_flops", "switch_rounds")
@@ -32,8 +33,16 @@ def sweep_report(tmp_path_factory):
 def test_full_report_writes_every_file(sweep_report, capsys):
     rc, exp, out = sweep_report
     assert rc == 0
-    for name in ("rounds.parquet", "rounds.csv", "trials.csv", "summary.csv", "frontier_rounds.csv",
-                 "hypervolume.csv", "report.md", "report.html"):
+    for name in (
+        "rounds.parquet",
+        "rounds.csv",
+        "trials.csv",
+        "summary.csv",
+        "frontier_rounds.csv",
+        "hypervolume.csv",
+        "report.md",
+        "report.html",
+    ):
         assert (out / name).stat().st_size > 200, name
     for ds in ("agnews", "imdb"):
         for kind in PLOT_KINDS:
@@ -84,13 +93,14 @@ def test_pareto_set_and_hypervolume_say_they_use_validation_f1(sweep_report):
     rounds = pd.read_csv(out / "frontier_rounds.csv")
     assert rounds.groupby("dataset")["on_front"].any().all()
     html = (out / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 2 * 4 + 1   # 4 figures per dataset + the savings figure
+    assert html.count("data:image/png;base64,") == 2 * 4 + 1  # 4 figures per dataset + the savings figure
     assert 'src="plots/' not in html  # self-contained
 
 
 def test_cli_prints_a_short_summary(tmp_path, capsys):
-    exp = make_experiment(tmp_path / "exp", "run", total_rounds=5, datasets=("agnews",), seeds=(1,), epsilons=(0.02,),
-                          ks=(1,))
+    exp = make_experiment(
+        tmp_path / "exp", "run", total_rounds=5, datasets=("agnews",), seeds=(1,), epsilons=(0.02,), ks=(1,)
+    )
     assert main([str(exp), "--out", str(tmp_path / "out")]) == 0
     text = capsys.readouterr().out
     assert "agnews: 4 configs; trials 4 finished / 0 incomplete / 0 errored" in text
@@ -104,25 +114,37 @@ def test_cli_prints_a_short_summary(tmp_path, capsys):
 
 
 def test_damaged_sweep_is_analysed_and_its_problems_listed(tmp_path, capsys):
-    exp = make_experiment(tmp_path / "exp", "ray", total_rounds=6, datasets=("agnews",), seeds=(1, 2),
-                          epsilons=(0.02,), ks=(1,))
+    exp = make_experiment(
+        tmp_path / "exp", "ray", total_rounds=6, datasets=("agnews",), seeds=(1, 2), epsilons=(0.02,), ks=(1,)
+    )
     bad = config("agnews", "retrain", 3)
-    write_ray_trial(exp, "trainable_abc12_00100_100_err", bad, simulate(bad, 6)[:2], 6,
-                    error="RuntimeError: CUDA error: out of memory")
+    write_ray_trial(
+        exp,
+        "trainable_abc12_00100_100_err",
+        bad,
+        simulate(bad, 6)[:2],
+        6,
+        error="RuntimeError: CUDA error: out of memory",
+    )
     running = config("agnews", "finetune", 3)
     write_ray_trial(exp, "trainable_abc12_00101_101_run", running, simulate(running, 6)[:3], 6)
     with open(exp / "trainable_abc12_00101_101_run" / "rounds.jsonl", "a") as f:
         f.write('{"round": 3, "val_f1"')
     old = config("agnews", "new_only", 3)
-    write_run(exp / "older_runs" / "n3", old, [{k: v for k, v in r.items() if k != "test_accuracy"}
-                                               for r in simulate(old, 6)])
+    write_run(
+        exp / "older_runs" / "n3", old, [{k: v for k, v in r.items() if k != "test_accuracy"} for r in simulate(old, 6)]
+    )
     assert main([str(exp), "--out", str(tmp_path / "out")]) == 0
     text = capsys.readouterr().out
     assert "trials 9 finished / 1 incomplete / 1 errored" in text
     assert "errored: RuntimeError: CUDA error: out of memory" in text
     md = (tmp_path / "out" / "report.md").read_text()
-    for expected in ("errored: RuntimeError", "incomplete, left out of the aggregates", "half-written",
-                     "records lack fields test_accuracy"):
+    for expected in (
+        "errored: RuntimeError",
+        "incomplete, left out of the aggregates",
+        "half-written",
+        "records lack fields test_accuracy",
+    ):
         assert expected in md, expected
     rounds = pd.read_parquet(tmp_path / "out" / "rounds.parquet")
     assert set(rounds["status"]) == {"finished", "incomplete", "errored"}
@@ -150,9 +172,14 @@ def test_only_unfinished_trials_exit_2(tmp_path, capsys):
 def test_entry_points_exit_2_without_traceback(tmp_path, entry):
     (tmp_path / "half").mkdir()
     (tmp_path / "half" / "experiment_state-2026.json").write_text('{"trial_data": [')  # half-written
-    proc = subprocess.run([sys.executable, *entry, str(tmp_path / "half"), "--out", str(tmp_path / "o")],
-                          cwd=REPO, capture_output=True, text=True, timeout=120,
-                          env=os.environ | {"MPLBACKEND": "Agg"})
+    proc = subprocess.run(
+        [sys.executable, *entry, str(tmp_path / "half"), "--out", str(tmp_path / "o")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ | {"MPLBACKEND": "Agg"},
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
@@ -175,8 +202,9 @@ def test_atomic_path_leaves_nothing_on_failure(tmp_path):
 
 
 def test_second_run_replaces_outputs_in_place(tmp_path):
-    exp = make_experiment(tmp_path / "exp", "run", total_rounds=4, datasets=("imdb",), seeds=(1, 2),
-                          epsilons=(0.02,), ks=(1,))
+    exp = make_experiment(
+        tmp_path / "exp", "run", total_rounds=4, datasets=("imdb",), seeds=(1, 2), epsilons=(0.02,), ks=(1,)
+    )
     out = tmp_path / "out"
     assert main([str(exp), "--out", str(out)]) == 0
     first = sorted(p.name for p in out.rglob("*"))
@@ -199,8 +227,9 @@ def test_a_single_run_gives_a_full_report(tmp_path, capsys):
 
 
 def test_temp_files_of_a_killed_run_are_cleared(tmp_path):
-    exp = make_experiment(tmp_path / "exp", "run", total_rounds=3, datasets=("imdb",), seeds=(1,),
-                          epsilons=(0.02,), ks=(1,))
+    exp = make_experiment(
+        tmp_path / "exp", "run", total_rounds=3, datasets=("imdb",), seeds=(1,), epsilons=(0.02,), ks=(1,)
+    )
     out = tmp_path / "out"
     (out / "plots").mkdir(parents=True)
     (out / ".summary.csv.abc123.tmp").write_text("half")

@@ -32,6 +32,7 @@ The Python commands (Run, Validate, Help, DryRun) run in **one** Python process,
 interpreter and one torch import instead of thirty keeps the file within about a minute on two
 cores. That process has a timeout; each command's exit status, output and time are reported.
 """
+
 from __future__ import annotations
 
 import ast
@@ -63,12 +64,14 @@ BATCH_TIMEOUT_S = 300
 
 # ---- the documented commands ----------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Command:
     """One `&&`-separated part of a documented command line."""
-    where: str                 # "docs/sweeps.md:12"
-    line: str                  # the whole command line, as documented (continuations joined)
-    tokens: tuple[str, ...]    # this part, shell-split, assignments and `.venv/bin/` removed
+
+    where: str  # "docs/sweeps.md:12"
+    line: str  # the whole command line, as documented (continuations joined)
+    tokens: tuple[str, ...]  # this part, shell-split, assignments and `.venv/bin/` removed
     variables: tuple[str, ...]  # the VAR=value assignments in front of it
 
     @property
@@ -115,7 +118,7 @@ def command_lines(path: Path) -> list[tuple[int, str]]:
 
 def split_command(where: str, line: str) -> list[Command]:
     tokens = shlex.split(line, comments=True)
-    if tokens and tokens[-1] == "&":       # a background job: the same command
+    if tokens and tokens[-1] == "&":  # a background job: the same command
         tokens = tokens[:-1]
     parts, current = [], []
     for token in tokens + ["&&"]:
@@ -126,7 +129,7 @@ def split_command(where: str, line: str) -> list[Command]:
         while current and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", current[0]):
             variables.append(current.pop(0))
         if current and current[0].startswith(".venv/bin/"):
-            current[0] = current[0][len(".venv/bin/"):]
+            current[0] = current[0][len(".venv/bin/") :]
         parts.append(Command(where, line, tuple(current), tuple(variables)))
         current = []
     return parts
@@ -142,6 +145,7 @@ def documented_commands() -> list[Command]:
 
 # ---- how each is checked --------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Check:
     reason: str
@@ -155,7 +159,7 @@ class Check:
 
 @dataclass(frozen=True)
 class Run(Check):
-    expect: Optional[Callable[[str], None]] = None   # checks the command's stdout
+    expect: Optional[Callable[[str], None]] = None  # checks the command's stdout
     kind: ClassVar[str] = "run"
 
 
@@ -185,7 +189,7 @@ def _nothing(cmd: "Command") -> None:
 
 @dataclass(frozen=True)
 class Parse(Check):
-    check: Callable[["Command"], None] = _nothing   # raises AssertionError when what the command names is wrong
+    check: Callable[["Command"], None] = _nothing  # raises AssertionError when what the command names is wrong
     kind: ClassVar[str] = "parse"
 
 
@@ -231,6 +235,22 @@ def check_pytest(cmd: Command) -> None:
     assert any(d.startswith("pytest") for d in _pyproject()["project"]["optional-dependencies"]["test"])
 
 
+def check_static_check(cmd: Command) -> None:
+    """A static check of the test command: its tool is pinned in the [lint] extra (which [test] installs),
+    configured in pyproject.toml, and run by the pre-commit hooks too."""
+    program = cmd.tokens[0]
+    package = {"ruff": "ruff", "mypy": "mypy", "lint-imports": "import-linter"}[program]
+    project = _pyproject()
+    assert any(d.startswith(f"{package}==") for d in project["project"]["optional-dependencies"]["lint"]), package
+    assert "hybridal[lint]" in project["project"]["optional-dependencies"]["test"]
+    section = {"ruff": "ruff", "mypy": "mypy", "lint-imports": "importlinter"}[program]
+    assert section in project["tool"], f"pyproject.toml has no [tool.{section}]"
+    hooks = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text())
+    entries = [h["entry"] for repo in hooks["repos"] for h in repo["hooks"]]
+    command = " ".join(token for token in cmd.tokens if token != ".")  # pre-commit passes the files itself
+    assert command in entries, f"{cmd.where}: pre-commit runs {entries}, not {command!r}"
+
+
 def check_exports(cmd: Command) -> None:
     for token in cmd.tokens[1:]:
         name = token.split("=", 1)[0]
@@ -259,7 +279,8 @@ def check_kuberay_yaml(cmd: Command) -> None:
 
 
 def findings_table_everywhere(stdout: str) -> None:
-    """The generated headline table is in the README (tests/unit/test_study_results.py pins that) and in docs/findings.md."""
+    """The generated headline table is in the README (tests/unit/test_study_results.py pins that) and in
+    docs/findings.md."""
     assert stdout.strip().startswith("| dataset |"), stdout[:300]
     for page in ("README.md", "docs/findings.md"):
         assert stdout in (REPO / page).read_text(), f"{page}: its findings table is not the generated one; paste it"
@@ -270,9 +291,18 @@ CLOUD = "acts on a cloud account (network, credentials): never run by a test"
 CHECKS: dict[str, Check] = {
     # ---- set-up (README's two commands, docs/clusters.md) ----
     "python3 -m venv": Parse("creates the virtual environment (stdlib venv): nothing of ours to check"),
-    "pip install": Parse("installs packages (network, minutes): the extras and pinned versions are checked",
-                         check_pip_install),
+    "pip install": Parse(
+        "installs packages (network, minutes): the extras and pinned versions are checked", check_pip_install
+    ),
     "python -m pytest": Parse("the test suite itself: running it from inside it would recurse", check_pytest),
+    "ruff check": Parse(
+        "CI's lint step runs it on the whole checkout; here: pinned, configured, in pre-commit", check_static_check
+    ),
+    "ruff format --check": Parse("CI's format step; here: pinned, configured, in pre-commit", check_static_check),
+    "mypy": Parse(
+        "CI's type check of hybridal/ (a minute); here: pinned, configured, in pre-commit", check_static_check
+    ),
+    "lint-imports": Parse("CI's import contracts; here: pinned, configured, in pre-commit", check_static_check),
     # ---- one run (docs/configuration.md) ----
     "hybridal --help": Run("offline, instant"),
     "hybridal keys": Run("offline, instant"),
@@ -293,19 +323,22 @@ CHECKS: dict[str, Check] = {
     "tensorboard": External("a server that runs until stopped"),
     "aws": External(CLOUD),
     "gcloud": External(CLOUD),
-    "kubectl apply -f": Parse("submits to a Kubernetes cluster: the manifest must parse and hold a RayJob",
-                              check_kuberay_yaml),
+    "kubectl apply -f": Parse(
+        "submits to a Kubernetes cluster: the manifest must parse and hold a RayJob", check_kuberay_yaml
+    ),
     "kubectl get": External(CLOUD),
     "kubectl logs": External(CLOUD),
     "kubectl port-forward": External(CLOUD),
     # ---- analysis (docs/analysis.md) ----
     "python -m analysis.report docs/results/demo_new_only": Run("three committed runs: seconds, offline"),
     "python -m analysis.report docs/results/study --out": Help(
-        "tests/unit/test_study_results.py runs exactly this and compares every table with the committed one"),
+        "tests/unit/test_study_results.py runs exactly this and compares every table with the committed one"
+    ),
     "python -m analysis.report": Help("its inputs are sweeps that are not in the repository (ray_results/, s3://)"),
     "python -m analysis.presentation.readme_findings docs/results/study": Run(
         "reads the committed headline.csv; its table must be the README's and docs/findings.md's",
-        expect=findings_table_everywhere),
+        expect=findings_table_everywhere,
+    ),
     # ---- benchmarks (docs/performance.md, docs/f1-parity.md) ----
     "python -m benchmarks.run": Help("about 30 minutes of CPU"),
     "python -m benchmarks.sampler_bench": Help("selection on a 100,000-row pool: minutes"),
@@ -322,7 +355,7 @@ def check_for(cmd: Command) -> Optional[tuple[str, Check]]:
     matches = []
     for key, check in CHECKS.items():
         words = tuple(key.split())
-        if cmd.tokens[:len(words)] == words:
+        if cmd.tokens[: len(words)] == words:
             matches.append((len(words), key, check))
     if not matches:
         return None
@@ -332,7 +365,7 @@ def check_for(cmd: Command) -> Optional[tuple[str, Check]]:
 
 def inner_command(cmd: Command) -> Command:
     assert "--" in cmd.tokens, f"{cmd.where}: {cmd.text!r} runs no command after ' -- '"
-    return split_command(cmd.where, shlex.join(cmd.tokens[cmd.tokens.index("--") + 1:]))[0]
+    return split_command(cmd.where, shlex.join(cmd.tokens[cmd.tokens.index("--") + 1 :]))[0]
 
 
 # ---- the Python commands, in one process ----------------------------------------------------
@@ -373,7 +406,7 @@ RUNNER = textwrap.dedent("""
 def python_argv(cmd: Command, check: Check) -> list[str]:
     """What follows `python` for this command, as the check runs it."""
     tokens = list(cmd.tokens)
-    if check.kind == "validate":                  # hybridal run CONFIG [--set K=V] [--out DIR] [--quiet]
+    if check.kind == "validate":  # hybridal run CONFIG [--set K=V] [--out DIR] [--quiet]
         assert tokens[:2] == ["hybridal", "run"], cmd.text
         kept, skip = ["hybridal", "validate"], False
         for token in tokens[2:]:
@@ -400,9 +433,10 @@ def python_argv(cmd: Command, check: Check) -> list[str]:
     out, previous = [], ""
     for token in args:
         if previous in OUTPUT_FLAGS:
-            if check.kind == "run":   # relative: inside the command's temp folder
-                assert not Path(token).is_absolute() and ".." not in Path(token).parts, \
+            if check.kind == "run":  # relative: inside the command's temp folder
+                assert not Path(token).is_absolute() and ".." not in Path(token).parts, (
                     f"{cmd.where}: a command the test runs must write under its working folder, not to {token!r}"
+                )
         elif not token.startswith("-") and (REPO / token).exists():
             token = str(REPO / token)
         out.append(token)
@@ -417,21 +451,33 @@ def python_results(tmp_path_factory) -> dict[str, dict]:
     jobs = []
     for number, cmd in enumerate(_python_commands()):
         found = check_for(cmd)
-        assert found is not None   # _python_commands keeps covered commands only
+        assert found is not None  # _python_commands keeps covered commands only
         cwd = base / f"c{number:02d}"
         cwd.mkdir()
         jobs.append({"id": _id(cmd), "cwd": str(cwd), "argv": python_argv(cmd, found[1])})
     (base / "jobs.json").write_text(json.dumps(jobs))
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "MPLBACKEND": "Agg",
-           "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "TOKENIZERS_PARALLELISM": "false",
-           "HYBRIDAL_CACHE_DIR": str(tmp_path_factory.getbasetemp() / "hybridal-cache"),
-           "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "MPLBACKEND": "Agg",
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+        "TOKENIZERS_PARALLELISM": "false",
+        "HYBRIDAL_CACHE_DIR": str(tmp_path_factory.getbasetemp() / "hybridal-cache"),
+        "PYTHONPATH": os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]),
+    }
     results_file = base / "results.jsonl"
     try:
-        subprocess.run([sys.executable, "-c", RUNNER, str(base / "jobs.json"), str(results_file)], cwd=base, env=env,
-                       timeout=BATCH_TIMEOUT_S, capture_output=True, text=True)
+        subprocess.run(
+            [sys.executable, "-c", RUNNER, str(base / "jobs.json"), str(results_file)],
+            cwd=base,
+            env=env,
+            timeout=BATCH_TIMEOUT_S,
+            capture_output=True,
+            text=True,
+        )
     except subprocess.TimeoutExpired:
-        pass   # the commands that finished have their results; the rest are reported as not finished
+        pass  # the commands that finished have their results; the rest are reported as not finished
     lines = results_file.read_text().splitlines() if results_file.is_file() else []
     return {r["id"]: r for r in map(json.loads, lines)}
 
@@ -463,6 +509,7 @@ COMMANDS = documented_commands()
 
 # ---- the tests ------------------------------------------------------------------------------
 
+
 def test_the_docs_hold_commands():
     assert len(COMMANDS) > 20 and any(c.where.startswith("README.md") for c in COMMANDS)
 
@@ -474,8 +521,10 @@ def test_doc_command(cmd: Command, python_results: dict[str, dict]):
         assert name in KNOWN_VARIABLES, f"{cmd.where}: {name} is not one of {KNOWN_VARIABLES} ({cmd.line})"
     resolved, found = _resolved(cmd)
     if found is None:
-        pytest.fail(f"{cmd.where}: no entry of CHECKS in tests/test_docs_commands.py covers the documented command "
-                    f"{resolved.text!r} (in {cmd.line!r}); add one that says how it is checked.")
+        pytest.fail(
+            f"{cmd.where}: no entry of CHECKS in tests/test_docs_commands.py covers the documented command "
+            f"{resolved.text!r} (in {cmd.line!r}); add one that says how it is checked."
+        )
     key, check = found
     if isinstance(check, Parse):
         check.check(resolved)
@@ -484,10 +533,14 @@ def test_doc_command(cmd: Command, python_results: dict[str, dict]):
         return
     result = python_results.get(_id(resolved))
     if result is None:
-        pytest.fail(f"{cmd.where}: {resolved.text!r} did not finish: the batch of doc commands ran past "
-                    f"{BATCH_TIMEOUT_S} s or its process died.")
-    assert result["code"] == 0, (f"{cmd.where}: {resolved.text!r} ({check.kind}, key {key!r}) exited {result['code']} "
-                                 f"after {result['seconds']} s:\n{result['stderr'][-3000:]}{result['stdout'][-1000:]}")
+        pytest.fail(
+            f"{cmd.where}: {resolved.text!r} did not finish: the batch of doc commands ran past "
+            f"{BATCH_TIMEOUT_S} s or its process died."
+        )
+    assert result["code"] == 0, (
+        f"{cmd.where}: {resolved.text!r} ({check.kind}, key {key!r}) exited {result['code']} "
+        f"after {result['seconds']} s:\n{result['stderr'][-3000:]}{result['stdout'][-1000:]}"
+    )
     if isinstance(check, Run) and check.expect is not None:
         check.expect(result["stdout"])
 
@@ -495,7 +548,7 @@ def test_doc_command(cmd: Command, python_results: dict[str, dict]):
 def test_every_check_is_used():
     used = set()
     for cmd in COMMANDS:
-        for found in (check_for(cmd), _resolved(cmd)[1]):   # an Inner entry and the one its command meets
+        for found in (check_for(cmd), _resolved(cmd)[1]):  # an Inner entry and the one its command meets
             if found is not None:
                 used.add(found[0])
     unused = sorted(set(CHECKS) - used)

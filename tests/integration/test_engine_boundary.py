@@ -1,4 +1,5 @@
 """`hybridal/` is the engine: it never imports Ray, `sweeps` or `analysis` (issue 11)."""
+
 from __future__ import annotations
 
 import re

@@ -6,6 +6,7 @@ and both monitor modes. tiny-bert's F1 barely moves, so ε > 0 switches as early
 it also predicts one class throughout, so these grids pin the rule's guard off (`guards: [false]`)
 and the guarded rule is checked on the plateau data, where tiny-bert learns after round 2.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,10 +20,16 @@ from tests.support.shared_sweeps import BASE, same_results, sweep, write_grid
 from tests.support.sweep_hooks import trial_dirs
 from tests.support.tiny_runs import PLATEAU, write_plateau_csv
 
+
 @pytest.mark.slow
 def test_shared_sweep_equals_standalone_runs_with_validation_monitor(ray_env, tmp_path):
-    axes = {"strategies": ["retrain", "finetune", "new_only", "deltaf1"], "epsilons": [0.0, 0.02, 0.05],
-            "ks": [1, 2, 3], "afters": ["finetune", "new_only"], "guards": [False]}
+    axes = {
+        "strategies": ["retrain", "finetune", "new_only", "deltaf1"],
+        "epsilons": [0.0, 0.02, 0.05],
+        "ks": [1, 2, 3],
+        "afters": ["finetune", "new_only"],
+        "guards": [False],
+    }
     grid_file = write_grid(tmp_path / "grid.yaml", BASE, axes)
     shared, totals = sweep(tmp_path, grid_file, "shared")
     alone, alone_totals = sweep(tmp_path, grid_file, "alone", "--no-share")
@@ -33,7 +40,9 @@ def test_shared_sweep_equals_standalone_runs_with_validation_monitor(ray_env, tm
     assert roles.count("trunk") == 1 and roles.count("fork") >= 4 and roles.count("copy") >= 4
     assert {v["role"] for v in alone.values()} == {"standalone"}
     # Each configuration is charged what it costs alone; the shared sweep computes far less.
-    assert totals["attributed_train_flops"] == alone_totals["attributed_train_flops"] == alone_totals["spent_train_flops"]
+    assert (
+        totals["attributed_train_flops"] == alone_totals["attributed_train_flops"] == alone_totals["spent_train_flops"]
+    )
     assert totals["spent_train_flops"] < 0.5 * totals["attributed_train_flops"]
 
 
@@ -47,9 +56,15 @@ def test_shared_sweep_equals_standalone_runs_with_acquired_monitor(ray_env, tmp_
     same_results(shared, alone)
     # Baselines run on the validation monitor, so deltaf1's group has its own (hidden) trunk.
     # Δ is first defined at round 2 (the monitor set is empty at round 0): k=1 switches at 3, k=2 would at 4.
-    assert shared["agnews-deltaf1-e1-k1-c0.2-s5"]["switch"] == 3 and shared["agnews-deltaf1-e1-k2-c0.2-s5"]["switch"] is None
-    hidden = [n for n, d in trial_dirs(tmp_path / "shared").items()
-              if json.loads((d / "summary.json").read_text()).get("shared_prefix", {}).get("reported") is False]
+    assert (
+        shared["agnews-deltaf1-e1-k1-c0.2-s5"]["switch"] == 3
+        and shared["agnews-deltaf1-e1-k2-c0.2-s5"]["switch"] is None
+    )
+    hidden = [
+        n
+        for n, d in trial_dirs(tmp_path / "shared").items()
+        if json.loads((d / "summary.json").read_text()).get("shared_prefix", {}).get("reported") is False
+    ]
     assert len(hidden) == 1
 
 
@@ -58,11 +73,22 @@ def test_shared_sweep_equals_standalone_runs_with_the_guard(ray_env, tmp_path):
     """The plateau data: rounds 0-2 predict one class. Unguarded rules switch on that plateau at 2;
     guarded ones at 5. Both fork off one trunk, which records the degenerate flags the guard reads."""
     csv = write_plateau_csv(tmp_path / "plateau" / "train.csv")
-    base = {**BASE, **{k: v for k, v in PLATEAU.items() if k != "seed"}, "tokenizer_kwargs": {"max_length": 32},
-            "batch_size": 8, "eval_batch_size": 64, "test_subsample_size": None}
+    base = {
+        **BASE,
+        **{k: v for k, v in PLATEAU.items() if k != "seed"},
+        "tokenizer_kwargs": {"max_length": 32},
+        "batch_size": 8,
+        "eval_batch_size": 64,
+        "test_subsample_size": None,
+    }
     base["total_rounds"] = 8
-    axes = {"datasets": [str(csv)], "strategies": ["retrain", "deltaf1"], "epsilons": [0.2], "ks": [1],
-            "guards": [True, False]}
+    axes = {
+        "datasets": [str(csv)],
+        "strategies": ["retrain", "deltaf1"],
+        "epsilons": [0.2],
+        "ks": [1],
+        "guards": [True, False],
+    }
     grid_file = tmp_path / "grid.yaml"
     grid_file.write_text(yaml.safe_dump({"base": base, "grid": {"seeds": [5], **axes}}))
     shared, _ = sweep(tmp_path, grid_file, "shared")

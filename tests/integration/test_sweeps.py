@@ -5,6 +5,7 @@ down after its test. The sweeps run the `smoke` preset (tiny-bert, 3 short round
 further with CLI flags where a test needs fewer trials. Crashes and interruptions are
 injected from tests/support/sweep_hooks.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,22 +18,38 @@ from pathlib import Path
 
 import pytest
 import ray.tune  # noqa: F401 - first import here: Ray binds a log handler to the sys.stderr of that moment, and
+
 #                  pytest closes a test's captured stderr after the test
 import torch
 
-from tests.support import sweep_hooks
-from tests.support.sweep_hooks import one_line_error, trial_dirs
 from sweeps import grid
 from sweeps.sweep_folder import SWEEP_FILE
 from sweeps.table import SWEEP_SUMMARY
+from tests.support import sweep_hooks
+from tests.support.sweep_hooks import one_line_error, trial_dirs
 
 TIMING_FIELDS = ("train_seconds", "query_seconds", "eval_seconds", "wall_seconds")
-SHARING = ("role", "reported", "trunk", "fork_round", "source", "members")   # the shared-prefix plan's say
-CANONICAL = ("dataset", "strategy", "after", "epsilon", "k", "c", "guard", "monitor", "seed", "model", "sampler",
-             "epochs", "finetune_epochs", "replay")
+SHARING = ("role", "reported", "trunk", "fork_round", "source", "members")  # the shared-prefix plan's say
+CANONICAL = (
+    "dataset",
+    "strategy",
+    "after",
+    "epsilon",
+    "k",
+    "c",
+    "guard",
+    "monitor",
+    "seed",
+    "model",
+    "sampler",
+    "epochs",
+    "finetune_epochs",
+    "replay",
+)
 
 
 # ---- helpers --------------------------------------------------------------------------------
+
 
 def run_grid(capsys, *argv, **hooks) -> tuple[int, str, str]:
     rc = grid.main([str(a) for a in argv], **hooks)
@@ -55,23 +72,51 @@ def summary(folder: Path) -> dict:
 
 # ---- bad input that needs Ray to find ---------------------------------------------------------
 
+
 def test_unreachable_address_fails_with_one_sentence(tmp_path, capsys, ray_env):
-    rc, _, err = run_grid(capsys, "--preset", "smoke", "--address", "127.0.0.1:9", "--storage-path", tmp_path / "res",
-                          "--no-data-check")
+    rc, _, err = run_grid(
+        capsys, "--preset", "smoke", "--address", "127.0.0.1:9", "--storage-path", tmp_path / "res", "--no-data-check"
+    )
     one_line_error(rc, err, "cannot reach a Ray cluster at 127.0.0.1:9")
 
 
 def test_gpus_per_trial_on_a_cluster_without_gpus_fails(tmp_path, capsys, ray_env):
-    rc, _, err = run_grid(capsys, "--preset", "smoke", "--gpus-per-trial", "1", "--num-cpus", "2", "--num-gpus", "0",
-                          "--storage-path", tmp_path / "res", "--no-data-check")
+    rc, _, err = run_grid(
+        capsys,
+        "--preset",
+        "smoke",
+        "--gpus-per-trial",
+        "1",
+        "--num-cpus",
+        "2",
+        "--num-gpus",
+        "0",
+        "--storage-path",
+        tmp_path / "res",
+        "--no-data-check",
+    )
     one_line_error(rc, err, "--gpus-per-trial 1 asks for GPUs but the cluster has none")
     assert not any((tmp_path / "res").rglob("params.json"))
 
 
 def test_a_trial_failing_for_its_data_reports_the_error_as_its_result(tmp_path, capsys, ray_env):
     # --no-data-check lets the bad dataset reach a trial (as when only workers see the data).
-    rc, out, err = run_grid(capsys, "--preset", "smoke", "--strategies", "retrain", "--datasets", tmp_path / "missing.csv",
-                            "--storage-path", tmp_path / "res", "--num-cpus", "2", "--no-data-check", "--max-failures", "3")
+    rc, out, err = run_grid(
+        capsys,
+        "--preset",
+        "smoke",
+        "--strategies",
+        "retrain",
+        "--datasets",
+        tmp_path / "missing.csv",
+        "--storage-path",
+        tmp_path / "res",
+        "--num-cpus",
+        "2",
+        "--no-data-check",
+        "--max-failures",
+        "3",
+    )
     one_line_error(rc, err, "trial missing-retrain-s42 failed for its input", "DataError", "missing.csv")
     (folder,) = trial_dirs(tmp_path / "res" / "smoke").values()
     assert not (folder / "error.txt").exists(), "not a crash, so never retried"
@@ -81,10 +126,13 @@ def test_a_trial_failing_for_its_data_reports_the_error_as_its_result(tmp_path, 
     assert written["status"] == "error" and written["error"] == row["error"]
     assert written["trial"]["strategy"] == "retrain" and written["config"]["data"].endswith("missing.csv")
     assert "1 configurations: 1 input-error" in out
-    assert any(line.startswith("missing-retrain-s42 ") and line.rstrip().endswith("input-error") for line in out.splitlines())
+    assert any(
+        line.startswith("missing-retrain-s42 ") and line.rstrip().endswith("input-error") for line in out.splitlines()
+    )
 
 
 # ---- real sweeps on local Ray ----------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def smoke_sweep(tmp_path_factory, data_dir):
@@ -105,8 +153,20 @@ def smoke_sweep(tmp_path_factory, data_dir):
     try:
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
-            rc = grid.main(["--preset", "smoke", "--storage-path", str(storage), "--num-cpus", "2",
-                            "--cpus-per-trial", "1", "--max-concurrent", "2"])
+            rc = grid.main(
+                [
+                    "--preset",
+                    "smoke",
+                    "--storage-path",
+                    str(storage),
+                    "--num-cpus",
+                    "2",
+                    "--cpus-per-trial",
+                    "1",
+                    "--max-concurrent",
+                    "2",
+                ]
+            )
     finally:
         ray.shutdown()
         mp.undo()
@@ -114,8 +174,13 @@ def smoke_sweep(tmp_path_factory, data_dir):
     return rc, buffer.getvalue(), storage / "smoke"
 
 
-SMOKE_TRIALS = ["agnews-retrain-s42", "agnews-finetune-s42", "agnews-new_only-s42",
-                "agnews-deltaf1-e0.02-k1-s42", "agnews-deltaf1-e0.02-k2-s42"]
+SMOKE_TRIALS = [
+    "agnews-retrain-s42",
+    "agnews-finetune-s42",
+    "agnews-new_only-s42",
+    "agnews-deltaf1-e0.02-k1-s42",
+    "agnews-deltaf1-e0.02-k2-s42",
+]
 
 
 def test_smoke_sweep_reports_every_round_of_every_trial(smoke_sweep):
@@ -126,11 +191,13 @@ def test_smoke_sweep_reports_every_round_of_every_trial(smoke_sweep):
     for name, folder in trials.items():
         assert folder.name == name, "trial folders are named by configuration, without Ray's trial id"
         params = json.loads((folder / "params.json").read_text())
-        assert set(params) == {"trial_index", "trial_name", *CANONICAL, *SHARING}, "the Ray config: name, columns, role; no engine copy"
+        assert set(params) == {"trial_index", "trial_name", *CANONICAL, *SHARING}, (
+            "the Ray config: name, columns, role; no engine copy"
+        )
         rows = results(folder)
-        assert [r["round"] for r in rows] == [0, 1, 2], name            # one row per round
+        assert [r["round"] for r in rows] == [0, 1, 2], name  # one row per round
         assert rows[-1]["done"] is True and rows[-1]["cum_train_flops"] > 0
-        assert [r["round"] for r in records(folder)] == [0, 1, 2]       # the engine's files, synced to storage
+        assert [r["round"] for r in records(folder)] == [0, 1, 2]  # the engine's files, synced to storage
         written = summary(folder)
         assert written["status"] == "finished"
         assert written["trial"] == {c: params[c] for c in CANONICAL}, "one description of the trial"
@@ -139,8 +206,13 @@ def test_smoke_sweep_reports_every_round_of_every_trial(smoke_sweep):
     assert "5 configurations: 5 finished" in out
     env = json.loads((root / SWEEP_SUMMARY).read_text())["environment"]
     assert env["versions"]["torch"] == torch.__version__ and env["cpu"]["logical_cpus"] >= 1
-    assert env["resources"] == {"cpus_per_trial": 1.0, "gpus_per_trial": 0.0, "max_concurrent": 2,
-                                "ray_num_cpus": 2.0, "ray_num_gpus": 0.0}, "as asked on the command line"
+    assert env["resources"] == {
+        "cpus_per_trial": 1.0,
+        "gpus_per_trial": 0.0,
+        "max_concurrent": 2,
+        "ray_num_cpus": 2.0,
+        "ray_num_gpus": 0.0,
+    }, "as asked on the command line"
     assert env["grid_args"][:2] == ["--preset", "smoke"] and env["started_utc"] < env["ended_utc"]
     for name in trials:
         assert name in out
@@ -161,9 +233,16 @@ def test_tensorboard_shows_one_run_per_trial_with_its_hparams_session(smoke_swee
     assert "round/test_f1" in scalars and not any(tag.startswith("hparams/") for tag in scalars)
     content = mux.PluginRunToTagToContent("hparams")[run]
     experiment = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/experiment"]).experiment
-    assert [m.name.tag for m in experiment.metric_infos] == ["round/test_f1", "round/val_f1", "round/cum_train_flops",
-                                                             "round/cum_total_flops", "round/n_labeled",
-                                                             "round/labels_used", "round/switched", "round/degenerate"]
+    assert [m.name.tag for m in experiment.metric_infos] == [
+        "round/test_f1",
+        "round/val_f1",
+        "round/cum_train_flops",
+        "round/cum_total_flops",
+        "round/n_labeled",
+        "round/labels_used",
+        "round/switched",
+        "round/degenerate",
+    ]
     assert {m.name.tag for m in experiment.metric_infos} <= set(scalars), "metrics are the run's own round scalars"
     assert {h.name for h in experiment.hparam_infos if h.differs} == {"strategy", "after", "epsilon", "k", "guard"}
     start = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_start_info"]).session_start_info
@@ -178,8 +257,22 @@ def test_crashed_trial_resumes_from_its_checkpoint_with_identical_results(smoke_
     _, _, reference_root = smoke_sweep
     sweep_hooks.register_by_value()
     crashing = sweep_hooks.crash_once_after_round(1, tmp_path / "markers", kind)
-    rc, out, err = run_grid(capsys, "--preset", "smoke", "--strategies", "deltaf1", "--ks", "1", "--num-cpus", "2",
-                            "--storage-path", tmp_path / "res", "--max-failures", "2", trainable=crashing)
+    rc, out, err = run_grid(
+        capsys,
+        "--preset",
+        "smoke",
+        "--strategies",
+        "deltaf1",
+        "--ks",
+        "1",
+        "--num-cpus",
+        "2",
+        "--storage-path",
+        tmp_path / "res",
+        "--max-failures",
+        "2",
+        trainable=crashing,
+    )
     assert rc == 0, err[-3000:]
     assert len(list((tmp_path / "markers").iterdir())) == 1, "the trial crashed once"
     folder = trial_dirs(tmp_path / "res" / "smoke")["agnews-deltaf1-e0.02-k1-s42"]
@@ -188,7 +281,7 @@ def test_crashed_trial_resumes_from_its_checkpoint_with_identical_results(smoke_
     assert rows[-1]["resumed_from_round"] == 2, "the retry resumed after round 1, not from round 0"
     if kind == "raise":
         assert [r["round"] for r in rows] == [0, 1, 2]
-    else:   # a process that dies right after reporting may take that report with it; its checkpoint was kept
+    else:  # a process that dies right after reporting may take that report with it; its checkpoint was kept
         assert {0, 2} <= {r["round"] for r in rows} and rows[-1]["round"] == 2
     reference = trial_dirs(reference_root)["agnews-deltaf1-e0.02-k1-s42"]
     assert records(folder) == records(reference)
@@ -197,8 +290,24 @@ def test_crashed_trial_resumes_from_its_checkpoint_with_identical_results(smoke_
 
 
 def test_interrupted_sweep_resumes_without_rerunning_finished_trials(tmp_path, capsys, ray_env):
-    args = ["--preset", "smoke", "--strategies", "retrain", "finetune", "new_only", "--set", "total_rounds=2",
-            "--num-cpus", "2", "--max-concurrent", "1", "--storage-path", tmp_path / "res", "--name", "resumable"]
+    args = [
+        "--preset",
+        "smoke",
+        "--strategies",
+        "retrain",
+        "finetune",
+        "new_only",
+        "--set",
+        "total_rounds=2",
+        "--num-cpus",
+        "2",
+        "--max-concurrent",
+        "1",
+        "--storage-path",
+        tmp_path / "res",
+        "--name",
+        "resumable",
+    ]
     sweep_hooks.register_by_value()
     rc, out, err = run_grid(capsys, *args, callbacks=[sweep_hooks.stop_after_trials(1, tmp_path / "interrupted")])
     assert rc == 130, err[-3000:]
@@ -206,9 +315,13 @@ def test_interrupted_sweep_resumes_without_rerunning_finished_trials(tmp_path, c
     root = tmp_path / "res" / "resumable"
     done = {name: folder for name, folder in trial_dirs(root).items() if summary(folder)["status"] == "finished"}
     assert len(done) == 1
-    before = {name: ((f / "result.json").read_bytes(), (f / "result.json").stat().st_mtime_ns) for name, f in done.items()}
+    before = {
+        name: ((f / "result.json").read_bytes(), (f / "result.json").stat().st_mtime_ns) for name, f in done.items()
+    }
 
-    rc, out, err = run_grid(capsys, "--resume", "--name", "resumable", "--storage-path", tmp_path / "res", "--num-cpus", "2")
+    rc, out, err = run_grid(
+        capsys, "--resume", "--name", "resumable", "--storage-path", tmp_path / "res", "--num-cpus", "2"
+    )
     assert rc == 0, err[-3000:]
     assert "resuming sweep 'resumable': 3 configurations" in out
     trials = trial_dirs(root)
@@ -216,7 +329,9 @@ def test_interrupted_sweep_resumes_without_rerunning_finished_trials(tmp_path, c
     for name, folder in trials.items():
         assert [r["round"] for r in results(folder)] == [0, 1], name
     for name, (content, mtime) in before.items():
-        assert (trials[name] / "result.json").read_bytes() == content and (trials[name] / "result.json").stat().st_mtime_ns == mtime
+        assert (trials[name] / "result.json").read_bytes() == content and (
+            trials[name] / "result.json"
+        ).stat().st_mtime_ns == mtime
 
     # Rerunning the same command (same --name) continues the finished sweep: nothing runs again.
     rc, out, err = run_grid(capsys, *args)
@@ -234,8 +349,23 @@ def test_gpu_trials_run_two_at_a_time_each_on_its_own_logical_gpu(tmp_path, caps
     try:
         # No --gpus-per-trial: a cluster with GPUs gets one per trial by default. There is no
         # real GPU, so the engine is told to stay on the CPU.
-        rc, out, err = run_grid(capsys, "--preset", "smoke", "--strategies", "retrain", "finetune", "--set", "total_rounds=2",
-                                "--set", "device=cpu", "--no-share", "--address", cluster.address, "--storage-path", tmp_path / "res")
+        rc, out, err = run_grid(
+            capsys,
+            "--preset",
+            "smoke",
+            "--strategies",
+            "retrain",
+            "finetune",
+            "--set",
+            "total_rounds=2",
+            "--set",
+            "device=cpu",
+            "--no-share",
+            "--address",
+            cluster.address,
+            "--storage-path",
+            tmp_path / "res",
+        )
         assert rc == 0, err[-3000:]
         assert "1 CPU + 1 GPU per trial" in out
         rows = {name: results(folder) for name, folder in trial_dirs(tmp_path / "res" / "smoke").items()}
@@ -276,7 +406,7 @@ def test_local_sweeps_keep_ray_on_loopback():
     # Without the variable, Ray on Linux binds the machine's interface address; grid.py sets it
     # before Ray is imported when no --address is given. A fresh interpreter, so `ray` is not
     # imported yet, and an environment without the variable (conftest sets it for the tests).
-    tmp = Path(tempfile.mkdtemp(prefix="hylo", dir="/tmp"))   # short: socket paths are capped
+    tmp = Path(tempfile.mkdtemp(prefix="hylo", dir="/tmp"))  # short: socket paths are capped
     (tmp / "ray").mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "RAY_ADDRESS")}
     env["RAY_TMPDIR"] = str(tmp)
@@ -292,7 +422,9 @@ def test_local_sweeps_keep_ray_on_loopback():
     )
     repo = Path(__file__).resolve().parents[2]
     try:
-        proc = subprocess.run([sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True, timeout=180)
+        proc = subprocess.run(
+            [sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True, timeout=180
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     assert proc.returncode == 0, proc.stderr[-2000:]

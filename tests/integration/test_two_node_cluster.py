@@ -4,6 +4,7 @@ The driver runs inside the head's namespace with the cluster's token and schedul
 that must land on both nodes. Skipped, with the reason, where namespaces cannot be created
 (not root, no `ip` from iproute2, or a sandbox that forbids netns/veth).
 """
+
 from __future__ import annotations
 
 import json
@@ -60,7 +61,7 @@ ray.shutdown()
 def _result(proc: subprocess.CompletedProcess) -> dict:
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT="):
-            return json.loads(line[len("RESULT="):])
+            return json.loads(line[len("RESULT=") :])
     raise AssertionError("driver printed no RESULT line")
 
 
@@ -90,9 +91,7 @@ def test_tasks_run_on_both_nodes_of_a_token_authenticated_cluster():
         )
         assert refused.returncode != 0, refused.stdout[-2000:]
         assert "RESULT=" not in refused.stdout
-        assert "InvalidAuthToken" in refused.stderr or "AuthenticationError" in refused.stderr, (
-            refused.stderr[-3000:]
-        )
+        assert "InvalidAuthToken" in refused.stderr or "AuthenticationError" in refused.stderr, refused.stderr[-3000:]
 
 
 def test_smoke_sweep_through_address_auto_runs_trials_on_both_nodes(tmp_path, data_dir):
@@ -100,14 +99,28 @@ def test_smoke_sweep_through_address_auto_runs_trials_on_both_nodes(tmp_path, da
     storage = tmp_path / "res"
     with two_node_cluster() as cluster:
         proc = cluster.run(
-            [sys.executable, "sweeps/grid.py", "--preset", "smoke", "--address", "auto", "--storage-path", str(storage),
-             "--name", "smoke2n", "--cpus-per-trial", "1", "--no-share"],   # 5 independent trials to spread
-            cwd=REPO, timeout=420,
+            [
+                sys.executable,
+                "sweeps/grid.py",
+                "--preset",
+                "smoke",
+                "--address",
+                "auto",
+                "--storage-path",
+                str(storage),
+                "--name",
+                "smoke2n",
+                "--cpus-per-trial",
+                "1",
+                "--no-share",
+            ],  # 5 independent trials to spread
+            cwd=REPO,
+            timeout=420,
             env={"HYBRIDAL_DATA_DIR": str(data_dir), "HYBRIDAL_CACHE_DIR": os.environ["HYBRIDAL_CACHE_DIR"]},
         )
         assert proc.returncode == 0, cluster.describe_failure(proc)
     assert "5 configurations: 5 finished" in proc.stdout, proc.stdout[-3000:]
-    assert "1 CPU + 0 GPU per trial" in proc.stdout   # a cluster without GPUs runs CPU trials
+    assert "1 CPU + 0 GPU per trial" in proc.stdout  # a cluster without GPUs runs CPU trials
     root = storage / "smoke2n"
     folders = [d for d in root.iterdir() if (d / "params.json").is_file()]
     assert len(folders) == 5

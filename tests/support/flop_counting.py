@@ -1,4 +1,5 @@
 """Tiny transformers and torch's FlopCounterMode, shared by the FLOPs tests (analytic counts vs measured)."""
+
 from __future__ import annotations
 
 import torch
@@ -12,7 +13,7 @@ from transformers import (
     RobertaConfig,
 )
 
-TOLERANCE = 0.05   # docs/design.md §7
+TOLERANCE = 0.05  # docs/design.md §7
 NUM_LABELS = 4
 VOCAB = 1000
 # (batch, padded seq_len): odd lengths, a single token, a single sequence.
@@ -69,11 +70,19 @@ def tiny_configs() -> dict[str, PretrainedConfig]:
         # Not in the brief's list of required cases, but cheap: they pin the other head
         # layouts (RoBERTa classification head; ELECTRA head + embedding projection).
         "roberta": RobertaConfig(
-            hidden_size=128, num_hidden_layers=2, num_attention_heads=2, intermediate_size=512,
-            pad_token_id=1, **{**common, "max_position_embeddings": 130},
+            hidden_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=512,
+            pad_token_id=1,
+            **{**common, "max_position_embeddings": 130},
         ),
         "electra": ElectraConfig(
-            embedding_size=64, hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
-            intermediate_size=512, **common,
+            embedding_size=64,
+            hidden_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=512,
+            **common,
         ),
     }

@@ -1,4 +1,5 @@
 """A PNG figure is readable: large enough, not blank, with coloured marks."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -28,6 +28,7 @@ Usage::
         proc = cluster.run_python("import ray; ray.init(); print(ray.nodes())")
         assert proc.returncode == 0, cluster.describe_failure(proc)
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -113,9 +114,7 @@ def _ray_binary() -> str:
 
 
 def _run(argv: Sequence[str], *, check: bool = True, timeout: float = 30.0) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        list(argv), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
-    )
+    proc = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     if check and proc.returncode != 0:
         raise subprocess.CalledProcessError(proc.returncode, argv, proc.stdout, proc.stderr)
     return proc
@@ -289,13 +288,10 @@ def _cluster_env(token: str, base_dir: Path) -> dict:
     return env
 
 
-def _start_node(
-    cluster_ip: str, node: _Node, argv: Sequence[str], env: Mapping[str, str], timeout: float
-) -> None:
+def _start_node(cluster_ip: str, node: _Node, argv: Sequence[str], env: Mapping[str, str], timeout: float) -> None:
     """Run `ray start ...` in the node's namespace under a reaper; wait for it to finish."""
     node.reaper = subprocess.Popen(
-        [cluster_ip, "netns", "exec", node.netns, sys.executable, "-c", _REAPER_SOURCE,
-         str(node.log_path), *argv],
+        [cluster_ip, "netns", "exec", node.netns, sys.executable, "-c", _REAPER_SOURCE, str(node.log_path), *argv],
         env=dict(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -409,10 +405,10 @@ def two_node_cluster(
     (base_dir / "ray").mkdir()  # RAY_TMPDIR=X expects X/ray to exist
     token = secrets.token_hex(32)
     env = _cluster_env(token, base_dir)
-    head = _Node("head", f"hyal-{suffix}-head", f"hh{suffix}", head_ip,
-                 base_dir / "h", base_dir / "head-start.log")
-    worker = _Node("worker", f"hyal-{suffix}-wrk", f"hw{suffix}", worker_ip,
-                   base_dir / "w", base_dir / "worker-start.log")
+    head = _Node("head", f"hyal-{suffix}-head", f"hh{suffix}", head_ip, base_dir / "h", base_dir / "head-start.log")
+    worker = _Node(
+        "worker", f"hyal-{suffix}-wrk", f"hw{suffix}", worker_ip, base_dir / "w", base_dir / "worker-start.log"
+    )
     created: list[str] = []
     cluster = TwoNodeCluster(head, worker, port, token, base_dir, env, ip)
     leftovers: dict[str, set[int]] = {}
@@ -445,18 +441,31 @@ def two_node_cluster(
         _start_node(
             ip,
             head,
-            [ray, "start", "--head", f"--node-ip-address={head.ip}", f"--port={port}",
-             f"--include-dashboard={'true' if include_dashboard else 'false'}",
-             "--dashboard-host=127.0.0.1",
-             f"--temp-dir={head.temp_dir}", *common],
+            [
+                ray,
+                "start",
+                "--head",
+                f"--node-ip-address={head.ip}",
+                f"--port={port}",
+                f"--include-dashboard={'true' if include_dashboard else 'false'}",
+                "--dashboard-host=127.0.0.1",
+                f"--temp-dir={head.temp_dir}",
+                *common,
+            ],
             env,
             start_timeout,
         )
         _start_node(
             ip,
             worker,
-            [ray, "start", f"--address={head.ip}:{port}", f"--node-ip-address={worker.ip}",
-             f"--temp-dir={worker.temp_dir}", *common],
+            [
+                ray,
+                "start",
+                f"--address={head.ip}:{port}",
+                f"--node-ip-address={worker.ip}",
+                f"--temp-dir={worker.temp_dir}",
+                *common,
+            ],
             env,
             start_timeout,
         )

@@ -1,5 +1,6 @@
 """Sweeps run from a grid file and their results read back (timings aside), for comparing a shared-prefix
 sweep with standalone runs."""
+
 from __future__ import annotations
 
 import json
@@ -12,10 +13,23 @@ from tests.support.sweep_hooks import trial_dirs
 
 TIMING = ("train_seconds", "query_seconds", "eval_seconds", "wall_seconds")
 
-BASE = dict(model_name_or_path="tiny-bert", max_train_size=300, max_test_size=100, val_size=60, test_subsample_size=50,
-            tokenizer_kwargs={"max_length": 16}, total_rounds=4, initial_pool_size=20, acquisition_batch_size=10,
-            epochs=1, finetune_epochs=1, batch_size=16, sampler_class="entropy", optimizer_kwargs={"lr": 1e-3},
-            precision="fp32")
+BASE = dict(
+    model_name_or_path="tiny-bert",
+    max_train_size=300,
+    max_test_size=100,
+    val_size=60,
+    test_subsample_size=50,
+    tokenizer_kwargs={"max_length": 16},
+    total_rounds=4,
+    initial_pool_size=20,
+    acquisition_batch_size=10,
+    epochs=1,
+    finetune_epochs=1,
+    batch_size=16,
+    sampler_class="entropy",
+    optimizer_kwargs={"lr": 1e-3},
+    precision="fp32",
+)
 
 
 def write_grid(path: Path, base: dict, grid_axes: dict) -> Path:
@@ -30,10 +44,17 @@ def outcome(root: Path) -> dict:
         summary = json.loads((folder / "summary.json").read_text())
         if summary.get("shared_prefix", {}).get("reported") is False:
             continue
-        records = [{k: v for k, v in json.loads(line).items() if k not in TIMING}
-                   for line in (folder / "rounds.jsonl").read_text().splitlines()]
-        out[name] = {"records": records, "selected": summary["selected_indices"], "final": summary["final_test"],
-                     "switch": summary["switch_round"], "role": (summary.get("shared_prefix") or {}).get("role")}
+        records = [
+            {k: v for k, v in json.loads(line).items() if k not in TIMING}
+            for line in (folder / "rounds.jsonl").read_text().splitlines()
+        ]
+        out[name] = {
+            "records": records,
+            "selected": summary["selected_indices"],
+            "final": summary["final_test"],
+            "switch": summary["switch_round"],
+            "role": (summary.get("shared_prefix") or {}).get("role"),
+        }
     return out
 
 

@@ -1,8 +1,10 @@
-"""Test-only hooks and helpers for sweeps; the hooks are injected through `sweeps.grid.main(trainable=..., callbacks=...)`.
+"""Test-only hooks and helpers for sweeps; the hooks are injected through
+`sweeps.grid.main(trainable=..., callbacks=...)`.
 
 The production trainable and callbacks know nothing of them. Ray workers get these functions
 by value (`register_by_value`), so tests/ need not be importable on a worker.
 """
+
 from __future__ import annotations
 
 import json
@@ -81,8 +83,11 @@ def stop_after_trials(n: int, marker: Path):
 
 def trial_dirs(root: Path) -> dict[str, Path]:
     """Trial folder by trial name."""
-    return {json.loads((d / "params.json").read_text())["trial_name"]: d
-            for d in sorted(root.iterdir()) if (d / "params.json").is_file()}
+    return {
+        json.loads((d / "params.json").read_text())["trial_name"]: d
+        for d in sorted(root.iterdir())
+        if (d / "params.json").is_file()
+    }
 
 
 def one_line_error(rc: int, err: str, *needles: str) -> None:

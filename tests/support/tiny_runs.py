@@ -1,4 +1,5 @@
 """Seconds-fast run configs: tiny BERT on an AG News slice, and a CSV it learns only after a few rounds."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,12 +10,25 @@ def tiny_config(save_dir, **overrides):
     from hybridal import ExperimentConfig
 
     values = dict(
-        seed=3, experiment_name="tiny", save_dir=str(save_dir), data="agnews",
-        max_train_size=400, max_test_size=120, val_size=60,
-        model_name_or_path="tiny-bert", tokenizer_kwargs={"max_length": 32},
-        total_rounds=3, initial_pool_size=24, acquisition_batch_size=12,
-        epochs=1, batch_size=8, eval_batch_size=64, optimizer_kwargs={"lr": 1e-3},
-        sampler_class="random", num_threads=1, tensorboard=False,
+        seed=3,
+        experiment_name="tiny",
+        save_dir=str(save_dir),
+        data="agnews",
+        max_train_size=400,
+        max_test_size=120,
+        val_size=60,
+        model_name_or_path="tiny-bert",
+        tokenizer_kwargs={"max_length": 32},
+        total_rounds=3,
+        initial_pool_size=24,
+        acquisition_batch_size=12,
+        epochs=1,
+        batch_size=8,
+        eval_batch_size=64,
+        optimizer_kwargs={"lr": 1e-3},
+        sampler_class="random",
+        num_threads=1,
+        tensorboard=False,
     )
     values.update(overrides)
     return ExperimentConfig(**values)
@@ -41,5 +55,15 @@ def write_plateau_csv(path: Path, rows: int = 600) -> Path:
     return path
 
 
-PLATEAU = dict(text_column="text", label_column="label", max_train_size=None, max_test_size=None, seed=5,
-               total_rounds=6, initial_pool_size=16, acquisition_batch_size=16, epochs=3, optimizer_kwargs={"lr": 1e-3})
+PLATEAU = dict(
+    text_column="text",
+    label_column="label",
+    max_train_size=None,
+    max_test_size=None,
+    seed=5,
+    total_rounds=6,
+    initial_pool_size=16,
+    acquisition_batch_size=16,
+    epochs=3,
+    optimizer_kwargs={"lr": 1e-3},
+)

@@ -1,4 +1,5 @@
 """Pure parts of the analysis: Pareto sets, hypervolume, seed aggregation, AULC, savings, labels."""
+
 from __future__ import annotations
 
 import builtins
@@ -17,8 +18,8 @@ from analysis.statistics.seed_aggregation import mean_std_ci, seed_summary, t975
 from analysis.statistics.trial_metrics import aulc, finished_unique
 from hybridal.records import TRIAL_COLUMNS
 
-
 # ----------------------------------------------------------------------------- Pareto
+
 
 def _brute_pareto(c, v):
     out = []
@@ -28,7 +29,8 @@ def _brute_pareto(c, v):
             continue
         dominated = any(
             c[j] <= c[i] and v[j] >= v[i] and (c[j] < c[i] or v[j] > v[i])
-            for j in range(len(c)) if j != i and not (math.isnan(c[j]) or math.isnan(v[j]))
+            for j in range(len(c))
+            if j != i and not (math.isnan(c[j]) or math.isnan(v[j]))
         )
         out.append(not dominated)
     return out
@@ -66,6 +68,7 @@ def test_pareto_matches_brute_force_on_random_points_with_ties():
 
 # ----------------------------------------------------------------------------- hypervolume
 
+
 def test_hypervolume_of_a_hand_built_front():
     # front (1, .5), (2, .8); (3, .6) dominated; reference (4, 0):
     # (2 - 1) * 0.5 + (4 - 2) * 0.8 = 2.1
@@ -91,11 +94,15 @@ def test_normalised_log_hypervolume_of_the_cheapest_single_config_is_its_f1():
 
 
 def test_family_hypervolumes_share_one_box_per_dataset():
-    s = pd.DataFrame({
-        "dataset": ["a"] * 3, "strategy": ["retrain", "new_only", "new_only"],
-        "total_flops_mean": [1e14, 1e12, 1e13], "final_val_f1_mean": [0.9, 0.6, 0.8],
-        "final_test_f1_mean": [0.9, 0.6, 0.8],
-    })
+    s = pd.DataFrame(
+        {
+            "dataset": ["a"] * 3,
+            "strategy": ["retrain", "new_only", "new_only"],
+            "total_flops_mean": [1e14, 1e12, 1e13],
+            "final_val_f1_mean": [0.9, 0.6, 0.8],
+            "final_test_f1_mean": [0.9, 0.6, 0.8],
+        }
+    )
     hv = frontier.family_hypervolumes(s).set_index("strategy")
     box = frontier.hv_box(s["total_flops_mean"])
     assert hv.loc["retrain", "hv_final"] == pytest.approx((box[1] - 14) * 0.9 / (box[1] - box[0]))
@@ -105,11 +112,16 @@ def test_family_hypervolumes_share_one_box_per_dataset():
 
 def test_pareto_flags_and_hypervolume_are_chosen_on_validation_f1():
     # B has the best test F1 but is dearer than A and worse on validation: not on the front.
-    s = pd.DataFrame({
-        "dataset": ["a"] * 3, "strategy": ["new_only", "new_only", "retrain"], "config": ["A", "B", "R"],
-        "total_flops_mean": [1e12, 1e13, 1e14],
-        "final_val_f1_mean": [0.80, 0.70, 0.90], "final_test_f1_mean": [0.60, 0.95, 0.85],
-    })
+    s = pd.DataFrame(
+        {
+            "dataset": ["a"] * 3,
+            "strategy": ["new_only", "new_only", "retrain"],
+            "config": ["A", "B", "R"],
+            "total_flops_mean": [1e12, 1e13, 1e14],
+            "final_val_f1_mean": [0.80, 0.70, 0.90],
+            "final_test_f1_mean": [0.60, 0.95, 0.85],
+        }
+    )
     assert frontier.final_front(s).tolist() == [True, False, True]
     hv = frontier.family_hypervolumes(s).set_index("strategy")
     box = frontier.hv_box(s["total_flops_mean"])
@@ -118,8 +130,15 @@ def test_pareto_flags_and_hypervolume_are_chosen_on_validation_f1():
     # the test-F1 value is reported beside it: A then B on test F1
     expected_test = (1.0 * 0.60 + (box[1] - 13) * 0.95) / (box[1] - box[0])
     assert hv.loc["new_only", "hv_final_test"] == pytest.approx(expected_test)
-    curves = pd.DataFrame({"dataset": ["a"] * 3, "strategy": ["new_only"] * 3, "cum_total_flops": [1e12, 2e12, 3e12],
-                           "val_f1_mean": [0.5, 0.7, 0.6], "test_f1_mean": [0.5, 0.6, 0.9]})
+    curves = pd.DataFrame(
+        {
+            "dataset": ["a"] * 3,
+            "strategy": ["new_only"] * 3,
+            "cum_total_flops": [1e12, 2e12, 3e12],
+            "val_f1_mean": [0.5, 0.7, 0.6],
+            "test_f1_mean": [0.5, 0.6, 0.9],
+        }
+    )
     assert frontier.round_front(curves).tolist() == [True, True, False]
     rounds_hv = frontier.family_hypervolumes(s, curves).set_index("strategy").loc["new_only", "hv_rounds"]
     rbox = frontier.hv_box(curves["cum_total_flops"])
@@ -128,6 +147,7 @@ def test_pareto_flags_and_hypervolume_are_chosen_on_validation_f1():
 
 
 # ----------------------------------------------------------------------------- aggregation
+
 
 def test_mean_std_ci_on_known_numbers():
     mean, std, ci, n = mean_std_ci([1.0, 2.0, 3.0])
@@ -164,11 +184,25 @@ def test_aulc_on_a_hand_computed_curve():
 
 def _metrics_row(dataset, strategy, seed, test, val, flops, **cfg):
     row = {c: None for c in TRIAL_COLUMNS} | {"dataset": dataset, "strategy": strategy, "seed": seed} | cfg
-    row |= {"trial": f"{dataset}-{strategy}-{cfg.get('epsilon')}-{seed}", "status": "finished", "source": "run",
-            "n_rounds": 3, "final_round": 2, "final_n_labeled": 264,
-            "final_test_f1": test, "final_test_accuracy": test, "final_val_f1": val, "aulc": test,
-            "total_train_flops": flops, "total_flops": 2 * flops, "labels_used": 264, "wall_seconds": 10.0,
-            "switch_round": cfg.pop("switch_round", np.nan), "validation_rows": 500, "ended_degenerate": pd.NA}
+    row |= {
+        "trial": f"{dataset}-{strategy}-{cfg.get('epsilon')}-{seed}",
+        "status": "finished",
+        "source": "run",
+        "n_rounds": 3,
+        "final_round": 2,
+        "final_n_labeled": 264,
+        "final_test_f1": test,
+        "final_test_accuracy": test,
+        "final_val_f1": val,
+        "aulc": test,
+        "total_train_flops": flops,
+        "total_flops": 2 * flops,
+        "labels_used": 264,
+        "wall_seconds": 10.0,
+        "switch_round": cfg.pop("switch_round", np.nan),
+        "validation_rows": 500,
+        "ended_degenerate": pd.NA,
+    }
     return row
 
 
@@ -181,15 +215,17 @@ def _metrics(rows):
 
 
 def test_seed_summary_groups_every_config_column_but_the_seed():
-    m = _metrics([
-        _metrics_row("a", "retrain", 1, 0.80, 0.81, 100.0),
-        _metrics_row("a", "retrain", 2, 0.82, 0.83, 110.0),
-        _metrics_row("a", "retrain", 3, 0.84, 0.85, 120.0),
-        _metrics_row("a", "deltaf1", 1, 0.79, 0.80, 50.0, epsilon=0.01, k=2, switch_round=4),
-        _metrics_row("a", "deltaf1", 2, 0.81, 0.82, 70.0, epsilon=0.01, k=2),  # never switched
-        _metrics_row("a", "deltaf1", 1, 0.70, 0.71, 30.0, epsilon=0.05, k=2, switch_round=2),
-        _metrics_row("b", "retrain", 1, 0.60, 0.61, 10.0),
-    ])
+    m = _metrics(
+        [
+            _metrics_row("a", "retrain", 1, 0.80, 0.81, 100.0),
+            _metrics_row("a", "retrain", 2, 0.82, 0.83, 110.0),
+            _metrics_row("a", "retrain", 3, 0.84, 0.85, 120.0),
+            _metrics_row("a", "deltaf1", 1, 0.79, 0.80, 50.0, epsilon=0.01, k=2, switch_round=4),
+            _metrics_row("a", "deltaf1", 2, 0.81, 0.82, 70.0, epsilon=0.01, k=2),  # never switched
+            _metrics_row("a", "deltaf1", 1, 0.70, 0.71, 30.0, epsilon=0.05, k=2, switch_round=2),
+            _metrics_row("b", "retrain", 1, 0.60, 0.61, 10.0),
+        ]
+    )
     s = seed_summary(m).set_index("config")
     assert len(s) == 4
     r = s[s["dataset"] == "a"].loc["retrain"]
@@ -217,13 +253,15 @@ def test_repeated_config_and_seed_is_counted_once_and_reported():
 
 
 def test_config_labels_are_short_and_unique():
-    m = _metrics([
-        _metrics_row("a", "retrain", 1, 0.8, 0.8, 1.0, sampler="entropy"),
-        _metrics_row("a", "retrain", 1, 0.8, 0.8, 1.0, sampler="random"),
-        _metrics_row("a", "deltaf1", 1, 0.8, 0.8, 1.0, epsilon=0.01, k=1, after="new_only", sampler="random"),
-        _metrics_row("a", "finetune", 1, 0.8, 0.8, 1.0, after="finetune", sampler="random"),
-        _metrics_row("a", "finetune", 1, 0.8, 0.8, 1.0, after=None, sampler="random"),
-    ])
+    m = _metrics(
+        [
+            _metrics_row("a", "retrain", 1, 0.8, 0.8, 1.0, sampler="entropy"),
+            _metrics_row("a", "retrain", 1, 0.8, 0.8, 1.0, sampler="random"),
+            _metrics_row("a", "deltaf1", 1, 0.8, 0.8, 1.0, epsilon=0.01, k=1, after="new_only", sampler="random"),
+            _metrics_row("a", "finetune", 1, 0.8, 0.8, 1.0, after="finetune", sampler="random"),
+            _metrics_row("a", "finetune", 1, 0.8, 0.8, 1.0, after=None, sampler="random"),
+        ]
+    )
     labels = sorted(seed_summary(m)["config"])
     assert "retrain sampler=entropy" in labels and "retrain sampler=random" in labels
     assert "deltaf1→new_only ε=0.01 k=1 sampler=random" in labels
@@ -232,42 +270,56 @@ def test_config_labels_are_short_and_unique():
 
 # ----------------------------------------------------------------------------- selection
 
+
 def _summary(rows):
     """Summary rows whose last column is the AL cost; training FLOPs are half of it."""
-    cols = ["dataset", "config", "strategy", "model", "sampler", "epochs",
-            "final_val_f1_mean", "final_test_f1_mean", "total_flops_mean"]
+    cols = [
+        "dataset",
+        "config",
+        "strategy",
+        "model",
+        "sampler",
+        "epochs",
+        "final_val_f1_mean",
+        "final_test_f1_mean",
+        "total_flops_mean",
+    ]
     s = pd.DataFrame(rows, columns=cols)
     return s.assign(total_train_flops_mean=s["total_flops_mean"] / 2)
 
 
 def test_savings_are_matched_on_validation_and_charged_on_al_cost():
-    s = _summary([
-        ["a", "retrain", "retrain", "m", "s", 3, 0.850, 0.840, 100.0],
-        # best test F1 of all, but lower validation F1: never chosen on test
-        ["a", "finetune", "finetune", "m", "s", 3, 0.830, 0.900, 40.0],
-        # 0.4 points below retrain on validation: matched, cheap
-        ["a", "deltaf1 A", "deltaf1", "m", "s", 3, 0.846, 0.800, 60.0],
-        # cheapest of all but 0.6 points below: not matched
-        ["a", "deltaf1 B", "deltaf1", "m", "s", 3, 0.844, 0.845, 20.0],
-        # exactly 0.5 points below: matched (tolerance is inclusive), but dearer than A
-        ["a", "deltaf1 C", "deltaf1", "m", "s", 3, 0.845, 0.845, 70.0],
-    ])
+    s = _summary(
+        [
+            ["a", "retrain", "retrain", "m", "s", 3, 0.850, 0.840, 100.0],
+            # best test F1 of all, but lower validation F1: never chosen on test
+            ["a", "finetune", "finetune", "m", "s", 3, 0.830, 0.900, 40.0],
+            # 0.4 points below retrain on validation: matched, cheap
+            ["a", "deltaf1 A", "deltaf1", "m", "s", 3, 0.846, 0.800, 60.0],
+            # cheapest of all but 0.6 points below: not matched
+            ["a", "deltaf1 B", "deltaf1", "m", "s", 3, 0.844, 0.845, 20.0],
+            # exactly 0.5 points below: matched (tolerance is inclusive), but dearer than A
+            ["a", "deltaf1 C", "deltaf1", "m", "s", 3, 0.845, 0.845, 70.0],
+        ]
+    )
     sav = frontier.savings(s, 0.5)
     assert sav["matched"].tolist() == [True, False, True, False, True]
     assert sav.loc[2, "flops_ratio"] == pytest.approx(0.6)
     assert sav.loc[2, "flops_saved_pct"] == pytest.approx(40.0)
     assert sav.loc[2, "val_gap_points"] == pytest.approx(-0.4)
     assert sav.loc[2, "test_gap_points"] == pytest.approx(-4.0)
-    assert sav.loc[3, "train_flops_ratio"] == pytest.approx(0.2)   # training FLOPs beside the AL cost
+    assert sav.loc[3, "train_flops_ratio"] == pytest.approx(0.2)  # training FLOPs beside the AL cost
 
 
 def test_savings_match_retrain_on_model_sampler_and_epochs():
-    s = _summary([
-        ["a", "retrain e3", "retrain", "m", "s", 3, 0.85, 0.85, 100.0],
-        ["a", "retrain e1", "retrain", "m", "s", 1, 0.80, 0.80, 30.0],
-        ["a", "finetune e3", "finetune", "m", "s", 3, 0.84, 0.84, 50.0],
-        ["a", "finetune other model", "finetune", "x", "s", 3, 0.84, 0.84, 50.0],
-    ])
+    s = _summary(
+        [
+            ["a", "retrain e3", "retrain", "m", "s", 3, 0.85, 0.85, 100.0],
+            ["a", "retrain e1", "retrain", "m", "s", 1, 0.80, 0.80, 30.0],
+            ["a", "finetune e3", "finetune", "m", "s", 3, 0.84, 0.84, 50.0],
+            ["a", "finetune other model", "finetune", "x", "s", 3, 0.84, 0.84, 50.0],
+        ]
+    )
     sav = frontier.savings(s)
     assert sav["baseline"].iloc[:3].tolist() == ["retrain e3", "retrain e1", "retrain e3"]
     assert pd.isna(sav.loc[3, "baseline"])  # no retrain run with that model
@@ -275,8 +327,9 @@ def test_savings_match_retrain_on_model_sampler_and_epochs():
 
 
 def test_final_front_is_per_dataset():
-    s = pd.DataFrame({"dataset": ["a", "a", "b"], "total_flops_mean": [1.0, 2.0, 5.0],
-                      "final_val_f1_mean": [0.9, 0.8, 0.1]})
+    s = pd.DataFrame(
+        {"dataset": ["a", "a", "b"], "total_flops_mean": [1.0, 2.0, 5.0], "final_val_f1_mean": [0.9, 0.8, 0.1]}
+    )
     assert frontier.final_front(s).tolist() == [True, False, True]
 
 
@@ -288,7 +341,7 @@ def test_every_subset_of_three_tied_points_is_kept():
 
 
 def test_strategies_differ_in_marker_and_coinciding_lines_stay_visible():
-    from analysis.presentation.plots import strategy_line
+    from analysis.presentation.plot_style import strategy_line
 
     lines = {s: strategy_line(s, lw=2.0, ms=4.0) for s in ("retrain", "finetune", "new_only", "deltaf1", "custom")}
     assert len({line["marker"] for line in lines.values()}) == 5
@@ -299,11 +352,13 @@ def test_strategies_differ_in_marker_and_coinciding_lines_stay_visible():
 
 
 def test_savings_baseline_has_the_same_settings_but_post_switch_ones():
-    s = _summary([
-        ["a", "retrain", "retrain", "m", "s", 3, 0.85, 0.85, 100.0],
-        ["a", "retrain lr", "retrain", "m", "s", 3, 0.80, 0.80, 100.0],
-        ["a", "finetune lr", "finetune", "m", "s", 3, 0.80, 0.80, 50.0],
-    ])
+    s = _summary(
+        [
+            ["a", "retrain", "retrain", "m", "s", 3, 0.85, 0.85, 100.0],
+            ["a", "retrain lr", "retrain", "m", "s", 3, 0.80, 0.80, 100.0],
+            ["a", "finetune lr", "finetune", "m", "s", 3, 0.80, 0.80, 50.0],
+        ]
+    )
     lr = {"optimizer_kwargs.lr": 1e-4}
     s["settings"] = [json.dumps(d) for d in ({}, lr, lr | {"keep_optimizer": True})]
     assert frontier.savings(s)["baseline"].tolist() == ["retrain", "retrain lr", "retrain lr"]

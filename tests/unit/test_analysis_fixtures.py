@@ -1,4 +1,5 @@
 """The synthetic experiment builders (tests/support/analysis_experiments.py) follow the record schema."""
+
 from __future__ import annotations
 
 from hybridal.records import RECORD_FIELDS

@@ -1,5 +1,6 @@
 """Reading experiment folders: run folders (summary.json + rounds.jsonl), sweep trials, trials Ray
 alone knows about, older runs, damaged input, fsspec URLs."""
+
 from __future__ import annotations
 
 import json
@@ -8,14 +9,22 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.support.analysis_experiments import (canonical, config, make_experiment, simulate, switch_round_of, write_ray_state,
-                                    write_ray_trial, write_run)
 
 from analysis.reading.experiment import load_experiment
 from analysis.reading.problems import AnalysisError
 from analysis.reading.tidy_tables import rounds_table, trials_table
 from analysis.statistics.trial_metrics import trial_metrics
 from hybridal.records import RECORD_FIELDS, TRIAL_COLUMNS
+from tests.support.analysis_experiments import (
+    canonical,
+    config,
+    make_experiment,
+    simulate,
+    switch_round_of,
+    write_ray_state,
+    write_ray_trial,
+    write_run,
+)
 
 
 def _by_trial(exp):
@@ -30,8 +39,12 @@ def test_plain_run_folders_are_read_with_their_summary(tmp_path):
     cfg = config("agnews", "deltaf1", 1, epsilon=0.02, k=1)
     recs = simulate(cfg, 6)
     write_run(tmp_path / "runs" / "a", cfg, recs)
-    write_run(tmp_path / "runs" / "b", config("agnews", "retrain", 1), simulate(config("agnews", "retrain", 1), 6),
-              finished=False)
+    write_run(
+        tmp_path / "runs" / "b",
+        config("agnews", "retrain", 1),
+        simulate(config("agnews", "retrain", 1), 6),
+        finished=False,
+    )
     exp = load_experiment(str(tmp_path))
     t = _by_trial(exp)
     assert set(t) == {"runs/a", "runs/b"}
@@ -54,24 +67,45 @@ def test_plain_run_folders_are_read_with_their_summary(tmp_path):
 def test_sweep_trial_status_comes_from_summary_json_and_ray_only_lists_the_rest(tmp_path):
     exp_dir = tmp_path / "exp"
     c = [config("imdb", "retrain", s) for s in (1, 2, 3, 4, 5, 6)]
-    write_ray_trial(exp_dir, "trainable_x_00000_0", c[0], simulate(c[0], 5), total_rounds=5)          # finished
-    write_ray_trial(exp_dir, "trainable_x_00001_1", c[1], simulate(c[1], 5)[:2], total_rounds=5,
-                    error="RuntimeError: CUDA out of memory")                                        # died mid-run
-    write_ray_trial(exp_dir, "trainable_x_00002_2", c[2], simulate(c[2], 5)[:3], total_rounds=5)       # running
-    write_ray_trial(exp_dir, "trainable_x_00003_3", c[3], [], total_rounds=5, run_files=False,
-                    error="\x1b[36mValueError: data='imdbb' is unknown\x1b[39m")                  # before its run
-    write_ray_trial(exp_dir, "trainable_x_00004_4", c[4], simulate(c[4], 5), total_rounds=5,
-                    error="RuntimeError: preempted")                                                 # retried, done
-    bad = write_ray_trial(exp_dir, "trainable_x_00005_5", c[5], [], total_rounds=5)                    # its input
+    write_ray_trial(exp_dir, "trainable_x_00000_0", c[0], simulate(c[0], 5), total_rounds=5)  # finished
+    write_ray_trial(
+        exp_dir,
+        "trainable_x_00001_1",
+        c[1],
+        simulate(c[1], 5)[:2],
+        total_rounds=5,
+        error="RuntimeError: CUDA out of memory",
+    )  # died mid-run
+    write_ray_trial(exp_dir, "trainable_x_00002_2", c[2], simulate(c[2], 5)[:3], total_rounds=5)  # running
+    write_ray_trial(
+        exp_dir,
+        "trainable_x_00003_3",
+        c[3],
+        [],
+        total_rounds=5,
+        run_files=False,
+        error="\x1b[36mValueError: data='imdbb' is unknown\x1b[39m",
+    )  # before its run
+    write_ray_trial(
+        exp_dir, "trainable_x_00004_4", c[4], simulate(c[4], 5), total_rounds=5, error="RuntimeError: preempted"
+    )  # retried, done
+    bad = write_ray_trial(exp_dir, "trainable_x_00005_5", c[5], [], total_rounds=5)  # its input
     summary = json.loads((bad / "summary.json").read_text())
-    (bad / "summary.json").write_text(json.dumps(summary | {"status": "error", "error": "label_budget=10 is too small"}))
-    write_ray_state(exp_dir, [("x_00002", "RUNNING", "trainable_x_00002_2"),
-                              ("x_00009", "PENDING", "trainable_x_00009_9")])
+    (bad / "summary.json").write_text(
+        json.dumps(summary | {"status": "error", "error": "label_budget=10 is too small"})
+    )
+    write_ray_state(
+        exp_dir, [("x_00002", "RUNNING", "trainable_x_00002_2"), ("x_00009", "PENDING", "trainable_x_00009_9")]
+    )
     exp = load_experiment(str(exp_dir))
     t = _by_trial(exp)
     assert {k: v.status for k, v in t.items()} == {
-        "trainable_x_00000_0": "finished", "trainable_x_00001_1": "errored", "trainable_x_00002_2": "incomplete",
-        "trainable_x_00003_3": "errored", "trainable_x_00004_4": "finished", "trainable_x_00005_5": "errored",
+        "trainable_x_00000_0": "finished",
+        "trainable_x_00001_1": "errored",
+        "trainable_x_00002_2": "incomplete",
+        "trainable_x_00003_3": "errored",
+        "trainable_x_00004_4": "finished",
+        "trainable_x_00005_5": "errored",
     }
     assert all(v.source == "ray" for v in t.values())
     assert t["trainable_x_00003_3"].config == canonical(c[3]) and not t["trainable_x_00003_3"].rounds
@@ -88,9 +122,9 @@ def test_ray_result_files_are_not_read_for_a_trial_with_run_files(tmp_path):
     cfg = config("agnews", "retrain", 1)
     recs = simulate(cfg, 4)
     d = write_ray_trial(tmp_path, "trial", cfg, recs, total_rounds=4)
-    (d / "result.json").write_text('{"round": 0, "val_f1": ')        # damaged: never opened
-    (d / "params.json").write_text(json.dumps({"dataset": "imdb"}))   # disagrees: the summary is the record
-    write_run(d / "checkpoint_000001", cfg, recs[:1])                  # a checkpoint copy: ignored
+    (d / "result.json").write_text('{"round": 0, "val_f1": ')  # damaged: never opened
+    (d / "params.json").write_text(json.dumps({"dataset": "imdb"}))  # disagrees: the summary is the record
+    write_run(d / "checkpoint_000001", cfg, recs[:1])  # a checkpoint copy: ignored
     exp = load_experiment(str(tmp_path))
     assert [t.trial for t in exp.trials] == ["trial"]
     assert exp.trials[0].status == "finished" and len(exp.trials[0].rounds) == 4
@@ -144,15 +178,17 @@ def test_half_written_summary_makes_the_run_incomplete(tmp_path):
 def test_missing_record_fields_and_config_columns_from_older_runs(tmp_path):
     cfg = config("agnews", "retrain", 1)
     old_cfg = {k: v for k, v in cfg.items() if k not in ("replay", "finetune_epochs")}
-    recs = [{k: v for k, v in r.items() if k not in ("test_accuracy", "monitor_f1", "short_batch", "cum_train_flops")}
-            for r in simulate(cfg, 3)]
+    recs = [
+        {k: v for k, v in r.items() if k not in ("test_accuracy", "monitor_f1", "short_batch", "cum_train_flops")}
+        for r in simulate(cfg, 3)
+    ]
     write_run(tmp_path / "old", old_cfg, recs)
     exp = load_experiment(str(tmp_path))
     p = _problems(exp)
     assert "records lack fields test_accuracy" in p
     assert "config lacks finetune_epochs, replay" in p
     r = rounds_table(exp)
-    assert list(r.columns[-len(RECORD_FIELDS):]) == list(RECORD_FIELDS)
+    assert list(r.columns[-len(RECORD_FIELDS) :]) == list(RECORD_FIELDS)
     assert r["test_accuracy"].isna().all() and r["monitor_f1"].isna().all()
     # the cumulative counter is rebuilt from the per-round one
     assert r["cum_train_flops"].tolist() == pytest.approx(pd.Series([x["train_flops"] for x in recs]).cumsum().tolist())
@@ -185,15 +221,18 @@ def test_rounds_table_is_tidy_and_survives_parquet(tmp_path):
 def test_fsspec_urls_are_read_like_local_folders(tmp_path):
     fsspec = pytest.importorskip("fsspec")
     mem = fsspec.filesystem("memory")
-    local = make_experiment(tmp_path / "exp", "ray", total_rounds=3, datasets=("agnews",), seeds=(1, 2),
-                            epsilons=(0.01,), ks=(1,))
+    local = make_experiment(
+        tmp_path / "exp", "ray", total_rounds=3, datasets=("agnews",), seeds=(1, 2), epsilons=(0.01,), ks=(1,)
+    )
     for f in local.rglob("*"):
         if f.is_file():
             mem.pipe(f"/bucket/exp/{f.relative_to(local).as_posix()}", f.read_bytes())
     try:
         remote = load_experiment("memory://bucket/exp")  # 8 trials: read concurrently
         here = load_experiment(str(local))
-        assert [(t.trial, t.status, t.rounds) for t in remote.trials] == [(t.trial, t.status, t.rounds) for t in here.trials]
+        assert [(t.trial, t.status, t.rounds) for t in remote.trials] == [
+            (t.trial, t.status, t.rounds) for t in here.trials
+        ]
         assert len(remote.trials) == 8 and {t.status for t in remote.trials} == {"finished"}
     finally:
         mem.rm("/bucket", recursive=True)
@@ -225,9 +264,11 @@ def test_analysis_and_the_trial_record_import_no_torch():
     import subprocess
     import sys
 
-    code = ("import sys, analysis.statistics.pipeline, hybridal.records; "
-            "assert 'torch' not in sys.modules and 'hybridal.loop.active_learning' not in sys.modules; "
-            "print('ok')")
+    code = (
+        "import sys, analysis.statistics.pipeline, hybridal.records; "
+        "assert 'torch' not in sys.modules and 'hybridal.loop.active_learning' not in sys.modules; "
+        "print('ok')"
+    )
     root = Path(__file__).resolve().parents[2]
     proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300)
     assert proc.stdout.strip() == "ok", proc.stderr[-2000:]
@@ -255,10 +296,16 @@ def test_a_switch_decided_after_the_last_round_counts_as_never(tmp_path):
 
 # Settings the issue lists, each changed alone from the fixture's engine config.
 ENGINE_VARIANTS = {
-    "base": {}, "lr": {"optimizer_kwargs": {"lr": 1e-4, "weight_decay": 0.01}}, "batch": {"batch_size": 32},
-    "pool": {"initial_pool_size": 100}, "acq": {"acquisition_batch_size": 16}, "keep": {"keep_optimizer": True},
-    "cands": {"candidate_pool_size": 500}, "len": {"tokenizer_kwargs": {"max_length": 256, "padding": "max_length"}},
-    "pad": {"tokenizer_kwargs": {"max_length": 128, "padding": True}}, "val": {"val_size": 0.2},
+    "base": {},
+    "lr": {"optimizer_kwargs": {"lr": 1e-4, "weight_decay": 0.01}},
+    "batch": {"batch_size": 32},
+    "pool": {"initial_pool_size": 100},
+    "acq": {"acquisition_batch_size": 16},
+    "keep": {"keep_optimizer": True},
+    "cands": {"candidate_pool_size": 500},
+    "len": {"tokenizer_kwargs": {"max_length": 256, "padding": "max_length"}},
+    "pad": {"tokenizer_kwargs": {"max_length": 128, "padding": True}},
+    "val": {"val_size": 0.2},
     "budget": {"label_budget": 600},
 }
 
@@ -281,15 +328,28 @@ def test_runs_differing_only_in_an_engine_setting_are_separate_configurations(tm
     assert len(s) == len(ENGINE_VARIANTS) + 2
     assert not [p for p in a.problems.lines() if "repeats" in p]
     assert sorted(s["n_seeds"]) == [1] * (len(s) - 2) + [2, 2]
-    for column in ("optimizer_kwargs.lr", "batch_size", "initial_pool_size", "acquisition_batch_size", "keep_optimizer",
-                   "candidate_pool_size", "tokenizer_kwargs.max_length", "val_size", "label_budget", "total_rounds"):
+    for column in (
+        "optimizer_kwargs.lr",
+        "batch_size",
+        "initial_pool_size",
+        "acquisition_batch_size",
+        "keep_optimizer",
+        "candidate_pool_size",
+        "tokenizer_kwargs.max_length",
+        "val_size",
+        "label_budget",
+        "total_rounds",
+    ):
         assert column in s.columns and column in a.rounds.columns and column in a.metrics.columns, column
     lr = s[s["optimizer_kwargs.lr"] == 1e-4].iloc[0]
     assert lr["n_seeds"] == 2 and lr["seeds"] == "1,2"
     assert "retrain model=minilm lr=0.0001" in set(s["config"]) and s["config"].is_unique
     assert "weight_decay" not in s.columns  # the same in every trial: no column
     a.rounds.to_parquet(tmp_path / "rounds.parquet")  # a setting with mixed types (padding True / "max_length")
-    assert set(pd.read_parquet(tmp_path / "rounds.parquet")["tokenizer_kwargs.padding"].dropna()) == {"true", "max_length"}
+    assert set(pd.read_parquet(tmp_path / "rounds.parquet")["tokenizer_kwargs.padding"].dropna()) == {
+        "true",
+        "max_length",
+    }
 
 
 def test_seed_name_paths_and_execution_settings_do_not_split_a_configuration(tmp_path):
@@ -297,11 +357,27 @@ def test_seed_name_paths_and_execution_settings_do_not_split_a_configuration(tmp
 
     c1, c2 = config("agnews", "retrain", 1), config("agnews", "retrain", 2)
     # a sweep trial and a plain run of one configuration, executed differently
-    write_ray_trial(tmp_path, "t1", c1, simulate(c1, 3), total_rounds=3,
-                    engine={"device": "auto", "num_threads": 1, "tensorboard": True})
-    write_run(tmp_path / "runs" / "r2", c2, simulate(c2, 3),
-              engine={"device": "cpu", "num_threads": 4, "tensorboard": False, "save_dir": "/elsewhere",
-                      "experiment_name": "other", "sampler_kwargs": {"seed": 99}})
+    write_ray_trial(
+        tmp_path,
+        "t1",
+        c1,
+        simulate(c1, 3),
+        total_rounds=3,
+        engine={"device": "auto", "num_threads": 1, "tensorboard": True},
+    )
+    write_run(
+        tmp_path / "runs" / "r2",
+        c2,
+        simulate(c2, 3),
+        engine={
+            "device": "cpu",
+            "num_threads": 4,
+            "tensorboard": False,
+            "save_dir": "/elsewhere",
+            "experiment_name": "other",
+            "sampler_kwargs": {"seed": 99},
+        },
+    )
     a = analyse(str(tmp_path))
     assert a.summary["n_seeds"].tolist() == [2]
     assert a.summary["config"].tolist() == ["retrain"]
@@ -324,13 +400,24 @@ def test_newer_record_fields_are_typed_and_their_absence_is_only_a_note(tmp_path
     from analysis.reading.round_records import OPTIONAL_RECORD_FIELDS
 
     cfg = config("agnews", "retrain", 1)
-    recs = [r | {"test_flops": 10 * (i + 1), "cum_test_flops": 10 * (i + 1) * (i + 2) // 2,
-                 "test_rows": "full", "monitor_classes": 4} for i, r in enumerate(simulate(cfg, 3))]
+    recs = [
+        r
+        | {
+            "test_flops": 10 * (i + 1),
+            "cum_test_flops": 10 * (i + 1) * (i + 2) // 2,
+            "test_rows": "full",
+            "monitor_classes": 4,
+        }
+        for i, r in enumerate(simulate(cfg, 3))
+    ]
     write_run(tmp_path / "new", cfg, recs)
     assert trials_table(load_experiment(str(tmp_path)))["n_rounds"].tolist() == [3]
     old = config("agnews", "retrain", 2)
-    write_run(tmp_path / "old", old, [{k: v for k, v in r.items() if k not in OPTIONAL_RECORD_FIELDS}
-                                      for r in simulate(old, 3)])
+    write_run(
+        tmp_path / "old",
+        old,
+        [{k: v for k, v in r.items() if k not in OPTIONAL_RECORD_FIELDS} for r in simulate(old, 3)],
+    )
     exp = load_experiment(str(tmp_path))
     rounds = rounds_table(exp).set_index(["trial", "round"])
     assert rounds.loc[("new", 2), "test_rows"] == "full" and rounds.loc[("new", 2), "monitor_classes"] == 4

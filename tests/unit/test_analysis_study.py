@@ -1,4 +1,5 @@
 """A study's analysis: several sweeps as one, the report's tables read back, the paired headline."""
+
 from __future__ import annotations
 
 import json
@@ -8,21 +9,45 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from tests.support.analysis_experiments import make_experiment
 
 from analysis.report import main
 from analysis.statistics.headline import ROLES
+from tests.support.analysis_experiments import make_experiment
 
-TABLES = ("summary.csv", "trials.csv", "runs.csv", "rounds.csv", "headline.csv", "paired.csv", "switches.csv", "samplers.csv",
-          "frontier_rounds.csv", "hypervolume.csv", "noise.csv")
+TABLES = (
+    "summary.csv",
+    "trials.csv",
+    "runs.csv",
+    "rounds.csv",
+    "headline.csv",
+    "paired.csv",
+    "switches.csv",
+    "samplers.csv",
+    "frontier_rounds.csv",
+    "hypervolume.csv",
+    "noise.csv",
+)
 
 
 def _sweep_summary(exp: Path, spent: float, attributed: float, wall: float) -> None:
-    (exp / "sweep_summary.json").write_text(json.dumps({
-        "configurations": 21, "trials": 21, "runs": {"trunk": 3, "fork": 6, "copy": 12},
-        "spent_train_flops": spent, "attributed_train_flops": attributed, "saved_fraction": 1 - spent / attributed,
-        "wall_seconds": wall, "environment": {"versions": {"torch": "2.13.0+cpu"}, "cpu": {"model": "Test CPU", "logical_cpus": 2},
-                                              "resources": {"cpus_per_trial": 1.0, "max_concurrent": 2}}}))
+    (exp / "sweep_summary.json").write_text(
+        json.dumps(
+            {
+                "configurations": 21,
+                "trials": 21,
+                "runs": {"trunk": 3, "fork": 6, "copy": 12},
+                "spent_train_flops": spent,
+                "attributed_train_flops": attributed,
+                "saved_fraction": 1 - spent / attributed,
+                "wall_seconds": wall,
+                "environment": {
+                    "versions": {"torch": "2.13.0+cpu"},
+                    "cpu": {"model": "Test CPU", "logical_cpus": 2},
+                    "resources": {"cpus_per_trial": 1.0, "max_concurrent": 2},
+                },
+            }
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +93,10 @@ def test_several_sweeps_are_one_analysis_with_their_costs_summed(study):
     assert [s["name"] for s in sweep["sweeps"]] == ["study-entropy", "study-random"]
     report = (first / "report.md").read_text()
     assert "## Compute and environment" in report and "55%" in report
-    assert "| `study-random` | 21 | 30.0 min | 10.0 min | 5.00e14 | 1.00e15 | 50% | Test CPU | 2 | 1 | 2 | 2.13.0+cpu |" in report
+    assert (
+        "| `study-random` | 21 | 30.0 min | 10.0 min | 5.00e14 | 1.00e15 | 50% | Test CPU | 2 | 1 | 2 | 2.13.0+cpu |"
+        in report
+    )
 
 
 def test_notes_become_the_scope_section(study):
@@ -82,8 +110,13 @@ def test_notes_become_the_scope_section(study):
 def _by_seed(trials: pd.DataFrame, sampler: str, config: dict) -> pd.DataFrame:
     t = trials[trials["sampler"] == sampler]
     for key, value in config.items():
-        t = t[t[key].isna()] if value is None else t[np.isclose(t[key], value)] if isinstance(value, float) \
+        t = (
+            t[t[key].isna()]
+            if value is None
+            else t[np.isclose(t[key], value)]
+            if isinstance(value, float)
             else t[t[key] == value]
+        )
     return t.set_index("seed").sort_index()
 
 
@@ -99,14 +132,18 @@ def test_headline_chooses_on_validation_and_pairs_by_seed(study):
         hyb = s[s["strategy"] == "deltaf1"]
         best = hyb.sort_values(["final_val_f1_mean", "total_flops_mean"], ascending=[False, True]).iloc[0]
         assert h.loc["HybridAL best (val)", "config"] == best["config"]
-        assert h.loc["best (val)", "config"] == s.sort_values(["final_val_f1_mean", "total_flops_mean"],
-                                                              ascending=[False, True]).iloc[0]["config"]
+        assert (
+            h.loc["best (val)", "config"]
+            == s.sort_values(["final_val_f1_mean", "total_flops_mean"], ascending=[False, True]).iloc[0]["config"]
+        )
         # every seed is shared with retrain here, so the paired means are plain means over the seeds
         retrain_val = s.loc[s["strategy"] == "retrain", "final_val_f1_mean"].iloc[0]
         matched = s[s["final_val_f1_mean"] >= retrain_val - 0.005]
         r = _by_seed(trials, sampler, {"strategy": "retrain"})
-        saving = {c: (100 * (1 - _by_seed(trials, sampler, _knobs(row))["total_flops"] / r["total_flops"])).mean()
-                  for c, row in matched.set_index("config").iterrows()}
+        saving = {
+            c: (100 * (1 - _by_seed(trials, sampler, _knobs(row))["total_flops"] / r["total_flops"])).mean()
+            for c, row in matched.set_index("config").iterrows()
+        }
         assert h.loc["cheapest within tolerance (val)", "config"] == max(saving, key=saving.get)
         # the paired figures, recomputed from the per-trial table: savings on the AL cost
         b = _by_seed(trials, sampler, {"strategy": "deltaf1", "epsilon": float(best["epsilon"]), "k": int(best["k"])})
@@ -121,23 +158,31 @@ def test_headline_chooses_on_validation_and_pairs_by_seed(study):
         assert row["test_gap_points_ci95"] == pytest.approx(3.182446 * gap.std(ddof=1) / 2, rel=1e-4)
         assert row["vs_finetune_test_gap_points_mean"] == pytest.approx(vs_ft.mean())
         assert row["train_flops_saved_pct_mean"] == pytest.approx(
-            (100 * (1 - b["total_train_flops"] / r["total_train_flops"])).mean())
+            (100 * (1 - b["total_train_flops"] / r["total_train_flops"])).mean()
+        )
         assert row["labels_used_mean"] == b["labels_used"].mean() == r["labels_used"].mean() + 500
         assert row["switched"] == b["switch_round"].notna().sum()
         ft = h.loc["finetune"]
         assert ft["config"] == "finetune sampler=random" if sampler == "random" else True
         assert ft["flops_saved_pct_mean"] == pytest.approx((100 * (1 - f["total_flops"] / r["total_flops"])).mean())
         assert math.isnan(h.loc["retrain", "flops_saved_pct_mean"])
-        finding = next(line for line in (first / "report.md").read_text().splitlines()
-                       if line.startswith(f"- **agnews** ({sampler};"))
-        said = "never switched" if row["switched"] == 0 else \
-            f"(switched in {int(row['switched'])} of 4 seeds), saves {row['flops_saved_pct_mean']:.0f}% ±"
+        finding = next(
+            line
+            for line in (first / "report.md").read_text().splitlines()
+            if line.startswith(f"- **agnews** ({sampler};")
+        )
+        said = (
+            "never switched"
+            if row["switched"] == 0
+            else f"(switched in {int(row['switched'])} of 4 seeds), saves {row['flops_saved_pct_mean']:.0f}% ±"
+        )
         assert said in finding and f"`{best['config']}`" in finding
 
 
 def _knobs(row: pd.Series) -> dict:
-    return {"strategy": row["strategy"]} | ({"epsilon": float(row["epsilon"]), "k": int(row["k"])}
-                                            if row["strategy"] == "deltaf1" else {})
+    return {"strategy": row["strategy"]} | (
+        {"epsilon": float(row["epsilon"]), "k": int(row["k"])} if row["strategy"] == "deltaf1" else {}
+    )
 
 
 def test_every_configuration_is_paired_with_its_retrain_and_drawn(study):
@@ -146,13 +191,15 @@ def test_every_configuration_is_paired_with_its_retrain_and_drawn(study):
     trials = pd.read_csv(first / "trials.csv")
     assert len(paired) == 2 * 8 and not (paired["strategy"] == "retrain").any()
     for _, row in paired.iterrows():
-        knobs = {"strategy": row["strategy"]} | ({"epsilon": float(row["epsilon"]), "k": int(row["k"])}
-                                                 if row["strategy"] == "deltaf1" else {})
+        knobs = {"strategy": row["strategy"]} | (
+            {"epsilon": float(row["epsilon"]), "k": int(row["k"])} if row["strategy"] == "deltaf1" else {}
+        )
         c = _by_seed(trials, row["sampler"], knobs)
         r = _by_seed(trials, row["sampler"], {"strategy": "retrain"})
         assert row["flops_saved_pct_mean"] == pytest.approx((100 * (1 - c["total_flops"] / r["total_flops"])).mean())
         assert row["train_flops_saved_pct_mean"] == pytest.approx(
-            (100 * (1 - c["total_train_flops"] / r["total_train_flops"])).mean())
+            (100 * (1 - c["total_train_flops"] / r["total_train_flops"])).mean()
+        )
         assert row["test_gap_points_mean"] == pytest.approx((100 * (c["final_test_f1"] - r["final_test_f1"])).mean())
     from tests.support.images import assert_png_readable
 
@@ -166,7 +213,9 @@ def test_switch_table_lists_each_seeds_switch_round(study):
     trials = pd.read_csv(first / "trials.csv")
     assert len(sw) == 2 * 6
     for _, row in sw.iterrows():
-        t = _by_seed(trials, row["sampler"], {"strategy": "deltaf1", "epsilon": float(row["epsilon"]), "k": int(row["k"])})
+        t = _by_seed(
+            trials, row["sampler"], {"strategy": "deltaf1", "epsilon": float(row["epsilon"]), "k": int(row["k"])}
+        )
         expected = " ".join("never" if pd.isna(v) else str(int(v)) for v in t["switch_round"])
         assert row["switch_rounds"] == expected and row["seeds"] == "1 2 3 4"
         assert row["switched"] == t["switch_round"].notna().sum()
@@ -181,15 +230,25 @@ def test_samplers_are_compared_paired_by_seed(study):
     for _, row in st.iterrows():
         rnd = _by_seed(trials, "random", {"strategy": row["strategy"]})
         ent = _by_seed(trials, "entropy", {"strategy": row["strategy"]})
-        assert row["test_gap_points_mean"] == pytest.approx((100 * (rnd["final_test_f1"] - ent["final_test_f1"])).mean())
+        assert row["test_gap_points_mean"] == pytest.approx(
+            (100 * (rnd["final_test_f1"] - ent["final_test_f1"])).mean()
+        )
         assert row["reference_test_f1"] == pytest.approx(ent["final_test_f1"].mean())
 
 
 def test_samplers_are_compared_over_the_seeds_both_ran(study, tmp_path):
     root, _, _ = study
-    few = tmp_path / "study-random"   # the random sampler on seeds 1 and 2 only
-    make_experiment(few, "ray", total_rounds=8, sampler="random", datasets=("agnews",), seeds=(1, 2),
-                    epsilons=(0.005, 0.01, 0.02), ks=(1, 2))
+    few = tmp_path / "study-random"  # the random sampler on seeds 1 and 2 only
+    make_experiment(
+        few,
+        "ray",
+        total_rounds=8,
+        sampler="random",
+        datasets=("agnews",),
+        seeds=(1, 2),
+        epsilons=(0.005, 0.01, 0.02),
+        ks=(1, 2),
+    )
     out = tmp_path / "out"
     assert main([str(root / "study-entropy"), str(few), "--out", str(out)]) == 0
     st = pd.read_csv(out / "samplers.csv").set_index("strategy")
@@ -234,15 +293,16 @@ def test_report_tables_missing_a_column_fail_in_one_sentence(study, tmp_path, ca
 
 def test_a_report_folder_extended_by_a_new_sweep_keeps_its_names_and_sweeps(study, tmp_path):
     root, first, _ = study
-    extra = make_experiment(tmp_path / "study-imdb", "ray", total_rounds=8, datasets=("imdb",), seeds=(1, 2),
-                            epsilons=(0.01,), ks=(1,))
+    extra = make_experiment(
+        tmp_path / "study-imdb", "ray", total_rounds=8, datasets=("imdb",), seeds=(1, 2), epsilons=(0.01,), ks=(1,)
+    )
     _sweep_summary(extra, 1e14, 2e14, 600.0)
     out = tmp_path / "out"
     assert main([str(first), str(extra), "--out", str(out)]) == 0
     runs = pd.read_csv(out / "runs.csv")
     before = pd.read_csv(first / "runs.csv")
-    assert list(runs["trial"][: len(before)]) == list(before["trial"])   # no second prefix
-    assert runs["trial"][len(before):].str.startswith("study-imdb/").all() and len(runs) == len(before) + 2 * 4
+    assert list(runs["trial"][: len(before)]) == list(before["trial"])  # no second prefix
+    assert runs["trial"][len(before) :].str.startswith("study-imdb/").all() and len(runs) == len(before) + 2 * 4
     sweep = json.loads((out / "sweep_summary.json").read_text())
     assert [s["name"] for s in sweep["sweeps"]] == ["study-entropy", "study-random", "study-imdb"]
     assert sweep["spent_train_flops"] == 1e15 and sweep["wall_seconds"] == 6000.0

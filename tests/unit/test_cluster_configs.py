@@ -8,6 +8,7 @@ semantic checks). Then security properties: dashboard bound to 127.0.0.1, token 
 never disabled, no world-open port but SSH, no credentials in the files. The KubeRay
 manifest must be a pinned-image RayJob that runs ``sweeps/grid.py``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -33,9 +34,7 @@ ALL_CLUSTER_FILES = sorted(p for p in CLUSTER.rglob("*") if p.is_file())
 
 RAY_VERSION = ray.__version__
 # rayproject/ray:{version}-py{XY}-{gpu|cuXYZ}: Ray's tag scheme for its CUDA images.
-PINNED_GPU_IMAGE = re.compile(
-    rf"^rayproject/ray:{re.escape(RAY_VERSION)}-py3\d+-(gpu|cu\d+)$"
-)
+PINNED_GPU_IMAGE = re.compile(rf"^rayproject/ray:{re.escape(RAY_VERSION)}-py3\d+-(gpu|cu\d+)$")
 
 CREDENTIAL_PATTERNS = {
     "AWS access key id": re.compile(r"\b(AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"),
@@ -74,7 +73,7 @@ def _ray_start_commands(config: dict, key: str) -> list[str]:
 
 def _start_flags(command: str) -> list[str]:
     """The tokens of the `ray start` invocation within a (possibly compound) command."""
-    tail = command[command.index("ray start"):]
+    tail = command[command.index("ray start") :]
     tail = re.split(r"[;&|]", tail, maxsplit=1)[0]
     return shlex.split(tail)
 
@@ -120,9 +119,7 @@ def test_docker_image_is_pinned_to_installed_ray(path):
     images = [docker[k] for k in ("image", "head_image", "worker_image") if docker.get(k)]
     assert images, "no docker image"
     for image in images:
-        assert PINNED_GPU_IMAGE.match(image), (
-            f"{image!r} is not rayproject/ray:{RAY_VERSION}-pyXY-gpu (or -cuXYZ)"
-        )
+        assert PINNED_GPU_IMAGE.match(image), f"{image!r} is not rayproject/ray:{RAY_VERSION}-pyXY-gpu (or -cuXYZ)"
     assert docker.get("container_name")
 
 
@@ -189,8 +186,14 @@ def test_auth_token_file_reaches_every_container(path):
     # The exact `docker run` the launcher issues on each node (offline helper of Ray's).
     home = "/home/ray"
     run = docker_start_cmds(
-        "ubuntu", docker["image"], config["file_mounts"], docker["container_name"],
-        run_options, config["cluster_name"], home, "docker",
+        "ubuntu",
+        docker["image"],
+        config["file_mounts"],
+        docker["container_name"],
+        run_options,
+        config["cluster_name"],
+        home,
+        "docker",
     )
     mounted = re.findall(r"-v \S+:(\S+)", run)
     assert any(token_path.startswith(dest.rstrip("/") + "/") for dest in mounted), (token_path, run)

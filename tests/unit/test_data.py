@@ -1,4 +1,5 @@
 """Datasets and splits: the shared offline copies, any CSV, and every bad-data error."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,8 +11,14 @@ from hybridal.errors import DataError
 
 
 def load(data, **kw):
-    return load_named_or_path(data, kw.pop("text_column", None), kw.pop("label_column", None),
-                              kw.pop("data_kwargs", {}), kw.pop("seed", 0), kw.pop("num_labels", None))
+    return load_named_or_path(
+        data,
+        kw.pop("text_column", None),
+        kw.pop("label_column", None),
+        kw.pop("data_kwargs", {}),
+        kw.pop("seed", 0),
+        kw.pop("num_labels", None),
+    )
 
 
 def test_agnews_from_data_dir(data_dir):
@@ -41,7 +48,7 @@ def test_splits_are_seeded_stratified_and_disjoint(data_dir):
     a = make_run_splits(ds, seed=5)
     b = make_run_splits(ds, seed=5)
     c = make_run_splits(ds, seed=6)
-    assert len(a.validation) == 500                      # min(1000, 10% of 5000)
+    assert len(a.validation) == 500  # min(1000, 10% of 5000)
     assert len(a.pool) == 4500 and a.pool.texts == b.pool.texts and a.validation.texts != c.validation.texts
     assert not set(a.validation.texts) & set(a.pool.texts)
     share = np.bincount(a.validation.labels, minlength=4) / 500
@@ -74,15 +81,38 @@ def test_folder_with_train_and_test_parquet(tmp_path):
     assert (len(ds.train), len(ds.test), ds.test_is_holdout) == (20, 6, False)
 
 
-@pytest.mark.parametrize("frame, kwargs, fragment", [
-    (pd.DataFrame({"text": ["a", " ", "c", "d"], "label": [0, 1, 0, 1]}), {}, r"1 empty text\(s\) in column 'text' \(first at row 1\)"),
-    (pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [0, 1, None, 1]}), {}, r"1 missing \(NaN\) label"),
-    (pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [0, 1, 5, 1]}), {"num_labels": 2}, r"num_labels=2 disagrees with .* which holds 3 distinct labels \(0, 1, 5\); allowed: 3"),
-    (pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [0, -1, 1, 1]}), {}, r"negative label -1; allowed: integers >= 0 or strings"),
-    (pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [0, 1.5, 1, 1]}), {}, r"non-integer labels such as 1.5"),
-    (pd.DataFrame({"body": ["a", "b", "c", "d"], "label": [0, 1, 0, 1]}), {}, r"has no column 'text'; columns are: body, label"),
-    (pd.DataFrame({"text": ["a", "b", "c", "d"], "label": ["x", "y", "x", "y"]}), {"num_labels": 3}, r"num_labels=3 disagrees with the 2 classes"),
-])
+@pytest.mark.parametrize(
+    "frame, kwargs, fragment",
+    [
+        (
+            pd.DataFrame({"text": ["a", " ", "c", "d"], "label": [0, 1, 0, 1]}),
+            {},
+            r"1 empty text\(s\) in column 'text' \(first at row 1\)",
+        ),
+        (pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [0, 1, None, 1]}), {}, r"1 missing \(NaN\) label"),
+        (
+            pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [0, 1, 5, 1]}),
+            {"num_labels": 2},
+            r"num_labels=2 disagrees with .* which holds 3 distinct labels \(0, 1, 5\); allowed: 3",
+        ),
+        (
+            pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [0, -1, 1, 1]}),
+            {},
+            r"negative label -1; allowed: integers >= 0 or strings",
+        ),
+        (pd.DataFrame({"text": ["a", "b", "c", "d"], "label": [0, 1.5, 1, 1]}), {}, r"non-integer labels such as 1.5"),
+        (
+            pd.DataFrame({"body": ["a", "b", "c", "d"], "label": [0, 1, 0, 1]}),
+            {},
+            r"has no column 'text'; columns are: body, label",
+        ),
+        (
+            pd.DataFrame({"text": ["a", "b", "c", "d"], "label": ["x", "y", "x", "y"]}),
+            {"num_labels": 3},
+            r"num_labels=3 disagrees with the 2 classes",
+        ),
+    ],
+)
 def test_bad_data_errors(tmp_path, frame, kwargs, fragment):
     with pytest.raises(DataError, match=fragment):
         load(write_csv(tmp_path / "bad.csv", frame), **kwargs)
@@ -118,18 +148,31 @@ def test_pool_too_small_fails_before_model_and_writes_nothing(make_config, tmp_p
         raise AssertionError("the model must not be loaded for bad input")
 
     monkeypatch.setattr(run_parts, "load_model", no_model)
-    for changes, fragment in (({"initial_pool_size": 5000}, "initial_pool_size=5000 is larger than the training pool"),
-                              ({"acquisition_batch_size": 400}, "acquisition_batch_size=400 is larger than the unlabeled pool")):
+    for changes, fragment in (
+        ({"initial_pool_size": 5000}, "initial_pool_size=5000 is larger than the training pool"),
+        ({"acquisition_batch_size": 400}, "acquisition_batch_size=400 is larger than the unlabeled pool"),
+    ):
         with pytest.raises(DataError, match=fragment):
             ActiveLearning(make_config(**changes))
         assert not (tmp_path / "runs").exists()
 
 
-@pytest.mark.parametrize("changes, n_pool, message", [
-    ({"initial_pool_size": 101}, 100, "initial_pool_size=101 is larger than the training pool (100 rows of agnews); allowed: at most 100."),
-    ({"initial_pool_size": 90, "acquisition_batch_size": 11}, 100,
-     "acquisition_batch_size=11 is larger than the unlabeled pool left after round 0 (10 rows of agnews); allowed: at most 10."),
-])
+@pytest.mark.parametrize(
+    "changes, n_pool, message",
+    [
+        (
+            {"initial_pool_size": 101},
+            100,
+            "initial_pool_size=101 is larger than the training pool (100 rows of agnews); allowed: at most 100.",
+        ),
+        (
+            {"initial_pool_size": 90, "acquisition_batch_size": 11},
+            100,
+            "acquisition_batch_size=11 is larger than the unlabeled pool left after round 0 (10 rows of agnews); "
+            "allowed: at most 10.",
+        ),
+    ],
+)
 def test_check_pool_fits_names_the_size_and_what_fits(changes, n_pool, message):
     from hybridal import ExperimentConfig
     from hybridal.loop.run_parts import check_pool_fits
@@ -137,8 +180,8 @@ def test_check_pool_fits_names_the_size_and_what_fits(changes, n_pool, message):
     with pytest.raises(DataError) as info:
         check_pool_fits(ExperimentConfig(**changes), n_pool)
     assert str(info.value) == message
-    check_pool_fits(ExperimentConfig(initial_pool_size=90, acquisition_batch_size=10), 100)   # fits exactly
-    check_pool_fits(ExperimentConfig(initial_pool_size=100, total_rounds=1), 100)             # no later batch
+    check_pool_fits(ExperimentConfig(initial_pool_size=90, acquisition_batch_size=10), 100)  # fits exactly
+    check_pool_fits(ExperimentConfig(initial_pool_size=100, total_rounds=1), 100)  # no later batch
 
 
 def test_num_labels_larger_than_classes_present(tmp_path):
@@ -157,7 +200,7 @@ def test_numeric_labels_become_classes_in_sorted_order(tmp_path, values, num_lab
     assert ds.num_labels == len(values) and ds.label_names == [str(v) for v in ordered]
     encoded = np.concatenate([ds.train.labels, ds.test.labels])
     texts = ds.train.texts + ds.test.texts
-    assert sorted(set(encoded)) == list(range(len(values)))          # every class has examples
+    assert sorted(set(encoded)) == list(range(len(values)))  # every class has examples
     by_text = dict(zip(frame["text"], frame["label"]))
     assert all(ds.label_names[code] == str(by_text[t]) for code, t in zip(encoded, texts))
 
@@ -167,5 +210,7 @@ def test_named_dataset_missing_a_class_is_an_error(tmp_path, monkeypatch):
     frame = pd.DataFrame({"text": [f"t {i}" for i in range(30)], "label": [0, 1, 3] * 10})
     frame.to_csv(tmp_path / "agnews" / "train.csv", index=False)
     monkeypatch.setenv("HYBRIDAL_DATA_DIR", str(tmp_path))
-    with pytest.raises(DataError, match=r"agnews column 'label' has no example of class 2; allowed: data holding every class 0..3"):
+    with pytest.raises(
+        DataError, match=r"agnews column 'label' has no example of class 2; allowed: data holding every class 0..3"
+    ):
         load("agnews")

@@ -1,5 +1,6 @@
 """The last layer finished on the first token only: same outputs and gradients, fewer (and
 correctly counted) FLOPs."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,7 +9,14 @@ import torch
 from hybridal.model.first_token import first_token_last_layer
 from hybridal.model.flops import FlopsModel
 from tests.support.flop_counting import (
-    NUM_LABELS, SHAPES, VOCAB, assert_close, measured_flops, random_batch, tiny_configs, tiny_model,
+    NUM_LABELS,
+    SHAPES,
+    VOCAB,
+    assert_close,
+    measured_flops,
+    random_batch,
+    tiny_configs,
+    tiny_model,
 )
 
 
@@ -20,7 +28,7 @@ def tiny_models():
 @pytest.mark.parametrize("arch", ["bert", "roberta", "electra"])
 def test_outputs_match_the_full_forward(tiny_models, arch):
     model = tiny_models[arch].eval()
-    input_ids, attention_mask, _ = random_batch(5, 33, VOCAB)   # right-padded rows included
+    input_ids, attention_mask, _ = random_batch(5, 33, VOCAB)  # right-padded rows included
     with torch.inference_mode():
         full = model(input_ids=input_ids, attention_mask=attention_mask).logits
         with first_token_last_layer(model) as applied:
@@ -28,7 +36,7 @@ def test_outputs_match_the_full_forward(tiny_models, arch):
         again = model(input_ids=input_ids, attention_mask=attention_mask).logits
     assert applied
     assert torch.allclose(short, full, atol=1e-5, rtol=1e-4)
-    assert torch.equal(again, full)   # the hook is gone after the block
+    assert torch.equal(again, full)  # the hook is gone after the block
 
 
 @pytest.mark.parametrize("arch", ["bert", "roberta", "electra"])

@@ -8,6 +8,7 @@ from the counter. Every model here is built with ``attn_implementation="eager"``
 attention is plain matmuls (aten.bmm) the counter sees. The FLOPs are the same maths either
 way; only their visibility to the counter differs.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,16 @@ from transformers import AutoModelForSequenceClassification, GPT2Config
 
 from hybridal.model.flops import SUPPORTED_MODEL_TYPES, FlopsModel
 from tests.support.flop_counting import (
-    NUM_LABELS, SHAPES, VOCAB, assert_close, measured_flops, random_batch, tiny_configs, tiny_model,
+    NUM_LABELS,
+    SHAPES,
+    VOCAB,
+    assert_close,
+    measured_flops,
+    random_batch,
+    tiny_configs,
+    tiny_model,
 )
+
 
 @pytest.fixture(scope="module")
 def tiny_models():
@@ -73,7 +82,10 @@ def test_minilm_matches_flop_counter(minilm, train):
     batch_size, seq_len = 8, 64
     flops = FlopsModel.from_config(minilm.config)
     assert (flops.hidden_size, flops.num_layers, flops.num_heads, flops.intermediate_size) == (
-        384, 6, 12, 1536,
+        384,
+        6,
+        12,
+        1536,
     )
     input_ids, attention_mask, labels = random_batch(batch_size, seq_len, minilm.config.vocab_size)
     measured = measured_flops(minilm, input_ids, attention_mask, labels, train)

@@ -1,4 +1,5 @@
 """The package's metadata: one version, and the license the metadata names is in the repository."""
+
 from __future__ import annotations
 
 import importlib.metadata as md

@@ -6,6 +6,7 @@ autocast. On MiniLM over 1,000 AG News texts the largest log-probability differe
 measured 5e-4; LOGPROB_TOL is 40x that, still ~5 bf16 steps of a unit logit, so it catches a
 pass that runs fp32-rounded-wrong (e.g. bf16 accumulation or LayerNorm) but not rounding.
 """
+
 from __future__ import annotations
 
 import copy
@@ -14,12 +15,13 @@ import numpy as np
 import pytest
 import torch
 
+from hybridal.data.tokenization import TokenizedTexts
 from hybridal.model import hardware
+from hybridal.model.batching import Batching
 from hybridal.model.flops import FlopsModel
 from hybridal.model.hardware import autocast, bf16_linear_weights, resolve_precision
 from hybridal.model.pretrained import TINY_BERT, load_model
-from hybridal.data.tokenization import TokenizedTexts
-from hybridal.model.training import Batching, _forward_log_probs, train_epochs
+from hybridal.model.training import _forward_log_probs, train_epochs
 
 LOGPROB_TOL = 0.02
 EPOCHS = 15
@@ -76,7 +78,7 @@ def test_bf16_inference_casts_linear_weights_once_and_restores_fp32():
     # Same operands as autocast casting the fp32 weights itself: the same log-probs.
     reference = copy.deepcopy(model)
     with torch.inference_mode(), autocast(CPU, "bf16"):
-        ids = torch.tensor(tokens.ids[tokens.offsets[0]:tokens.offsets[1]]).unsqueeze(0)
+        ids = torch.tensor(tokens.ids[tokens.offsets[0] : tokens.offsets[1]]).unsqueeze(0)
         expected = torch.log_softmax(reference(input_ids=ids).logits.float(), -1)
     with torch.inference_mode(), bf16_linear_weights(model, "bf16"), autocast(CPU, "bf16"):
         got = torch.log_softmax(model(input_ids=ids).logits.float(), -1)
@@ -94,13 +96,26 @@ def test_bf16_training_decreases_loss_like_fp32():
         gen = torch.Generator().manual_seed(0)
         curve = []
         for _ in range(EPOCHS):
-            stats = train_epochs(model, tokens, np.arange(32), labels, 1, 8, opt, None, "epoch",
-                                 torch.nn.CrossEntropyLoss(), _run(model, precision), gen, 1.0)
+            stats = train_epochs(
+                model,
+                tokens,
+                np.arange(32),
+                labels,
+                1,
+                8,
+                opt,
+                None,
+                "epoch",
+                torch.nn.CrossEntropyLoss(),
+                _run(model, precision),
+                gen,
+                1.0,
+            )
             curve.append(stats.mean_loss)
-        assert all(p.dtype == torch.float32 for p in model.parameters())   # master weights stay fp32
+        assert all(p.dtype == torch.float32 for p in model.parameters())  # master weights stay fp32
         losses[precision] = curve
     for curve in losses.values():
-        assert curve[-1] < 0.25 * curve[0], losses   # memorises the 32 rows
+        assert curve[-1] < 0.25 * curve[0], losses  # memorises the 32 rows
     # Same data order and init: the curves agree to rounding (measured max gap 0.011).
     assert max(abs(b - f) for b, f in zip(losses["bf16"], losses["fp32"])) < 0.1 * losses["fp32"][0], losses
 
@@ -112,11 +127,14 @@ def test_bf16_training_runs_attention_on_the_math_backend_on_cpu():
         assert torch.backends.cuda.flash_sdp_enabled()
 
 
-@pytest.mark.parametrize("native, speedup, expected", [
-    (False, None, "fp32"),    # emulated bf16: never measured, never picked
-    (True, 1.0, "fp32"),      # native but not faster
-    (True, 2.4, "bf16"),
-])
+@pytest.mark.parametrize(
+    "native, speedup, expected",
+    [
+        (False, None, "fp32"),  # emulated bf16: never measured, never picked
+        (True, 1.0, "fp32"),  # native but not faster
+        (True, 2.4, "bf16"),
+    ],
+)
 def test_auto_precision_on_cpu_picks_bf16_only_where_native_and_measured_faster(monkeypatch, native, speedup, expected):
     def measured() -> float:
         assert speedup is not None, "emulated bf16 must not be measured"
@@ -126,4 +144,3 @@ def test_auto_precision_on_cpu_picks_bf16_only_where_native_and_measured_faster(
     monkeypatch.setattr(hardware, "cpu_bf16_matmul_speedup", measured)
     assert resolve_precision("auto", CPU) == expected
     assert resolve_precision("fp32", CPU) == "fp32" and resolve_precision("bf16", CPU) == "bf16"
-

@@ -1,10 +1,21 @@
 """Samplers on hand-made score arrays: expected picks, seeded tie-breaking, distinctness, errors."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from hybridal.samplers import SAMPLERS, BADGESampler, BALDSampler, CoresetSampler, LeastConfidenceSampler, PoolScores, Sampler, build_sampler, sampler_names
+from hybridal.samplers import (
+    SAMPLERS,
+    BADGESampler,
+    BALDSampler,
+    CoresetSampler,
+    LeastConfidenceSampler,
+    PoolScores,
+    Sampler,
+    build_sampler,
+    sampler_names,
+)
 from hybridal.samplers.badge import gradient_factors
 from hybridal.samplers.bald import mutual_information
 
@@ -59,7 +70,7 @@ def test_entropy_ignores_zero_probability_classes_without_nan():
 
 def test_selection_returns_positions_not_pool_indices():
     picks = build_sampler("least_confidence").select(_scores(), 1, _rng())
-    assert list(picks) == [1]   # position 1, i.e. pool index 101
+    assert list(picks) == [1]  # position 1, i.e. pool index 101
 
 
 def _tied_scores(n: int = 40) -> PoolScores:
@@ -84,11 +95,11 @@ def test_k_center_picks_the_farthest_point_first_and_never_a_labeled_point():
     labeled = np.array([[0.0, 0.0], [10.0, 0.0]])
     emb = np.array(
         [
-            [0.0, 0.0],    # 0: duplicate of a labeled point -> distance 0, picked last
-            [5.0, 0.0],    # 1: 5 from both centers
-            [0.0, 9.0],    # 2: farthest (9)
-            [10.0, 1.0],   # 3: 1 from a center
-            [1.0, 1.0],    # 4: sqrt 2 from a center
+            [0.0, 0.0],  # 0: duplicate of a labeled point -> distance 0, picked last
+            [5.0, 0.0],  # 1: 5 from both centers
+            [0.0, 9.0],  # 2: farthest (9)
+            [10.0, 1.0],  # 3: 1 from a center
+            [1.0, 1.0],  # 4: sqrt 2 from a center
         ]
     )
     scores = PoolScores(candidates=np.arange(5), embeddings=emb, labeled_embeddings=labeled)
@@ -245,9 +256,7 @@ def test_registry_accepts_names_class_names_and_the_uncertainty_alias():
         assert SAMPLERS[cls.__name__] is cls and cls.name == name
         assert isinstance(build_sampler(name), Sampler)
     assert isinstance(build_sampler("UncertaintySampler"), LeastConfidenceSampler)
-    assert sampler_names() == sorted(
-        ["random", "entropy", "least_confidence", "margin", "bald", "coreset", "badge"]
-    )
+    assert sampler_names() == sorted(["random", "entropy", "least_confidence", "margin", "bald", "coreset", "badge"])
 
 
 @pytest.mark.parametrize("name", list(SAMPLERS))

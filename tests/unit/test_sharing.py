@@ -1,9 +1,10 @@
 """Shared-prefix planning: roles, readiness and sharing decided from a trunk's F1 series."""
+
 from __future__ import annotations
 
 import pytest
 
-from sweeps.sharing import BLOCKED, COPY, FORK, STANDALONE, TRUNK, SharePlan, needs_prefix, simulate
+from sweeps.sharing import COPY, FORK, STANDALONE, TRUNK, SharePlan, needs_prefix, simulate
 from tests.support.sharing_grids import F1S, grid, trial
 
 
@@ -13,10 +14,10 @@ def test_roles_follow_the_rule_on_the_trunk_series():
     assert role["retrain"] == (TRUNK, None, None)
     assert role["finetune"] == (FORK, 1, None) and role["new_only"] == (FORK, 1, None)
     assert role["d-e0.05-k1"] == (FORK, 3, None)
-    assert role["d-e0.05-k1-new"] == (FORK, 3, None)           # same round, other mode: its own fork
+    assert role["d-e0.05-k1-new"] == (FORK, 3, None)  # same round, other mode: its own fork
     assert role["d-e0.05-k2"] == (FORK, 4, None)
-    assert role["d-e0.02-k1"] == (COPY, None, "d-e0.05-k2")    # same round, mode and knobs: shares that fork
-    assert role["d-e0.001-k1"] == (COPY, None, "retrain")      # never switches: the trunk's rounds
+    assert role["d-e0.02-k1"] == (COPY, None, "d-e0.05-k2")  # same round, mode and knobs: shares that fork
+    assert role["d-e0.001-k1"] == (COPY, None, "retrain")  # never switches: the trunk's rounds
     assert all(j.state == "done" for j in plan.jobs.values())
 
 
@@ -26,19 +27,19 @@ def test_forks_start_once_the_trunk_saved_their_prefix_and_copies_once_their_sou
     members = plan.members_of("retrain")
     started = []
     for r, f1 in enumerate(F1S[:4]):
-        plan.on_trunk_round("retrain", r, f1, prefix_saved=needs_prefix(members, F1S[:r + 1]))
+        plan.on_trunk_round("retrain", r, f1, prefix_saved=needs_prefix(members, F1S[: r + 1]))
         started.append(sorted(j.name for j in plan.take_ready()))
     assert started == [["finetune", "new_only"], [], ["d-e0.05-k1", "d-e0.05-k1-new"], ["d-e0.05-k2"]]
-    assert plan.jobs["d-e0.02-k1"].state == "waiting"          # its fork is still running
+    assert plan.jobs["d-e0.02-k1"].state == "waiting"  # its fork is still running
     plan.on_done("d-e0.05-k2", True)
     assert [j.name for j in plan.take_ready()] == ["d-e0.02-k1"]
-    assert plan.jobs["d-e0.001-k1"].role is None               # may still switch
+    assert plan.jobs["d-e0.001-k1"].role is None  # may still switch
     plan.on_done("retrain", True, rounds=4)
     assert [j.name for j in plan.take_ready()] == ["d-e0.001-k1"]
 
 
 def test_a_switch_decided_after_the_last_round_is_a_copy_of_the_trunk():
-    plan = simulate(SharePlan(grid()), {"retrain": F1S[:3]})   # ε 0.05 k1 decides 3 = after the last round
+    plan = simulate(SharePlan(grid()), {"retrain": F1S[:3]})  # ε 0.05 k1 decides 3 = after the last round
     assert plan.jobs["d-e0.05-k1"].role == COPY and plan.jobs["d-e0.05-k1"].source == "retrain"
 
 
@@ -73,22 +74,22 @@ def test_a_failed_trunk_blocks_what_still_waits_on_it():
     blocked = sorted(j.name for j in plan.jobs.values() if j.state == "blocked")
     assert blocked == sorted(n for n in plan.jobs if n.startswith("d-"))
     assert plan.blocked() == {n: "retrain" for n in blocked}
-    assert plan.jobs["finetune"].role == FORK     # already running from its prefix
-    assert plan.finished and plan.take_ready() == []   # a blocked job never starts as a trial
+    assert plan.jobs["finetune"].role == FORK  # already running from its prefix
+    assert plan.finished and plan.take_ready() == []  # a blocked job never starts as a trial
 
 
 def test_a_retried_trunk_releases_what_it_blocked_and_they_run_as_the_rule_says():
     plan = SharePlan(grid())
     plan.take_ready()
     for r, f1 in enumerate(F1S[:3]):
-        plan.on_trunk_round("retrain", r, f1, prefix_saved=needs_prefix(plan.members_of("retrain"), F1S[:r + 1]))
+        plan.on_trunk_round("retrain", r, f1, prefix_saved=needs_prefix(plan.members_of("retrain"), F1S[: r + 1]))
     plan.take_ready()
     plan.on_done("retrain", False)
     assert plan.jobs["d-e0.05-k2"].state == "blocked" and plan.jobs["d-e0.05-k1"].role == FORK
-    plan.retry("retrain", by_tune=True)           # --resume: Tune resumes the errored trunk
+    plan.retry("retrain", by_tune=True)  # --resume: Tune resumes the errored trunk
     assert plan.blocked() == {} and not plan.finished
     for r, f1 in enumerate(F1S):
-        plan.on_trunk_round("retrain", r, f1, prefix_saved=needs_prefix(plan.members_of("retrain"), F1S[:r + 1]))
+        plan.on_trunk_round("retrain", r, f1, prefix_saved=needs_prefix(plan.members_of("retrain"), F1S[: r + 1]))
     plan.on_done("retrain", True, rounds=6)
     ready = {j.name for j in plan.take_ready()}
     assert {"d-e0.05-k2", "d-e0.001-k1"} <= ready and plan.jobs["d-e0.05-k2"].role == FORK
@@ -105,8 +106,9 @@ def test_a_restored_searcher_reruns_input_errors_and_lost_jobs_and_leaves_tunes_
     searcher.on_trial_complete("t0", {"done": True, "error": "DataError: missing.csv"})
     assert plan.jobs[names[0]].state == "failed" and plan.jobs[names[0]].failure == "input"
     # Tune restored t0 (ended), t1 (errored: it retries it) and t2 (running); t3 was never registered.
-    searcher.reconcile({names[2]: 6}, {}, {}, errors={names[0]},
-                       tune_trials={"t0": "TERMINATED", "t1": "ERROR", "t2": "RUNNING"})
+    searcher.reconcile(
+        {names[2]: 6}, {}, {}, errors={names[0]}, tune_trials={"t0": "TERMINATED", "t1": "ERROR", "t2": "RUNNING"}
+    )
     assert [plan.jobs[n].state for n in names[:4]] == ["ready", "started", "done", "ready"]
     assert searcher.suggest("t9")["trial_name"] in {names[0], names[3]}
 
@@ -122,6 +124,7 @@ def test_plan_state_survives_a_round_trip():
 
 
 # ---- cost: spent against every configuration alone ----------------------------------------
+
 
 def stub_round_flops(cfg, s):
     """Retrain rounds cost 10, finetune rounds 1, new_only rounds 2; six rounds."""
@@ -147,7 +150,7 @@ def test_dry_run_scenarios_bound_the_switch_rounds():
     plan = SharePlan(grid())
     together = scenario_switches(plan, lambda cfg: 6, distinct=False)
     apart = scenario_switches(plan, lambda cfg: 6, distinct=True)
-    assert {together[n] for n in together} == {3}                    # max over k of k+1
+    assert {together[n] for n in together} == {3}  # max over k of k+1
     assert sorted(v for n, v in apart.items() if not n.endswith("new")) == [2, 3, 4, 5]
     assert cost_of(plan, together, stub_round_flops).spent < cost_of(plan, apart, stub_round_flops).spent
 

@@ -1,5 +1,6 @@
 """The committed study (docs/results/study): it regenerates from its own records, and its runs
 are what the committed preset says."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,19 @@ from sweeps.grid_file import load_grid_file
 
 REPO = Path(__file__).resolve().parents[2]
 STUDY = REPO / "docs" / "results" / "study"
-TABLES = ("runs.csv", "trials.csv", "summary.csv", "headline.csv", "paired.csv", "switches.csv", "samplers.csv",
-          "frontier_rounds.csv", "hypervolume.csv", "rounds.csv", "noise.csv")
+TABLES = (
+    "runs.csv",
+    "trials.csv",
+    "summary.csv",
+    "headline.csv",
+    "paired.csv",
+    "switches.csv",
+    "samplers.csv",
+    "frontier_rounds.csv",
+    "hypervolume.csv",
+    "rounds.csv",
+    "noise.csv",
+)
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +58,12 @@ def test_every_committed_run_has_the_settings_the_preset_gives_it():
     assert len(runs) and (runs["status"] == "finished").all()
     spec = load_grid_file(STUDY / "study.yaml")
     for (dataset, sampler), group in runs.groupby(["dataset", "sampler"]):
-        expected = {t.name: engine_settings(t.config.to_dict())
-                    for t in expand_grid(spec.with_axes(datasets=[dataset], samplers=[sampler]))}
+        expected = {
+            t.name: engine_settings(t.config.to_dict())
+            for t in expand_grid(spec.with_axes(datasets=[dataset], samplers=[sampler]))
+        }
         for _, run in group.iterrows():
-            name = run["trial"].rsplit("/", 1)[-1]   # the sweep's folder name in front when there are several
+            name = run["trial"].rsplit("/", 1)[-1]  # the sweep's folder name in front when there are several
             assert name in expected, run["trial"]
             assert json.loads(run["settings"]) == expected[name], run["trial"]
 
@@ -65,5 +79,7 @@ def test_the_readme_findings_table_is_the_committed_headline():
     from analysis.presentation.readme_findings import findings_markdown
 
     table = findings_markdown(pd.read_csv(STUDY / "headline.csv"))
-    assert table in (REPO / "README.md").read_text(), "README's Findings table differs from docs/results/study: " \
+    assert table in (REPO / "README.md").read_text(), (
+        "README's Findings table differs from docs/results/study: "
         "paste the output of `python -m analysis.presentation.readme_findings docs/results/study`"
+    )

@@ -1,11 +1,12 @@
 """Tokenization is done once per machine and batches pad to the longest row."""
+
 import multiprocessing as mp
 
 import numpy as np
 import pytest
 
-from hybridal.model.pretrained import load_tokenizer
 from hybridal.data.tokenization import length_sorted_batches, pad_batch, tokenize_cached
+from hybridal.model.pretrained import load_tokenizer
 
 TEXTS = ["a short one", "a somewhat longer sentence with several more words in it", "mid length text here"] * 5
 
@@ -20,7 +21,7 @@ def test_cached_once_and_reused(tokenizer, tmp_path):
     second, cached_second = tokenize_cached(TEXTS, tokenizer, 16, cache_dir=tmp_path)
     assert (cached_first, cached_second) == (False, True)
     assert np.array_equal(first.ids, second.ids) and np.array_equal(first.offsets, second.offsets)
-    other, cached_other = tokenize_cached(TEXTS, tokenizer, 8, cache_dir=tmp_path)   # new max_length: new entry
+    other, cached_other = tokenize_cached(TEXTS, tokenizer, 8, cache_dir=tmp_path)  # new max_length: new entry
     assert not cached_other and other.lengths.max() == 8
     assert len(list((tmp_path / "tokens").glob("*/ids.npy"))) == 2
 
@@ -60,5 +61,5 @@ def test_concurrent_processes_tokenize_once(tmp_path):
     texts = [f"document {i} " + "word " * (i % 20) for i in range(300)]
     with mp.get_context("spawn").Pool(3) as pool:
         flags = pool.map(_worker, [(tmp_path, texts)] * 3)
-    assert sorted(flags) == [False, True, True]      # one process did the work, the others read it
+    assert sorted(flags) == [False, True, True]  # one process did the work, the others read it
     assert len(list((tmp_path / "tokens").glob("*/ids.npy"))) == 1
