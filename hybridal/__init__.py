@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _EXPORTS = {
     "ActiveLearning": "loop.active_learning",
@@ -18,6 +18,14 @@ _EXPORTS = {
     "DataError": "errors",
     "RoundRecord": "records",
     "RECORD_FIELDS": "records",
+    # Moved into sub-packages in 0.2.0 (CHANGELOG.md); re-exported here, where user code can reach them.
+    "round_plan": "loop.schedule",
+    "copy_run": "loop.prefix_forks",
+    "estimate_run": "cost.estimate",
+    "estimate_grid": "cost.estimate",
+    "strategy_for": "strategies",
+    "build_strategy": "strategies",
+    "build_sampler": "samplers",
 }
 __all__ = [*_EXPORTS, "__version__"]
 

@@ -345,8 +345,6 @@ CHECKS: dict[str, Check] = {
     "python -m benchmarks.sweep_overhead": Help("starts Ray and runs sweeps"),
     "python -m benchmarks.shared_prefix": Help("runs two sweeps: many minutes"),
     "python -m benchmarks.f1_parity": Help("whole AL runs over seeds: hours of CPU"),
-    "python benchmarks/f1_parity.py": Help("hours of CPU (docs/f1-parity.md records how its numbers were made)"),
-    "python benchmarks/run.py": Help("hours of CPU (docs/f1-parity.md records how its numbers were made)"),
 }
 
 
