@@ -83,3 +83,14 @@ def test_the_readme_findings_table_is_the_committed_headline():
         "README's Findings table differs from docs/results/study: "
         "paste the output of `python -m analysis.presentation.readme_findings docs/results/study`"
     )
+
+
+def test_the_committed_demo_report_regenerates_byte_for_byte(tmp_path):
+    """docs/results/demo backs the demo example in docs/analysis.md: its tables and figures are
+    what its committed records give."""
+    demo = REPO / "docs" / "results" / "demo"
+    assert main([str(demo), "--out", str(tmp_path)]) == 0
+    for name in TABLES:
+        assert (tmp_path / name).read_bytes() == (demo / name).read_bytes(), name
+    for png in sorted((demo / "plots").glob("*.png")):
+        assert (tmp_path / "plots" / png.name).read_bytes() == png.read_bytes(), png.name
