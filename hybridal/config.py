@@ -8,6 +8,7 @@ names and arguments (hybridal.model.optimization.check_optimization).
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -59,6 +60,8 @@ class ExperimentConfig:
     finetune_epochs: Optional[int] = None
     replay: int = 0
     keep_optimizer: bool = False
+    shrink: float = 0.3  # λ of a shrink_perturb round: θ ← λ·θ + (1−λ)·θ_start + σ·ξ (docs/design.md §3)
+    perturb: float = 1e-4  # σ of a shrink_perturb round
     monitor: str = "validation"
     monitor_fraction: float = 0.1  # c, for monitor="acquired"
     # Sampler (docs/design.md §5)
@@ -159,6 +162,8 @@ class ExperimentConfig:
         _int("batch_size", self.batch_size, minimum=1)
         _int("eval_batch_size", self.eval_batch_size, minimum=1)
         _int("replay", self.replay, minimum=0)
+        _number("shrink", self.shrink, "λ, a number in [0, 1]", maximum=1.0)
+        _number("perturb", self.perturb, "σ, a finite number >= 0", maximum=math.inf)
         for name in (
             "label_budget",
             "max_train_size",
@@ -275,6 +280,13 @@ class ExperimentConfig:
             self.scheduler_class,
             self.scheduler_kwargs,
         )
+
+
+def _number(name: str, value: Any, allowed: str, maximum: float) -> None:
+    """A real number in [0, maximum] (finite); YAML 1.1 reads `1e-4` as text, hence the hint."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= maximum or math.isinf(value):
+        hint = " (write 1.0e-4, not 1e-4: YAML reads the latter as text)" if isinstance(value, str) else ""
+        raise ConfigError(f"{name}={value!r} is invalid; allowed: {allowed}{hint}.")
 
 
 def _int(name: str, value: Any, minimum: int) -> None:

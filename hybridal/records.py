@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Optional
 
-STRATEGIES_USED = ("retrain", "finetune", "new_only")
+STRATEGIES_USED = ("retrain", "finetune", "new_only", "shrink_perturb")
 SCHEMA_VERSION = 2
 
 
@@ -19,7 +19,7 @@ class RoundRecord:
     round: int
     n_labeled: int  # labels revealed so far (monitor examples included: they cost labels)
     n_new: int  # labels revealed this round
-    strategy_used: str  # retrain | finetune | new_only
+    strategy_used: str  # retrain | finetune | new_only | shrink_perturb
     switched: bool  # True once HybridAL has switched (this round trains with `after`)
     val_f1: float
     val_accuracy: float

@@ -8,6 +8,7 @@ import numpy as np
 # Purposes (the numbers are part of the results: changing one changes every run).
 INITIAL, QUERY, MONITOR, TORCH, SHUFFLE, REPLAY = range(6)
 MC_DROPOUT = 6  # BALD's dropout passes at acquisition
+SHRINK_PERTURB = 7  # the noise ξ of a shrink_perturb round (hybridal.model.shrink_perturb)
 
 
 def derive_seed(*parts: int) -> int:

@@ -14,13 +14,14 @@ from typing import ClassVar, Optional, Protocol, Sequence
 
 from hybridal.errors import ConfigError, choice_error
 
-MODES = ("retrain", "finetune", "new_only")
+MODES = ("retrain", "finetune", "new_only", "shrink_perturb")
+AFTER_MODES = ("finetune", "new_only", "shrink_perturb")
 DELTAF1_KEYS = ("epsilon", "k", "after", "guard")
 
 
 @dataclass(frozen=True)
 class RoundPlan:
-    mode: str  # retrain | finetune | new_only
+    mode: str  # retrain | finetune | new_only | shrink_perturb
     switched: bool  # HybridAL has switched and this round trains with `after`
 
 
@@ -144,6 +145,14 @@ class NewOnlyStrategy(TrainingStrategy):
     steady_mode = "new_only"
 
 
+class ShrinkPerturbStrategy(TrainingStrategy):
+    """Every round from λ·current + (1−λ)·start + σ·noise (Ash & Adams 2020), on all labels
+    (`finetune_epochs`); λ and σ are the top-level keys `shrink` and `perturb`."""
+
+    name = "shrink_perturb"
+    steady_mode = "shrink_perturb"
+
+
 class DeltaF1Strategy(TrainingStrategy):
     """HybridAL: retrain until |ΔF1| < ε for k rounds in a row, then `after` for good.
 
@@ -167,8 +176,8 @@ class DeltaF1Strategy(TrainingStrategy):
             raise ConfigError(f"strategy_kwargs.epsilon={epsilon!r} is invalid; allowed: a finite number >= 0.")
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ConfigError(f"strategy_kwargs.k={k!r} is invalid; allowed: an integer >= 1.")
-        if after not in ("finetune", "new_only"):
-            raise choice_error("strategy_kwargs.after", after, ("finetune", "new_only"))
+        if after not in AFTER_MODES:
+            raise choice_error("strategy_kwargs.after", after, AFTER_MODES)
         if not isinstance(guard, bool):
             raise ConfigError(f"strategy_kwargs.guard={guard!r} is invalid; allowed: true or false.")
         super().__init__()
@@ -217,7 +226,8 @@ class DeltaF1Strategy(TrainingStrategy):
 
 
 STRATEGIES: dict[str, type[TrainingStrategy]] = {}
-for _cls in (RetrainStrategy, FineTuneStrategy, NewOnlyStrategy, DeltaF1Strategy):
+_ALL = (RetrainStrategy, FineTuneStrategy, NewOnlyStrategy, ShrinkPerturbStrategy, DeltaF1Strategy)
+for _cls in _ALL:
     STRATEGIES[_cls.name] = _cls
     STRATEGIES[_cls.__name__] = _cls
 # The prototype's class names.
@@ -227,7 +237,7 @@ STRATEGIES["NewOnlyTrainingStrategy"] = NewOnlyStrategy
 
 
 def strategy_names() -> list[str]:
-    return [cls.name for cls in (RetrainStrategy, FineTuneStrategy, NewOnlyStrategy, DeltaF1Strategy)]
+    return [cls.name for cls in _ALL]
 
 
 def with_resolved_guard(strategy: TrainingStrategy, kwargs: dict) -> dict:
@@ -243,7 +253,8 @@ def build_strategy(name: str, **kwargs) -> TrainingStrategy:
     if cls is not DeltaF1Strategy and kwargs:
         raise ConfigError(
             f"strategy_kwargs={kwargs!r} is not accepted by {cls.name}; allowed: {{}} "
-            "(epsilon, k, after and guard belong to deltaf1; epochs, finetune_epochs and replay are top-level keys)."
+            "(epsilon, k, after and guard belong to deltaf1; epochs, finetune_epochs, replay, shrink and perturb "
+            "are top-level keys)."
         )
     if cls is DeltaF1Strategy:
         unknown = set(kwargs) - set(DELTAF1_KEYS)

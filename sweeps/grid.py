@@ -83,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--samplers", nargs="+", help="replace grid.samplers")
     what.add_argument("--epsilons", nargs="+", type=float, help="replace grid.epsilons (deltaf1 only)")
     what.add_argument("--ks", nargs="+", type=int, help="replace grid.ks (deltaf1 only)")
-    what.add_argument("--afters", nargs="+", help="replace grid.afters (deltaf1 only: finetune, new_only)")
+    what.add_argument(
+        "--afters", nargs="+", help="replace grid.afters (deltaf1 only: finetune, new_only, shrink_perturb)"
+    )
     what.add_argument(
         "--guards",
         nargs="+",
@@ -91,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="replace grid.guards (deltaf1 only: true, false; the ΔF1 rule's trivial-plateau guard)",
     )
     what.add_argument("--cs", nargs="+", type=float, help="replace grid.cs (deltaf1 with monitor 'acquired' only)")
+    what.add_argument("--arms", nargs="+", metavar="NAME", help="run only these of the grid file's named arms (arms:)")
     what.add_argument(
         "--set",
         action="append",
@@ -186,7 +189,8 @@ def load_spec(args) -> Optional[GridSpec]:
     else:
         given = [
             f"--{k}"
-            for k in ("datasets", "seeds", "strategies", "samplers", "epsilons", "ks", "afters", "cs", "guards", "set")
+            for k in ("datasets", "seeds", "strategies", "samplers", "epsilons", "ks", "afters", "cs", "guards")
+            + ("arms", "set")
             if getattr(args, k)
         ]
         if given:
@@ -205,7 +209,7 @@ def load_spec(args) -> Optional[GridSpec]:
         cs=args.cs,
         guards=args.guards,
     )
-    return spec.with_overrides(args.set)
+    return spec.with_arms(args.arms).with_overrides(args.set)
 
 
 def _experiment_name(args) -> str:

@@ -7,6 +7,11 @@ every label they buy. Every trial's config is validated here, before Ray starts.
 `per_dataset:` for a dataset the sweep does not run is unused (e.g. `--datasets agnews` on a
 three-dataset preset).
 
+Named arms (`arms:`, sweeps/arms.py) are expanded per dataset × seed (× sampler where the arm sets
+none) beside the axes: a grid with arms and no `grid.strategies` runs its arms only, with both the
+union. Axes trials come first; an arm's trial identical to an earlier trial is run once, under the
+earlier name (a note says so).
+
 A `Trial`'s canonical columns (`hybridal.trial_columns`, what summary.json calls "trial") are
 derived once, here.
 """
@@ -20,9 +25,10 @@ from pathlib import Path
 from hybridal.config import ExperimentConfig
 from hybridal.data.datasets import ALIASES, NAMED_DATASETS
 from hybridal.errors import ConfigError, did_you_mean
-from hybridal.strategies import DeltaF1Strategy, canonical_strategy_name
+from hybridal.strategies import DELTAF1_KEYS, DeltaF1Strategy, canonical_strategy_name
+from sweeps.arms import apply_arm
 from sweeps.grid_file import DELTAF1_AXES, GridSpec, dataset_key, validate_axes
-from sweeps.trial_names import TrialNaming
+from sweeps.trial_names import TrialNaming, check_unique
 from sweeps.trials import Trial, trial_identity
 
 
@@ -111,7 +117,12 @@ def _notes(spec: GridSpec, strategies: list[str], acquired: bool, datasets: list
     notes = list(spec.notes)
     if "deltaf1" not in strategies:
         unused = [a for a in DELTAF1_AXES if getattr(spec, a)]
-        if unused:
+        if unused and not strategies:
+            notes.append(
+                f"grid.{', grid.'.join(unused)} only apply to the axes' deltaf1 trials, and a grid with arms: and "
+                "no grid.strategies runs its arms only: ignored (an arm sets its own strategy_kwargs)."
+            )
+        elif unused:
             notes.append(
                 f"grid.{', grid.'.join(unused)} only apply to deltaf1, which is not among the strategies: ignored."
             )
@@ -134,9 +145,11 @@ def expand_grid(spec: GridSpec) -> list[Trial]:
     datasets = spec.datasets or [base_cfg.data]
     bases = {d: _dataset_config(spec, base_cfg, d) for d in datasets}  # per_dataset applied
     _check_cs(spec, bases)
-    strategies = _canonical_strategies(spec, spec.strategies or [base_cfg.strategy_class])
+    # With arms:, the axes run only where grid.strategies (or --strategies) asks for them.
+    axes = spec.strategies or ([] if spec.arms else [base_cfg.strategy_class])
+    strategies = _canonical_strategies(spec, axes)
     spec.notes = _notes(spec, strategies, any(cfg.monitor == "acquired" for cfg in bases.values()), datasets)
-    samplers = spec.samplers or [base_cfg.sampler_class]
+    samplers, seeds = spec.samplers or [base_cfg.sampler_class], spec.seeds or [base_cfg.seed]
     hybrid_axes = {d: _hybrid_axes(spec, cfg) for d, cfg in bases.items()}
     name_parts = TrialNaming(
         len(set(samplers)) > 1,
@@ -144,20 +157,59 @@ def expand_grid(spec: GridSpec) -> list[Trial]:
         DeltaF1Strategy().after,
         len(set(spec.guards or [])) > 1,
     )
-    trials, seen = [], set()
-    for dataset, seed, sampler, strategy in itertools.product(
-        datasets, spec.seeds or [base_cfg.seed], samplers, strategies
-    ):
+    trials, seen = [], {}  # seen: a config's identity → the name of the trial that runs it
+    for dataset, seed, sampler, strategy in itertools.product(datasets, seeds, samplers, strategies):
         for eps, k, after, c, guard in hybrid_axes[dataset] if strategy == "deltaf1" else [(None,) * 5]:
             cfg = _trial_config(spec, bases[dataset], dataset, seed, sampler, strategy, (eps, k, after, c, guard))
             key = json.dumps(trial_identity(cfg), sort_keys=True, default=str)
             if key not in seen:
-                seen.add(key)
-                name = name_parts.name(dataset, strategy, sampler, seed, eps, k, after, c, guard)
+                seen[key] = name = name_parts.name(dataset, strategy, sampler, seed, eps, k, after, c, guard)
                 trials.append(Trial.of(name, cfg.replace(experiment_name=name)))
+    for arm, overrides in spec.arms.items():
+        arm_samplers = [None] if "sampler_class" in overrides else samplers
+        same = []  # the earlier trials this arm's trials duplicate
+        for dataset, seed, sampler in itertools.product(datasets, seeds, arm_samplers):
+            cfg = _arm_config(spec, arm, bases[dataset], dataset, seed, sampler)
+            key = json.dumps(trial_identity(cfg), sort_keys=True, default=str)
+            if key in seen:
+                same.append(seen[key])
+                continue
+            seen[key] = name = name_parts.arm_name(dataset, arm, sampler, seed)
+            trials.append(Trial.of(name, cfg.replace(experiment_name=name), arm=arm))
+        if same:
+            spec.notes.append(
+                f"arms.{arm}: {len(same)} of its trials are configurations already in the grid "
+                f"({', '.join(same[:3])}{', ...' if len(same) > 3 else ''}): run once, under those names."
+            )
     if not trials:
         raise ConfigError(f"{spec.source}: the grid has no trials; allowed: at least one dataset, seed and strategy.")
+    check_unique((t.name for t in trials), spec.source)
     return trials
+
+
+def _arm_config(
+    spec: GridSpec, arm: str, dataset_cfg: ExperimentConfig, dataset: str, seed: int, sampler
+) -> ExperimentConfig:
+    """An arm's trial: the dataset's base (per_dataset applied), the arm on top, as the axes' trials are
+    written (strategy named canonically, deltaf1's ε, k, after, guard filled in from its defaults,
+    a baseline on monitor 'validation' unless the arm sets monitor), validated; --set is already in."""
+    overrides = spec.arms[arm]
+    values = {**apply_arm(dataset_cfg.to_dict(), overrides, sampler), "data": _absolute_data(dataset), "seed": seed}
+    has_entry = dataset_key(dataset) in spec.per_dataset
+    where = f"{spec.source}: arms.{arm}" + (f" (with per_dataset.{dataset_key(dataset)})" if has_entry else "")
+    try:
+        values["strategy_class"] = strategy = canonical_strategy_name(values["strategy_class"])
+        if strategy != "deltaf1" and "monitor" not in overrides:
+            values["monitor"] = "validation"  # a baseline never reads a monitor: buy no labels for one
+        elif strategy == "deltaf1" and isinstance(values["strategy_kwargs"], dict):
+            defaults = DeltaF1Strategy()
+            knobs = {n: getattr(defaults, n) for n in DELTAF1_KEYS}
+            values["strategy_kwargs"] = {**knobs, **values["strategy_kwargs"]}  # what else it sets passes through
+        return ExperimentConfig.from_dict(values).validate()
+    except TypeError as exc:  # e.g. a nested key given a scalar parent
+        raise ConfigError(f"{where} is invalid ({exc}).") from None
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _trial_config(

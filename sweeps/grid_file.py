@@ -3,8 +3,9 @@
 A *grid* is a mapping with a `base:` section (ExperimentConfig keys shared by every trial) and
 a `grid:` section of axes, and optionally `per_dataset:`, a mapping from a dataset name (aliases
 resolved) to ExperimentConfig keys that replace the base's for that dataset's trials only (a
-nested mapping merges one level deep with the base's); `--set` still wins over it. Expanding a
-grid into trials: sweeps/grid_expansion.py.
+nested mapping merges one level deep with the base's), and `arms:`, named sets of overrides run
+beside the axes (sweeps/arms.py); `--set` still wins over both. Expanding a grid into trials:
+sweeps/grid_expansion.py.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from hybridal.config import ExperimentConfig
 from hybridal.data.datasets import ALIASES
 from hybridal.errors import ConfigError, did_you_mean
 from hybridal.overrides import apply_overrides, parse_override
+from hybridal.strategies import AFTER_MODES
+from sweeps.arms import overrides_for, parse_arms, select_arms
 
-TOP_KEYS = ("description", "base", "grid", "per_dataset")
+TOP_KEYS = ("description", "base", "grid", "per_dataset", "arms")
 # Axis name → what it sets. The deltaf1-only axes are crossed with deltaf1 trials alone.
 GRID_AXES = ("datasets", "seeds", "strategies", "samplers", "epsilons", "ks", "afters", "cs", "guards")
 DELTAF1_AXES = ("epsilons", "ks", "afters", "cs", "guards")
@@ -49,6 +52,7 @@ class GridSpec:
     source: str = "grid"
     notes: list = field(default_factory=list)
     per_dataset: dict = field(default_factory=dict)  # canonical dataset name → base keys for its trials
+    arms: dict = field(default_factory=dict)  # arm name → its ExperimentConfig overrides (sweeps/arms.py)
 
     def with_axes(self, **axes) -> "GridSpec":
         """A copy with the given axes replaced (None values are ignored), e.g. from the CLI."""
@@ -65,8 +69,8 @@ class GridSpec:
     def with_overrides(self, overrides: Iterable[str]) -> "GridSpec":
         """A copy whose base has `KEY=VALUE` overrides applied (dots for nested keys).
 
-        The user typed them last, so they win over per_dataset too: each per_dataset entry that
-        sets an override's top-level key gets the override as well."""
+        The user typed them last, so they win over per_dataset and arms too: each per_dataset entry
+        and arm that sets an override's top-level key gets the override as well."""
         overrides = list(overrides)
         if not overrides:
             return self
@@ -74,9 +78,23 @@ class GridSpec:
             name: apply_overrides(entry, [o for o in overrides if parse_override(o)[0][0] in entry])
             for name, entry in self.per_dataset.items()
         }
+        arms = {
+            name: apply_overrides(entry, overrides_for(entry, overrides, parse_override))
+            for name, entry in self.arms.items()
+        }
         return dataclasses.replace(
-            self, base=apply_overrides(self.base, overrides), per_dataset=per_dataset, notes=list(self.notes)
+            self,
+            base=apply_overrides(self.base, overrides),
+            per_dataset=per_dataset,
+            arms=arms,
+            notes=list(self.notes),
         )
+
+    def with_arms(self, names: Optional[Iterable[str]]) -> "GridSpec":
+        """A copy with only the named arms (--arms; None: all of them)."""
+        if names is None:
+            return self
+        return dataclasses.replace(self, arms=select_arms(self.arms, names, self.source), notes=list(self.notes))
 
 
 def parse_grid(values: Any, source: str) -> GridSpec:
@@ -119,6 +137,7 @@ def parse_grid(values: Any, source: str) -> GridSpec:
         description=str(values.get("description") or ""),
         source=source,
         per_dataset=per_dataset,
+        arms=parse_arms(source, values.get("arms"), known_engine),
         **axes,
     )
 
@@ -207,7 +226,7 @@ _AXIS_CHECKS = {
     "samplers": (lambda v: isinstance(v, str), "sampler names"),
     "epsilons": (lambda v: _is_number(v) and v >= 0, "finite numbers >= 0"),
     "ks": (lambda v: _is_int(v) and v >= 1, "integers >= 1"),
-    "afters": (lambda v: v in ("finetune", "new_only"), "finetune, new_only"),
+    "afters": (lambda v: v in AFTER_MODES, ", ".join(AFTER_MODES)),
     "cs": (lambda v: _is_number(v) and 0 <= v < 1, "numbers in [0, 1)"),
     "guards": (lambda v: isinstance(v, bool), "true, false"),
 }

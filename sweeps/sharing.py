@@ -68,7 +68,11 @@ def fork_key(cfg: ExperimentConfig, switch_round: int) -> tuple:
     """Configurations that train identically from their switch on: the same round, the same
     cheaper mode and the same knobs that mode reads."""
     mode = _after_mode(cfg)
-    knobs = (cfg.steady_finetune_epochs, cfg.keep_optimizer) if mode == "finetune" else (cfg.replay,)
+    knobs = {
+        "finetune": (cfg.steady_finetune_epochs, cfg.keep_optimizer),
+        "new_only": (cfg.replay,),
+        "shrink_perturb": (cfg.steady_finetune_epochs, cfg.shrink, cfg.perturb),
+    }[mode]
     return (switch_round, mode, *knobs)
 
 

@@ -55,6 +55,11 @@ IN_TRIAL_COLUMNS = (
 # Engine keys added after records were first committed, with the default that reproduces the older
 # engine: a run at that default is the same configuration as an older run that never wrote the key.
 LATER_KEYS_AT_OLD_BEHAVIOUR = {"deterministic": False}
+# Engine keys added later that only shrink_perturb rounds read (the shrink_perturb strategy, or
+# deltaf1 with after: shrink_perturb): left out of every other run's settings, so a run that does
+# not train shrink_perturb is the same configuration as an older run that never wrote them.
+SHRINK_PERTURB_KEYS = ("shrink", "perturb")
+SHRINK_PERTURB_NAMES = ("shrink_perturb", "ShrinkPerturbStrategy")
 _SCIENTIFIC = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
@@ -93,11 +98,18 @@ def engine_settings(engine: Optional[dict]) -> Optional[dict[str, Any]]:
     if not isinstance(engine, dict) or not engine:
         return None
     flat = dotted(engine)
+    unread = () if _trains_shrink_perturb(engine) else SHRINK_PERTURB_KEYS
     return {
         k: _plain_setting(v)
         for k, v in sorted(flat.items())
-        if v is not None and not _outside_configuration(k) and not _at_old_behaviour(k, v)
+        if v is not None and not _outside_configuration(k) and not _at_old_behaviour(k, v) and k not in unread
     }
+
+
+def _trains_shrink_perturb(engine: dict) -> bool:
+    kwargs = engine.get("strategy_kwargs")
+    after = kwargs.get("after") if isinstance(kwargs, dict) else None
+    return engine.get("strategy_class") in SHRINK_PERTURB_NAMES or after in SHRINK_PERTURB_NAMES
 
 
 def _at_old_behaviour(key: str, value: Any) -> bool:

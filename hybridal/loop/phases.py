@@ -21,8 +21,9 @@ from hybridal.loop.schedule import RoundStep
 from hybridal.model import training
 from hybridal.model.metrics import EvalResult
 from hybridal.model.optimization import build_optimizer, build_scheduler
+from hybridal.model.shrink_perturb import shrink_perturb
 from hybridal.samplers.base import PoolScores, Sampler
-from hybridal.seeds import INITIAL, MC_DROPOUT, QUERY, REPLAY, SHUFFLE, TORCH, derive_seed, round_rng
+from hybridal.seeds import INITIAL, MC_DROPOUT, QUERY, REPLAY, SHRINK_PERTURB, SHUFFLE, TORCH, derive_seed, round_rng
 
 # ---- acquire ----------------------------------------------------------------------------------
 
@@ -109,9 +110,16 @@ def train(
 ) -> tuple[training.TrainStats, torch.optim.Optimizer]:
     """Train the round as planned: from the pretrained weights (retrain) or the current ones,
     on every training label or on this round's plus `replay` earlier ones. Returns the stats
-    and the optimizer used (a finetune round with keep_optimizer continues `kept_optimizer`)."""
+    and the optimizer used (a finetune round with keep_optimizer continues `kept_optimizer`).
+    A shrink_perturb round first blends the current weights with the starting ones and adds seeded
+    noise (hybridal.model.shrink_perturb); that step's FLOPs and time count as the round's training."""
     if step.mode == "retrain":
         parts.model.reset()
+    started, shrink_flops = time.perf_counter(), 0
+    if step.mode == "shrink_perturb":
+        seed = derive_seed(cfg.seed, step.round, SHRINK_PERTURB)
+        shrink_flops = shrink_perturb(parts.model.model, parts.model.initial_state, cfg.shrink, cfg.perturb, seed)
+    shrink_seconds = time.perf_counter() - started
     rows = pool.train_indices() if step.train_on == "all" else _new_rows_with_replay(cfg, pool, step)
     torch.manual_seed(derive_seed(cfg.seed, step.round, TORCH))  # dropout masks
     generator = torch.Generator().manual_seed(derive_seed(cfg.seed, step.round, SHUFFLE))
@@ -139,6 +147,8 @@ def train(
         generator,
         cfg.max_grad_norm,
     )
+    stats.flops += shrink_flops
+    stats.seconds += shrink_seconds if shrink_flops else 0.0
     return stats, optimizer
 
 

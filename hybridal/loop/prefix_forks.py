@@ -25,8 +25,16 @@ from hybridal.records import RoundRecord
 from hybridal.strategies import RoundPlan, TrainingStrategy, strategy_for, trained_switch_round, with_resolved_guard
 
 # Engine keys that may differ within a group: the strategy, and knobs read only by rounds that
-# train with `finetune` or `new_only` (a retrain round ignores them).
-POST_SWITCH_KEYS = ("strategy_class", "strategy_kwargs", "finetune_epochs", "replay", "keep_optimizer")
+# train with `finetune`, `new_only` or `shrink_perturb` (a retrain round ignores them).
+POST_SWITCH_KEYS = (
+    "strategy_class",
+    "strategy_kwargs",
+    "finetune_epochs",
+    "replay",
+    "keep_optimizer",
+    "shrink",
+    "perturb",
+)
 # Keys that name a run or place its output; they never change what it computes.
 NAMING_KEYS = ("experiment_name", "save_dir")
 

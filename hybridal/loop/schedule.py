@@ -22,7 +22,7 @@ class RoundStep:
     n_new: int  # labels bought this round (round 0: the random initial pool), monitor labels included
     n_monitor: int  # of those, set aside for the monitor (monitor: acquired), never trained on
     short_batch: bool  # the batch was cut by the label budget or an exhausted pool
-    mode: str  # retrain | finetune | new_only
+    mode: str  # retrain | finetune | new_only | shrink_perturb (from the blended weights, as finetune)
     switched: bool  # HybridAL has switched: this round trains with `after`
     train_on: str  # "all" training labels, or "new": this round's plus `replay` earlier ones
     train_rows: int  # examples per epoch
@@ -82,7 +82,7 @@ def round_plan(cfg: ExperimentConfig, n_pool: int, n_test: int, switch_round: Op
         else:
             replay = 0
             train_on, rows = "all", trained + new_train
-            epochs = cfg.steady_finetune_epochs if plan.mode == "finetune" else cfg.epochs
+            epochs = cfg.steady_finetune_epochs if plan.mode in ("finetune", "shrink_perturb") else cfg.epochs
         last = r == len(bought) - 1
         steps.append(
             RoundStep(
