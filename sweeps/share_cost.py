@@ -14,7 +14,7 @@ from typing import Callable, Optional
 
 from hybridal.config import ExperimentConfig
 from hybridal.cost.estimate import earliest_switch_round
-from hybridal.cost.inputs import flops_model_for, split_lengths
+from hybridal.cost.inputs import SliceInputs
 from hybridal.cost.plan_flops import round_train_flops
 from hybridal.loop.schedule import round_plan
 from hybridal.strategies import DeltaF1Strategy, strategy_for
@@ -116,26 +116,8 @@ def scenario_switches(
 def estimated_round_flops(device_type: str = "cpu") -> tuple[RoundFlops, Callable[[ExperimentConfig], int]]:
     """Per-round training FLOPs from the pre-launch estimate (hybridal.cost.estimate), memoised, and the
     number of rounds a config plans."""
-    data: dict = {}
+    lengths_of = SliceInputs()
     memo: dict = {}
-
-    def lengths_of(cfg: ExperimentConfig):
-        key = (
-            cfg.data,
-            cfg.text_column,
-            cfg.label_column,
-            str(cfg.data_kwargs),
-            cfg.seed,
-            cfg.val_size,
-            cfg.max_train_size,
-            cfg.max_test_size,
-            cfg.model_name_or_path,
-            cfg.max_length,
-        )
-        if key not in data:
-            lengths, num_labels = split_lengths(cfg)
-            data[key] = (lengths, flops_model_for(cfg, num_labels))
-        return data[key]
 
     def round_flops(cfg: ExperimentConfig, s: Optional[int]) -> list:
         key = (json.dumps({**cfg.to_dict(), "experiment_name": None}, sort_keys=True, default=str), s)

@@ -23,7 +23,7 @@ import numpy as np
 
 from hybridal.config import ExperimentConfig
 from hybridal.cost.batch_flops import inference_max_tokens
-from hybridal.cost.inputs import SplitLengths, flops_model_for, split_lengths
+from hybridal.cost.inputs import SliceInputs, SplitLengths
 from hybridal.cost.plan_flops import al_inference_flops, flops_of_test_evaluations, train_flops
 from hybridal.loop.schedule import RoundStep, round_plan
 from hybridal.model.flops import FlopsModel
@@ -166,25 +166,10 @@ class GridEstimate:
 
 def estimate_grid(configs: list[ExperimentConfig], device_type: str = "cpu") -> GridEstimate:
     """Estimates for many runs, reading each distinct dataset slice's lengths once."""
-    cache: dict = {}
+    inputs = SliceInputs()
     runs = []
     for cfg in configs:
-        key = (
-            cfg.data,
-            cfg.text_column,
-            cfg.label_column,
-            str(cfg.data_kwargs),
-            cfg.seed,
-            cfg.val_size,
-            cfg.max_train_size,
-            cfg.max_test_size,
-            cfg.model_name_or_path,
-            cfg.max_length,
-        )
-        if key not in cache:
-            lengths, num_labels = split_lengths(cfg)
-            cache[key] = (lengths, flops_model_for(cfg, num_labels))
-        lengths, model = cache[key]
+        lengths, model = inputs(cfg)
         runs.append(estimate_run(cfg, lengths, model, device_type))
     return GridEstimate(runs)
 

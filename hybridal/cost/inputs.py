@@ -79,3 +79,29 @@ def split_lengths(cfg: ExperimentConfig) -> tuple[SplitLengths, int]:
 
     labels = cfg.num_labels or {"agnews": 4}.get(cfg.data, 2)
     return SplitLengths(fill(n_pool - n_val), fill(n_val), fill(n_test), exact=False), labels
+
+
+class SliceInputs:
+    """Each distinct dataset slice's token lengths and FLOPs model, read once: a grid's runs share
+    a handful of slices, and reading one means loading and tokenizing the data."""
+
+    def __init__(self) -> None:
+        self._read: dict[tuple, tuple[SplitLengths, FlopsModel]] = {}
+
+    def __call__(self, cfg: ExperimentConfig) -> tuple[SplitLengths, FlopsModel]:
+        key = (
+            cfg.data,
+            cfg.text_column,
+            cfg.label_column,
+            str(cfg.data_kwargs),
+            cfg.seed,
+            cfg.val_size,
+            cfg.max_train_size,
+            cfg.max_test_size,
+            cfg.model_name_or_path,
+            cfg.max_length,
+        )
+        if key not in self._read:
+            lengths, num_labels = split_lengths(cfg)
+            self._read[key] = (lengths, flops_model_for(cfg, num_labels))
+        return self._read[key]

@@ -20,11 +20,6 @@ from tests.support.flop_counting import (
 )
 
 
-@pytest.fixture(scope="module")
-def tiny_models():
-    return {name: tiny_model(cfg) for name, cfg in tiny_configs().items()}
-
-
 @pytest.mark.parametrize("arch", ["bert", "roberta", "electra"])
 def test_outputs_match_the_full_forward(tiny_models, arch):
     model = tiny_models[arch].eval()

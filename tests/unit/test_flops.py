@@ -29,13 +29,7 @@ from tests.support.flop_counting import (
     measured_flops,
     random_batch,
     tiny_configs,
-    tiny_model,
 )
-
-
-@pytest.fixture(scope="module")
-def tiny_models():
-    return {name: tiny_model(cfg) for name, cfg in tiny_configs().items()}
 
 
 @pytest.mark.parametrize("arch", ["bert", "distilbert", "roberta", "electra"])
