@@ -114,7 +114,8 @@ def measure_paper_shape(noises: tuple[float, ...]) -> list[dict]:
     from sweeps.grid_expansion import expand_grid
     from sweeps.grid_file import load_grid_file
     from sweeps.share_cost import cost_of, estimated_round_flops, scenario_switches, switches_in_plan
-    from sweeps.sharing import SharePlan, simulate
+    from sweeps.share_simulation import simulate
+    from sweeps.sharing import SharePlan
 
     trials = expand_grid(load_grid_file(ROOT / "sweeps" / "presets" / "paper.yaml"))
     round_flops, rounds = estimated_round_flops()

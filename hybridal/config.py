@@ -15,16 +15,15 @@ from typing import Any, Optional, Union
 
 import yaml
 
+from hybridal.data.tokenizer_options import check_tokenizer_kwargs
 from hybridal.errors import ConfigError, choice_error, did_you_mean
 from hybridal.model.optimization import check_optimization
 from hybridal.overrides import apply_overrides
+from hybridal.stopping.configured import parse_stopping
 
 PRECISIONS = ("auto", "fp32", "bf16")
 MONITORS = ("validation", "acquired")
 SCHEDULER_INTERVALS = ("epoch", "step")
-PADDINGS = ("longest", "max_length")
-# tokenizer_kwargs the engine understands; the rest of the prototype's keys are accepted and ignored.
-TOKENIZER_KEYS = ("max_length", "padding", "truncation", "add_special_tokens", "return_tensors")
 
 
 @dataclass
@@ -64,6 +63,12 @@ class ExperimentConfig:
     perturb: float = 1e-4  # σ of a shrink_perturb round
     monitor: str = "validation"
     monitor_fraction: float = 0.1  # c, for monitor="acquired"
+    # Stability signals and stopping criteria (docs/stopping.md): the stop set's size (null: the
+    # validation split's, capped by the unlabelled pool; 0: none), the criteria recorded (null: the
+    # defaults) and the one whose stop ends the run.
+    stop_set_size: Optional[int] = None
+    stopping: Optional[list] = None
+    halt_on: Optional[str] = None
     # Sampler (docs/design.md §5)
     sampler_class: str = "random"
     sampler_kwargs: dict = field(default_factory=dict)
@@ -162,6 +167,9 @@ class ExperimentConfig:
         _int("batch_size", self.batch_size, minimum=1)
         _int("eval_batch_size", self.eval_batch_size, minimum=1)
         _int("replay", self.replay, minimum=0)
+        if self.stop_set_size is not None:
+            _int("stop_set_size", self.stop_set_size, minimum=0)
+        parse_stopping(self.stopping, self.halt_on, stop_set=self.stop_set_size != 0)
         _number("shrink", self.shrink, "λ, a number in [0, 1]", maximum=1.0)
         _number("perturb", self.perturb, "σ, a finite number >= 0", maximum=math.inf)
         for name in (
@@ -234,7 +242,7 @@ class ExperimentConfig:
             self.device in ("auto", "cpu", "cuda", "mps") or self.device.startswith("cuda:")
         ):
             raise ConfigError(f"device={self.device!r} is invalid; allowed: auto, cpu, cuda, cuda:N, mps.")
-        self._validate_tokenizer_kwargs()
+        check_tokenizer_kwargs(self.tokenizer_kwargs)
         for name in (
             "data_kwargs",
             "strategy_kwargs",
@@ -250,27 +258,16 @@ class ExperimentConfig:
         self._validate_components()
         return self
 
-    def _validate_tokenizer_kwargs(self) -> None:
-        tk = self.tokenizer_kwargs
-        if not isinstance(tk, dict):
-            raise ConfigError(f"tokenizer_kwargs={tk!r} is invalid; allowed: a mapping with max_length and padding.")
-        for key in tk:
-            if key not in TOKENIZER_KEYS:
-                raise choice_error("tokenizer_kwargs key", key, TOKENIZER_KEYS)
-        _int("tokenizer_kwargs.max_length", tk.get("max_length", 128), minimum=8)
-        if tk.get("padding", "longest") not in PADDINGS and tk.get("padding") not in (True,):
-            raise choice_error("tokenizer_kwargs.padding", tk.get("padding"), PADDINGS)
-        if tk.get("truncation", True) is False:
-            raise ConfigError(
-                "tokenizer_kwargs.truncation=False is not supported; allowed: true (texts are cut at max_length)."
-            )
-
     def _validate_components(self) -> None:
         # Imported here: the sampler registry imports numpy-heavy modules we do not need for plain configs.
         from hybridal.samplers import build_sampler
         from hybridal.strategies import strategy_for
 
-        strategy_for(self)
+        if getattr(strategy_for(self), "reads_stop_set", False) and self.stop_set_size == 0:
+            raise ConfigError(
+                "strategy_kwargs.trigger reads the stop set, but stop_set_size is 0; allowed: a stop_set_size of at "
+                "least 1 (or null), or trigger: monitor_f1."
+            )
         build_sampler(self.sampler_class, **self.sampler_kwargs)
         check_optimization(
             self.optimizer_class,

@@ -64,6 +64,17 @@ class RoundRecord:
     test_pred_counts: Optional[list] = None  # predicted test rows per class (None: no test this round)
     degenerate: Optional[bool] = None  # the validation predictions are all one class
     monitor_degenerate: Optional[bool] = None  # monitor predictions one class or no better than the majority class
+    # ---- stability signals on the stop set (docs/stopping.md): unlabelled rows, None where not measured
+    stop_kappa: Optional[float] = None  # Cohen's κ between this and the previous round's predictions
+    stop_changed: Optional[int] = None  # rows whose predicted label changed since the previous round
+    stop_changed_fraction: Optional[float] = None  # stop_changed / the stop set's size
+    stop_entropy: Optional[float] = None  # mean predictive entropy / log K, in [0, 1]
+    stop_entropy_nats: Optional[float] = None  # mean predictive entropy in nats
+    stop_delta_f: Optional[float] = None  # small-text's binary ΔF between the two rounds' predictions
+    stop_degenerate: Optional[bool] = None  # the stop set is predicted one class everywhere
+    # The stop-set pass, kept out of infer_flops like test: AL cost (in flops_policy) only in the
+    # rounds a policy reads the signals (a label-free trigger deciding, halt_on), measurement otherwise.
+    flops_stop_set: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,6 +88,8 @@ class RoundRecord:
 
 
 RECORD_FIELDS = tuple(f.name for f in fields(RoundRecord))
+# The stop set's signals and its pass (docs/stopping.md): None / 0 in a run without a stop set.
+STOP_SET_FIELDS = tuple(name for name in RECORD_FIELDS if name.startswith("stop_")) + ("flops_stop_set",)
 # Fields that are numbers every round, so they can be plotted as scalars.
 LIST_FIELDS = ("train_loss_per_epoch", "labels_per_class", "val_pred_counts", "test_pred_counts")
 NUMERIC_FIELDS = tuple(

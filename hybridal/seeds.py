@@ -18,3 +18,6 @@ def derive_seed(*parts: int) -> int:
 def round_rng(*parts: int) -> np.random.Generator:
     """A numpy generator seeded from (seed, round, purpose)."""
     return np.random.default_rng(derive_seed(*parts))
+
+
+STOP_SET = 8  # the stop set: unlabelled pool rows drawn once at round 0 (hybridal.loop.stop_set)

@@ -203,7 +203,8 @@ def _arm_config(
             values["monitor"] = "validation"  # a baseline never reads a monitor: buy no labels for one
         elif strategy == "deltaf1" and isinstance(values["strategy_kwargs"], dict):
             defaults = DeltaF1Strategy()
-            knobs = {n: getattr(defaults, n) for n in DELTAF1_KEYS}
+            # The trial columns' knobs, written out; a label-free trigger and its threshold pass through as set.
+            knobs = {n: getattr(defaults, n) for n in DELTAF1_KEYS if n not in ("trigger", "threshold")}
             values["strategy_kwargs"] = {**knobs, **values["strategy_kwargs"]}  # what else it sets passes through
         return ExperimentConfig.from_dict(values).validate()
     except TypeError as exc:  # e.g. a nested key given a scalar parent

@@ -17,6 +17,7 @@ from typing import Iterable, Optional
 
 from ray.tune.search import Searcher
 
+from hybridal.strategies import StopObservation
 from sweeps.sharing import TRUNK, Job, SharePlan
 
 
@@ -72,6 +73,7 @@ class ShareSearcher(Searcher):
             result.get("monitor_f1"),
             bool(result.get("prefix_saved")),
             result.get("monitor_degenerate"),
+            StopObservation.of(result),
         )
 
     def on_trial_complete(self, trial_id: str, result: Optional[dict] = None, error: bool = False) -> None:
@@ -126,7 +128,7 @@ class ShareSearcher(Searcher):
         for trunk in self.plan.groups:
             text = store.trial_file(trunk, "rounds.jsonl") or ""
             series[trunk] = [
-                (rec.get("monitor_f1"), rec.get("monitor_degenerate"))
+                (rec.get("monitor_f1"), rec.get("monitor_degenerate"), StopObservation.of(rec))
                 for rec in (json.loads(line) for line in text.splitlines() if line.strip())
             ]
             prefixes[trunk] = store.saved_prefixes(trunk)
@@ -151,15 +153,15 @@ class ShareSearcher(Searcher):
     ) -> list[str]:
         """Bring a restored plan up to what storage holds: runs that finished (name -> rounds)
         after the state was saved, runs whose summary says they ended on an input error, each
-        trunk's (monitor F1, degenerate) so far, its saved prefixes, and Tune's restored trials
+        trunk's (monitor F1, degenerate, stop-set signals) so far, its saved prefixes, and Tune's restored trials
         (trial id -> status; None: unknown). Then every job that will not run again by itself runs
         again: a failed or lost one is retried, and what it blocked waits for it. Returns the jobs
         whose ended trial a new one replaces."""
         for trunk, series in trunk_series.items():
             if trunk in self.plan.groups:
                 saved = set(prefixes.get(trunk, ()))
-                for r, (f1, degenerate) in enumerate(series):
-                    self.plan.on_trunk_round(trunk, r, f1, r in saved, degenerate)
+                for r, (f1, degenerate, stop) in enumerate(series):
+                    self.plan.on_trunk_round(trunk, r, f1, r in saved, degenerate, stop)
         for name in self.queue:  # taken from the plan but never suggested: no trial has them
             self.plan.jobs[name].state = "ready"
         self.queue = []

@@ -11,9 +11,8 @@ group is then one of:
 - a **copy**: its rounds are exactly another run's (the trunk's, if it never switches; its
   fork's, if another configuration runs that fork), so it trains nothing and adopts them.
 
-`SharePlan` is the bookkeeping: it learns the trunk's monitor F1 round by round, decides each
-configuration's role as soon as the ΔF1 rule fixes it, and says which jobs may start now.
-It is plain Python (no Ray), so the schedule can be tested and simulated on an F1 series.
+`SharePlan` is the bookkeeping: it learns what the trunk's rounds tell the switch rules, decides each
+configuration's role as soon as its rule fixes it, and says which jobs may start now (plain Python).
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from typing import Optional, Sequence
 
 from hybridal.config import ExperimentConfig
 from hybridal.loop.prefix_forks import group_key, switch_round_within
-from hybridal.strategies import DeltaF1Strategy, strategy_for
+from hybridal.strategies import DeltaF1Strategy, StopObservation, strategy_for
 
 STANDALONE, TRUNK, FORK, COPY, BLOCKED = "standalone", "trunk", "fork", "copy", "blocked"
 
@@ -54,6 +53,7 @@ class Group:
     members: list[str]  # the group's other jobs
     monitor_f1s: list = field(default_factory=list)  # the trunk's, round by round
     monitor_degenerate: list = field(default_factory=list)  # the trunk's guard flags, round by round
+    stops: list = field(default_factory=list)  # the trunk's stop-set signals (StopObservation), round by round
     prefixes: set = field(default_factory=set)  # rounds r after which the trunk saved its state
     trunk_rounds: Optional[int] = None  # set when the trunk has finished
     forks: dict = field(default_factory=dict)  # fork key -> the job that runs it
@@ -113,12 +113,13 @@ def needs_prefix(
     member_configs: Sequence[ExperimentConfig],
     monitor_f1s: Sequence[Optional[float]],
     degenerate: Optional[Sequence[Optional[bool]]] = None,
+    stops: Optional[Sequence[Optional[StopObservation]]] = None,
 ) -> bool:
-    """Whether the trunk, having trained rounds 0..len(monitor_f1s)-1 (and not its last), must save
-    its state: some configuration of its group switches at the next round (the rule's guard reads
-    the trunk's `degenerate` flags)."""
+    """Whether the trunk, having trained rounds 0..len(monitor_f1s)-1 (and not its last), must save its
+    state: a configuration of its group switches next round (the guard reads `degenerate`, a label-free
+    trigger `stops`)."""
     nxt = len(monitor_f1s)
-    return any(switch_round_within(strategy_for(c), monitor_f1s, degenerate) == nxt for c in member_configs)
+    return any(switch_round_within(strategy_for(c), monitor_f1s, degenerate, stops) == nxt for c in member_configs)
 
 
 class SharePlan:
@@ -175,12 +176,15 @@ class SharePlan:
         monitor_f1: Optional[float],
         prefix_saved: bool,
         monitor_degenerate: Optional[bool] = None,
+        stop: Optional[StopObservation] = None,
     ) -> None:
         group = self.groups[trunk]
         del group.monitor_f1s[round_idx:]  # a resumed trunk reports its rounds again
         del group.monitor_degenerate[round_idx:]
+        del group.stops[round_idx:]
         group.monitor_f1s.append(monitor_f1)
         group.monitor_degenerate.append(monitor_degenerate)
+        group.stops.append(stop)
         if prefix_saved:
             group.prefixes.add(round_idx)
         self._assign(group)
@@ -209,7 +213,7 @@ class SharePlan:
             job = self.jobs[name]
             if job.role is not None or job.state == "blocked":
                 continue
-            s = switch_round_within(strategy_for(job.config), group.monitor_f1s, group.monitor_degenerate)
+            s = switch_round_within(strategy_for(job.config), group.monitor_f1s, group.monitor_degenerate, group.stops)
             if s is not None and s - 1 in group.prefixes:
                 key = fork_key(job.config, s)
                 runner = group.forks.setdefault(key, name)
@@ -247,6 +251,7 @@ class SharePlan:
                 n: {
                     "monitor_f1s": g.monitor_f1s,
                     "monitor_degenerate": g.monitor_degenerate,
+                    "stops": [dataclasses.asdict(x) if x else None for x in g.stops],
                     "prefixes": sorted(g.prefixes),
                     "trunk_rounds": g.trunk_rounds,
                     "forks": [[list(k), v] for k, v in g.forks.items()],
@@ -266,30 +271,7 @@ class SharePlan:
             group = self.groups[name]
             group.monitor_f1s, group.prefixes = list(values["monitor_f1s"]), set(values["prefixes"])
             group.monitor_degenerate = list(values.get("monitor_degenerate") or [None] * len(group.monitor_f1s))
+            stops = values.get("stops") or [None] * len(group.monitor_f1s)  # saved before stop sets: none
+            group.stops = [StopObservation(**x) if x else None for x in stops]
             group.trunk_rounds = values["trunk_rounds"]
             group.forks = {tuple(k): v for k, v in values["forks"]}
-
-
-def simulate(
-    plan: SharePlan,
-    trunk_f1s: dict[str, Sequence[Optional[float]]],
-    trunk_degenerate: Optional[dict[str, Sequence[Optional[bool]]]] = None,
-) -> SharePlan:
-    """Play each trunk's monitor F1 series (and guard flags) through the plan as if every run
-    succeeded (for the dry run's cost range and tests). Trunk-saved prefixes follow `needs_prefix`."""
-    for trunk, f1s in trunk_f1s.items():
-        members = plan.members_of(trunk)
-        flags = list((trunk_degenerate or {}).get(trunk) or [None] * len(f1s))
-        for r, f1 in enumerate(f1s):
-            last = r == len(f1s) - 1
-            saved = not last and needs_prefix(members, list(f1s[: r + 1]), flags[: r + 1])
-            plan.on_trunk_round(trunk, r, f1, prefix_saved=saved, monitor_degenerate=flags[r])
-        plan.on_done(trunk, True, len(f1s))
-    pending = True
-    while pending:
-        pending = False
-        for job in plan.take_ready():
-            if job.role != TRUNK:
-                plan.on_done(job.name, True)
-                pending = True
-    return plan

@@ -38,6 +38,7 @@ from hybridal.config import ExperimentConfig
 from hybridal.errors import ConfigError, DataError
 from hybridal.loop.active_learning import ActiveLearning
 from hybridal.records import TRIAL_COLUMNS
+from hybridal.strategies import StopObservation
 from sweeps.checks import quiet_datasets
 from sweeps.hparams import write_hparams
 from sweeps.prefix_store import PrefixStore
@@ -186,7 +187,9 @@ def _start_fork(al: ActiveLearning, config: dict, store: PrefixStore) -> None:
 
 def _save_prefix(al: ActiveLearning, trunk: str, store: PrefixStore, members: list[ExperimentConfig]) -> bool:
     """Save the trunk's state after this round if a configuration of its group switches next round."""
-    if not needs_prefix(members, [r.monitor_f1 for r in al.records], [r.monitor_degenerate for r in al.records]):
+    records = al.records
+    stops = [StopObservation.of(r) for r in records]
+    if not needs_prefix(members, [r.monitor_f1 for r in records], [r.monitor_degenerate for r in records], stops):
         return False
     with tempfile.TemporaryDirectory(prefix="hybridal-prefix-") as tmp:
         al.save_checkpoint(tmp)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from analysis.presentation.formatting import count, f3, flops, has_value, pm, points, ratio, seconds
 from analysis.presentation.render import Table
-from analysis.reading.configuration import parse_settings, setting_column, varying_settings
+from analysis.reading.configuration import parse_settings, setting_column, setting_text, varying_settings
 
 
 def _switch_cell(r: pd.Series) -> str:
@@ -23,7 +23,7 @@ def _switch_cell(r: pd.Series) -> str:
 
 
 def _setting_cell(v) -> str:
-    return "–" if v is None else (f"{v:g}" if isinstance(v, float) else str(v))
+    return "–" if v is None else setting_text(v)
 
 
 def config_table(s: pd.DataFrame) -> Table:

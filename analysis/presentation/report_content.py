@@ -18,6 +18,7 @@ from analysis.presentation.findings_sentences import (
 )
 from analysis.presentation.formatting import f3, pm, points
 from analysis.presentation.render import Block, Bullets, Heading, Image, Para, notes_blocks
+from analysis.presentation.stopping_tables import stopping_blocks
 from analysis.presentation.study_tables import cost_table, headline_table, noise_table, sampler_table, switch_table
 from analysis.reading.schema_versions import V1_CONVERSION_NOTE
 from analysis.statistics.frontier import HV_REF_FLOPS_FACTOR
@@ -152,6 +153,7 @@ def report_blocks(
             blocks.append(Image(path, f"{ds}: {kind.replace('_', ' ')}"))
         if "switch_rounds" not in plots.get(ds, {}):
             blocks.append(Para("No finished deltaf1 trials in this dataset, so no switch-round plot."))
+    blocks += stopping_blocks(a)  # none where no run has stopping criteria
     if a.sweep:
         blocks += [Heading(2, "Compute and environment"), cost_table(a.sweep)]
     blocks += [Heading(2, "Method"), Bullets(method_notes(a)), Heading(2, "Files"), Bullets([f"`{f}`" for f in files])]

@@ -46,6 +46,14 @@ def write_tables(a: Analysis, out: Path) -> list[str]:
         "paired.csv": a.paired,
         "noise.csv": a.noise,
     }
+    # written only where some run has stopping criteria, so reports of runs without them are unchanged
+    if a.stopping is not None and a.stopping_seeds is not None and a.stopping_halted is not None:
+        if len(a.stopping) or len(a.stopping_halted):
+            tables |= {
+                "stopping.csv": a.stopping.drop(columns=["config_id"]),
+                "stopping_seeds.csv": a.stopping_seeds.drop(columns=["config_id"]),
+                "stopping_halted.csv": a.stopping_halted,
+            }
     for name, df in tables.items():
         with atomic_path(out / name) as tmp:
             df.to_csv(tmp, index=False)

@@ -52,9 +52,15 @@ IN_TRIAL_COLUMNS = (
     "monitor_fraction",
 )
 
+# strategy_kwargs keys the canonical columns do not hold: the ΔF1 rule's trigger (monitor_f1 | kappa | change)
+# and its threshold, written only by runs that set them, so they stay in those runs' settings (a kappa-triggered
+# rule is another configuration than the monitor-F1 one) and every older run's settings are unchanged.
+KWARGS_OUTSIDE_TRIAL_COLUMNS = ("strategy_kwargs.trigger", "strategy_kwargs.threshold")
+
 # Engine keys added after records were first committed, with the default that reproduces the older
 # engine: a run at that default is the same configuration as an older run that never wrote the key.
-LATER_KEYS_AT_OLD_BEHAVIOUR = {"deterministic": False}
+# The ΔF1 rule's trigger at its default (the monitor's F1 against ε) is the rule every older run used.
+LATER_KEYS_AT_OLD_BEHAVIOUR = {"deterministic": False, "strategy_kwargs.trigger": "monitor_f1"}
 # Engine keys added later that only shrink_perturb rounds read (the shrink_perturb strategy, or
 # deltaf1 with after: shrink_perturb): left out of every other run's settings, so a run that does
 # not train shrink_perturb is the same configuration as an older run that never wrote them.
@@ -71,7 +77,17 @@ def _plain_setting(v: Any) -> Any:
         return int(v)
     if isinstance(v, (list, tuple)):
         return [_plain_setting(x) for x in v]
+    if isinstance(v, dict):  # e.g. a mapping in the `stopping` list: keys in order, values in one spelling
+        return {str(k): _plain_setting(v[k]) for k in sorted(v, key=str)}
     return v
+
+
+def setting_text(v: Any) -> str:
+    """A setting value as text for tables and labels: canonical JSON for lists and mappings (so that equal
+    values are written alike, whatever order their file had), the value itself otherwise."""
+    if isinstance(v, (list, dict)):
+        return json.dumps(v, sort_keys=True, separators=(",", ":"))
+    return f"{v:g}" if isinstance(v, float) else str(v)
 
 
 def dotted(d: dict, prefix: str = "") -> dict[str, Any]:
@@ -86,14 +102,16 @@ def dotted(d: dict, prefix: str = "") -> dict[str, Any]:
 
 
 def _outside_configuration(key: str) -> bool:
+    if key in KWARGS_OUTSIDE_TRIAL_COLUMNS:
+        return False
     return any(key == p or key.startswith(p + ".") for p in (*NOT_CONFIGURATION, *IN_TRIAL_COLUMNS))
 
 
 def engine_settings(engine: Optional[dict]) -> Optional[dict[str, Any]]:
     """A run's engine settings beyond the canonical columns (None: no engine config).
 
-    Unset (null) settings are left out, so a setting an older engine did not write and one
-    written as null compare equal.
+    Unset (null or NaN, e.g. the threshold of the monitor-F1 trigger, which reads none) settings are
+    left out, so a setting an older engine did not write and one written as null compare equal.
     """
     if not isinstance(engine, dict) or not engine:
         return None
@@ -102,8 +120,12 @@ def engine_settings(engine: Optional[dict]) -> Optional[dict[str, Any]]:
     return {
         k: _plain_setting(v)
         for k, v in sorted(flat.items())
-        if v is not None and not _outside_configuration(k) and not _at_old_behaviour(k, v) and k not in unread
+        if not _unset(v) and not _outside_configuration(k) and not _at_old_behaviour(k, v) and k not in unread
     }
+
+
+def _unset(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
 
 
 def _trains_shrink_perturb(engine: dict) -> bool:
@@ -177,5 +199,5 @@ def _typed(values: list, index: pd.Index) -> pd.Series:
         return pd.Series(values, index=index, dtype="boolean")
     if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
         return pd.Series(values, index=index, dtype="float64")
-    text = [None if v is None else (v if isinstance(v, str) else json.dumps(v)) for v in values]
+    text = [None if v is None else (v if isinstance(v, str) else json.dumps(v, sort_keys=True)) for v in values]
     return pd.Series(text, index=index, dtype=object)

@@ -20,7 +20,7 @@ import pandas as pd
 from analysis.reading.configuration import SETTINGS
 from analysis.reading.filesystem import Reader
 from analysis.reading.problems import AnalysisError
-from analysis.reading.schema_versions import ANALYSIS_FIELDS, SCHEMA2_FIELDS
+from analysis.reading.schema_versions import ANALYSIS_FIELDS, LATER_RECORD_FIELDS, SCHEMA2_FIELDS
 from analysis.reading.trial_as_read import Trial
 from hybridal.records import TRIAL_COLUMNS
 
@@ -58,7 +58,21 @@ def _summary(row: pd.Series) -> Optional[dict]:
     validation = _plain(row.get("summary_validation_rows"))
     if validation is not None:
         summary["data"] = {"validation": int(validation)}
-    return summary
+    return summary | _stopping(row)
+
+
+def _stopping(row: pd.Series) -> dict[str, Any]:
+    """summary.json's stopping keys, from the columns runs.csv has where some run had criteria."""
+    stopping = _plain(row.get("summary_stopping"))
+    if stopping is None:
+        return {}
+    size, halted = _plain(row.get("summary_stop_set_size")), _plain(row.get("summary_halted_round"))
+    return {
+        "stop_set": {"size": 0 if size is None else int(size)},
+        "stopping": json.loads(stopping),
+        "halt_on": _plain(row.get("summary_halt_on")),
+        "halted_round": None if halted is None else int(halted),
+    }
 
 
 def read_tidy(reader: Reader) -> list[Trial]:
@@ -86,7 +100,8 @@ def read_tidy(reader: Reader) -> list[Trial]:
         "summary_has_switch_round",
         "summary_switch_round",
     ]
-    schema1 = [f for f in ANALYSIS_FIELDS if f not in SCHEMA2_FIELDS]  # tables of older reports lack the rest
+    # tables of older reports lack the schema-2 fields; those of runs without a stop set the stop-set ones
+    schema1 = [f for f in ANALYSIS_FIELDS if f not in SCHEMA2_FIELDS and f not in LATER_RECORD_FIELDS]
     for name, df, cols in ((RUNS_FILE, runs, needed), (ROUNDS_FILE, rounds, ["trial", *schema1])):
         missing = [c for c in cols if c not in df.columns]
         if missing:
@@ -117,6 +132,7 @@ def read_tidy(reader: Reader) -> list[Trial]:
                 rounds=records,
                 settings=settings,
                 summary=_summary(row),
+                missing_fields=tuple(f for f in LATER_RECORD_FIELDS if f not in rounds.columns),
             )
         )
     return trials

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Any, Optional
 
 from analysis.reading.problems import ProblemLog
-from analysis.reading.schema_versions import ANALYSIS_FIELDS, SCHEMA1_ABSENT, schema_version
+from analysis.reading.schema_versions import ANALYSIS_FIELDS, LATER_RECORD_FIELDS, SCHEMA1_ABSENT, schema_version
 
 # Record fields added after the first runs were made; their absence is only a note.
 OPTIONAL_RECORD_FIELDS = (
@@ -19,6 +19,7 @@ OPTIONAL_RECORD_FIELDS = (
     "test_n",
     "monitor_classes",
     "precision",
+    *LATER_RECORD_FIELDS,
 )
 
 
@@ -89,8 +90,15 @@ def _derive_cumulative(rows: list[dict], missing: tuple[str, ...]) -> tuple[str,
     return missing
 
 
-def missing_fields_note(missing: tuple[str, ...]) -> str:
-    """The problem line for record fields a run's rows lack."""
+def missing_fields_note(missing: tuple[str, ...]) -> Optional[str]:
+    """The problem line for record fields a run's rows lack; None when that is no problem.
+
+    The stop-set fields (LATER_RECORD_FIELDS) are absent from every run without a stop set and
+    from every run before they existed: their absence only means nothing was measured.
+    """
+    missing = tuple(m for m in missing if m not in LATER_RECORD_FIELDS)
+    if not missing:
+        return None
     core = [m for m in missing if m not in OPTIONAL_RECORD_FIELDS]
     if core:
         return f"records lack fields {', '.join(core)} (older run?): those columns are empty"

@@ -63,8 +63,9 @@ def read_run(reader: Reader, folder: Folder, display: str, problems: ProblemLog)
     note_status(status, reason, display, problems)
     if status == "finished" and not rounds:
         problems.add("finished but has no readable round records: left out", display)
-    if missing and rounds:
-        problems.add(missing_fields_note(missing), display)
+    note = missing_fields_note(missing) if rounds else None
+    if note:
+        problems.add(note, display)
     return Trial(
         trial=display,
         source=folder.source,

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from analysis.reading.problems import ProblemLog
-from hybridal.records import RECORD_FIELDS
+from hybridal.records import RECORD_FIELDS, STOP_SET_FIELDS
 
 # The schema-2 fields of the contract, in its order.
 SCHEMA2_FIELDS = (
@@ -40,6 +40,11 @@ SCHEMA2_FIELDS = (
 )
 # Every field the tidy tables hold: the engine's record, and the schema-2 fields whatever the engine's version.
 ANALYSIS_FIELDS = (*RECORD_FIELDS, *(f for f in SCHEMA2_FIELDS if f not in RECORD_FIELDS))
+# Stop-set signals and their pass (docs/stopping.md), added to the record after reports were committed.
+# A table holds their columns only when some run's records carry them (`record_columns`): reports of
+# runs that never wrote them (docs/results/study, docs/results/demo) regenerate byte for byte, and a
+# report's own tables read back give the same columns (a column is written iff its input had it).
+LATER_RECORD_FIELDS = STOP_SET_FIELDS
 # Fields a schema-1 record never had: their absence is no data problem.
 SCHEMA1_ABSENT = frozenset(SCHEMA2_FIELDS)
 # Fields holding lists (per epoch, per class): JSON text in the tidy tables, so CSV and Parquet agree.

@@ -11,13 +11,13 @@ import pandas as pd
 from analysis.reading.configuration import SETTINGS, config_key, setting_columns, varying_settings, with_setting_columns
 from analysis.reading.experiment import Experiment
 from analysis.reading.round_records import is_number
-from analysis.reading.schema_versions import ANALYSIS_FIELDS, LIST_FIELDS
+from analysis.reading.schema_versions import ANALYSIS_FIELDS, LATER_RECORD_FIELDS, LIST_FIELDS
 from hybridal.records import TRIAL_COLUMNS
 
 FLOAT_CONFIG = ("epsilon", "c")
 INT_CONFIG = ("k", "seed", "epochs", "finetune_epochs", "replay")
 STR_CONFIG = ("dataset", "strategy", "after", "monitor", "model", "sampler")
-BOOL_RECORD_FIELDS = ("switched", "short_batch", "degenerate", "monitor_degenerate")
+BOOL_RECORD_FIELDS = ("switched", "short_batch", "degenerate", "monitor_degenerate", "stop_degenerate")
 STR_RECORD_FIELDS = ("strategy_used", "test_rows", "precision")
 # Integer counters become nullable Int64; FLOPs stay float64 (no overflow on huge sweeps).
 INT_RECORD_FIELDS = (
@@ -33,6 +33,7 @@ INT_RECORD_FIELDS = (
     "labels_acquired",
     "labels_read_by_policy",
     "labels_used",
+    "stop_changed",
 )
 _SUMMARY_COLUMNS = ("summary_test_f1", "summary_test_accuracy", "summary_switch_round", "summary_validation_rows")
 # What summary.json says about a run's end beyond the records (runs.csv keeps it, so tidy tables read back alone).
@@ -44,6 +45,9 @@ SUMMARY_FIELDS = (
     "summary_validation_rows",
     "summary_test_degenerate",
 )
+# What summary.json says about stopping criteria (docs/stopping.md): runs.csv holds these columns only when
+# some run has a "stopping" block, so reports of runs before criteria existed regenerate byte for byte.
+STOPPING_FIELDS = ("summary_stop_set_size", "summary_stopping", "summary_halt_on", "summary_halted_round")
 
 
 def _missing(v: Any) -> bool:
@@ -79,6 +83,31 @@ def _summary_fields(summary: dict) -> dict[str, Any]:
     }
 
 
+def _stopping_fields(summary: dict) -> dict[str, Any]:
+    """summary.json's stop set size, criteria (canonical JSON text), halt_on and halted_round (None where unsaid)."""
+    stop_set = summary.get("stop_set")
+    stop_set = stop_set if isinstance(stop_set, dict) else {}
+    stopping = summary.get("stopping")
+    halted = summary.get("halted_round")
+    return {
+        "summary_stop_set_size": stop_set.get("size") if is_number(stop_set.get("size")) else None,
+        "summary_stopping": json.dumps(stopping, sort_keys=True) if isinstance(stopping, dict) else None,
+        "summary_halt_on": summary.get("halt_on") if isinstance(summary.get("halt_on"), str) else None,
+        "summary_halted_round": halted if is_number(halted) else None,
+    }
+
+
+def _has_stopping(exp: Experiment) -> bool:
+    return any(isinstance((t.summary or {}).get("stopping"), dict) for t in exp.trials if t.status == "finished")
+
+
+def record_columns(exp: Experiment) -> list[str]:
+    """The record fields the tidy table holds: every one, but a LATER_RECORD_FIELDS field only where some
+    trial's records carry it (see analysis/reading/schema_versions.py)."""
+    carried = {f for t in exp.trials if t.rounds for f in LATER_RECORD_FIELDS if f not in t.missing_fields}
+    return [f for f in ANALYSIS_FIELDS if f not in LATER_RECORD_FIELDS or f in carried]
+
+
 def trials_table(exp: Experiment) -> pd.DataFrame:
     """One row per trial: name, source, status, config, settings (JSON, and a column per setting
     that varies between trials), and what a finished run's summary.json says."""
@@ -93,9 +122,11 @@ def trials_table(exp: Experiment) -> pd.DataFrame:
                 SETTINGS: None if t.settings is None else json.dumps(t.settings, sort_keys=True),
                 "n_rounds": len(t.rounds),
                 **_summary_fields(t.summary if t.status == "finished" and t.summary else {}),
+                **_stopping_fields(t.summary if t.status == "finished" and t.summary else {}),
             }
         )
-    cols = ["trial", "source", "status", *TRIAL_COLUMNS, SETTINGS, "n_rounds", *SUMMARY_FIELDS]
+    stopping = list(STOPPING_FIELDS) if _has_stopping(exp) else []
+    cols = ["trial", "source", "status", *TRIAL_COLUMNS, SETTINGS, "n_rounds", *SUMMARY_FIELDS, *stopping]
     df = _coerce_config(pd.DataFrame(rows, columns=cols))
     for c in _SUMMARY_COLUMNS:
         df[c] = pd.to_numeric(df[c], errors="coerce").astype("float64")
@@ -104,6 +135,9 @@ def trials_table(exp: Experiment) -> pd.DataFrame:
         df["summary_test_degenerate"].map(lambda v: pd.NA if _missing(v) else bool(v)).astype("boolean")
     )
     df["n_rounds"] = df["n_rounds"].astype("int64")
+    for c in ("summary_stop_set_size", "summary_halted_round"):
+        if c in df.columns:
+            df[c] = pd.to_numeric(df[c], errors="coerce").round().astype("Int64")
     df["config_id"] = [config_key(r) for _, r in df.iterrows()] if len(df) else pd.Series(dtype=object)
     return with_setting_columns(df, varying_settings(df), after=TRIAL_COLUMNS[-1])
 
@@ -132,14 +166,13 @@ def _typed_record_column(f: str, values: pd.Series) -> pd.Series:
 def rounds_table(exp: Experiment, trials: Optional[pd.DataFrame] = None) -> pd.DataFrame:
     """The tidy long table: one row per trial x round, config and varying-setting columns + every record field."""
     trials = trials_table(exp) if trials is None else trials
-    frames = [
-        pd.DataFrame(t.rounds, columns=list(ANALYSIS_FIELDS)).assign(trial=t.trial) for t in exp.trials if t.rounds
-    ]
+    fields = record_columns(exp)
+    frames = [pd.DataFrame(t.rounds, columns=fields).assign(trial=t.trial) for t in exp.trials if t.rounds]
     front = ["trial", "status", "source", *TRIAL_COLUMNS, *setting_columns(trials)]
     if not frames:
-        return pd.DataFrame(columns=front + list(ANALYSIS_FIELDS))
+        return pd.DataFrame(columns=front + fields)
     rec = pd.concat(frames, ignore_index=True)
-    for f in ANALYSIS_FIELDS:
+    for f in fields:
         rec[f] = _typed_record_column(f, rec[f])
     out = trials[front].merge(rec, on="trial", how="right")
-    return out[front + list(ANALYSIS_FIELDS)].sort_values(["trial", "round"], kind="stable").reset_index(drop=True)
+    return out[front + fields].sort_values(["trial", "round"], kind="stable").reset_index(drop=True)

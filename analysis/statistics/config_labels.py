@@ -12,7 +12,7 @@ from typing import Optional
 
 import pandas as pd
 
-from analysis.reading.configuration import GROUP_COLUMNS, SETTINGS, parse_settings, varying_settings
+from analysis.reading.configuration import GROUP_COLUMNS, SETTINGS, parse_settings, setting_text, varying_settings
 from hybridal.records import TRIAL_COLUMNS
 
 # Which knobs matter to each strategy (docs/configuration.md: finetune_epochs, replay); used for labels and matching.
@@ -27,9 +27,7 @@ RULE_KNOBS = ("after", "epsilon", "k", "c", "guard")  # deltaf1's own columns, n
 
 
 def _fmt_value(v) -> str:
-    if isinstance(v, float):
-        return f"{v:g}"
-    return str(v)
+    return setting_text(v)  # floats as %g, lists and mappings (e.g. `stopping`) as canonical JSON
 
 
 def config_labels(summary: pd.DataFrame) -> pd.Series:

@@ -12,6 +12,7 @@ from analysis.reading.problems import NoUsableDataError, ProblemLog
 from analysis.reading.tidy_tables import rounds_table, trials_table
 from analysis.statistics import frontier, headline
 from analysis.statistics.seed_aggregation import mean_curves, seed_summary
+from analysis.statistics.stopping import stopping_tables
 from analysis.statistics.trial_metrics import finished_unique, trial_metrics
 from analysis.statistics.validation_noise import noise_table
 
@@ -37,6 +38,11 @@ class Analysis:
     switches: Optional[pd.DataFrame] = None  # per HybridAL configuration: each seed's switch round
     samplers: Optional[pd.DataFrame] = None  # per strategy: samplers compared, paired by seed
     paired: Optional[pd.DataFrame] = None  # every configuration vs its retrain, paired by seed
+    # stopping criteria (analysis/statistics/stopping.py), empty where no run has any: per dataset x
+    # configuration x criterion, per seed, and the runs that halted on one
+    stopping: Optional[pd.DataFrame] = None
+    stopping_seeds: Optional[pd.DataFrame] = None
+    stopping_halted: Optional[pd.DataFrame] = None
 
 
 def analyse(uris: Union[str, Sequence[str]], tolerance_points: float = 0.5) -> Analysis:
@@ -78,6 +84,7 @@ def analyse(uris: Union[str, Sequence[str]], tolerance_points: float = 0.5) -> A
             f"dataset {u['dataset']}: `{u['config']}` lacks seed(s) {u['missing_seeds']} of `{u['baseline']}`, "
             "so it is not ranked (best and cheapest compare configurations on their retrain's seeds)"
         )
+    stopping_seeds, stopping, stopping_halted = stopping_tables(trials, used, rounds, summary)
     return Analysis(
         exp.root,
         trials,
@@ -96,6 +103,9 @@ def analyse(uris: Union[str, Sequence[str]], tolerance_points: float = 0.5) -> A
         headline.switch_table(summary, used),
         headline.sampler_table(summary, used),
         headline.paired_table(summary, used),
+        stopping,
+        stopping_seeds,
+        stopping_halted,
     )
 
 

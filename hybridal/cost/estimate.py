@@ -5,10 +5,13 @@ the dataset when it can be read here (otherwise typical lengths, flagged as appr
 the batch shapes the engine will form: training batches bucketed by length within shuffled
 windows, length-sorted inference batches. HybridAL's switch round is unknown before it runs, so its
 training cost is a range: never switching (upper) to switching at the earliest round (lower: k+1, or
-k+2 with `monitor: acquired`). Inference is split as the records split it (docs/accounting.md):
-scoring and the passes the ΔF1 rule reads to decide (`policy_flops`, a range like training's: the
-rule reads its monitor until it decides) are AL cost; validation read by no policy and test
-evaluation (`test_flops`) are measurement.
+k+2 with `monitor: acquired`; k+1 for a label-free trigger). Inference is split as the records
+split it (docs/accounting.md): scoring and the passes a policy reads to decide (`policy_flops`, a
+range like training's: the rule reads its monitor, or a label-free trigger the stop set, until it
+decides; `halt_on`'s criterion reads every round) are AL cost; validation and stop-set passes read
+by no policy and test evaluation (`test_flops`) are measurement. A run that `halt_on` may end early
+is costed to its budget (upper) and to its earliest possible halt (lower; both, when the halt
+follows from the schedule alone: hybridal.cost.halting).
 
 This module holds a run's and a grid's estimate and their description; what they are costed from
 (the splits' lengths, the FLOPs model) is in hybridal.cost.inputs, the FLOPs of a plan's passes in
@@ -18,11 +21,13 @@ hybridal.cost.plan_flops.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 
 from hybridal.config import ExperimentConfig
 from hybridal.cost.batch_flops import inference_max_tokens
+from hybridal.cost.halting import earliest_halt, halt_criterion
 from hybridal.cost.inputs import SliceInputs, SplitLengths
 from hybridal.cost.plan_flops import al_inference_flops, flops_of_test_evaluations, train_flops
 from hybridal.loop.schedule import RoundStep, round_plan
@@ -48,7 +53,8 @@ class RunEstimate:
     scoring_flops: int = 0  # AL cost: the sampler's scoring passes
     policy_flops: int = 0  # AL cost: monitor passes the ΔF1 rule reads, never deciding (upper)
     policy_flops_min: int = 0  # … deciding at its earliest round (lower)
-    labels_read_by_policy: int = 0  # validation labels the ΔF1 rule reads (monitor: validation)
+    labels_read_by_policy: int = 0  # validation labels a policy reads (monitor: validation)
+    rounds_min: int = 0  # the fewest rounds a halt_on run may train (rounds, without halt_on)
 
     @property
     def al_flops(self) -> int:
@@ -80,40 +86,52 @@ def estimate_run(
     pad_to = cfg.max_length if cfg.fixed_padding else None
     max_tokens = inference_max_tokens(device_type)
     strategy = strategy_for(cfg)
+    rule = strategy if isinstance(strategy, DeltaF1Strategy) else None
+    label_free = rule is not None and rule.trigger != "monitor_f1"
     n_pool, n_test = len(lengths.pool), len(lengths.test)
-    never = round_plan(cfg, n_pool, n_test, switch_round=None)
+    budget = round_plan(cfg, n_pool, n_test, switch_round=None)
+    halt, certain = earliest_halt(cfg, budget)
+    never = round_plan(cfg, n_pool, n_test, switch_round=None, halt_round=halt if certain else None)
+    # A label-free trigger's first signal is κ (or the changed share) at round 1, whatever the monitor.
+    switch = (rule.k + 1 if label_free else earliest_switch_round(rule.k, cfg.monitor)) if rule else None
     earliest = (
-        round_plan(cfg, n_pool, n_test, switch_round=earliest_switch_round(strategy.k, cfg.monitor))
-        if isinstance(strategy, DeltaF1Strategy)
-        else never
+        round_plan(cfg, n_pool, n_test, switch_round=switch, halt_round=halt) if rule or halt is not None else never
     )
     upper = train_flops(cfg, lengths, never, model, pad_to)
     lower = train_flops(cfg, lengths, earliest, model, pad_to) if earliest is not never else upper
     infer = al_inference_flops(cfg, lengths, never, model, pad_to, max_tokens, rng)
     test = flops_of_test_evaluations(cfg, lengths, never, model, pad_to, max_tokens, rng)
-    # The rule reads its monitor until it decides: every round if it never does, else the rounds
-    # before its earliest switch (the guard can only delay a decision, so this bound holds with it).
-    deciding = isinstance(strategy, DeltaF1Strategy)
-    earliest_decision = (
-        earliest_switch_round(strategy.k, cfg.monitor) if isinstance(strategy, DeltaF1Strategy) else None
-    )
-    policy_hi = infer.policy(None) if deciding else 0
-    policy_lo = infer.policy(earliest_decision) if deciding else 0
-    validation_rows = len(lengths.validation) if deciding and cfg.monitor == "validation" else 0
+    # The rule reads its monitor (a label-free trigger: the stop set) until it decides: every round if it
+    # never does, else the rounds before its earliest switch (the guard can only delay a decision, so
+    # this bound holds with it). halt_on's criterion reads its monitor or stop set every round it runs.
+    halt_reads = halt_criterion(cfg).reads if cfg.halt_on else None  # type: ignore[union-attr]
+    rule_monitor, rule_stop = rule is not None and not label_free, label_free
+    reads_monitor = rule_monitor or halt_reads == "labels"
+    n_hi, n_lo = len(never), len(earliest)
+
+    def policy(rounds: int, decided: Optional[int]) -> int:
+        """The policy FLOPs of `rounds` rounds whose rule decides at round `decided` (None: never)."""
+        until = rounds if decided is None else min(decided, rounds)
+        monitor_rounds = rounds if halt_reads == "labels" else (until if rule_monitor else 0)
+        stop_rounds = rounds if halt_reads == "stop_set" else (until if rule_stop else 0)
+        return int(sum(infer.monitor[:monitor_rounds]) + infer.stop_set * stop_rounds)
+
+    validation_rows = len(lengths.validation) if reads_monitor and cfg.monitor == "validation" else 0
     return RunEstimate(
         int(upper),
         int(lower),
         int(infer.total),
-        len(never),
+        n_hi,
         sum(s.n_new for s in never),
         lengths.exact,
         int(test),
         plan=never,
         plan_earliest_switch=earliest,
         scoring_flops=int(infer.scoring),
-        policy_flops=int(policy_hi),
-        policy_flops_min=int(policy_lo),
+        policy_flops=policy(n_hi, None),
+        policy_flops_min=policy(n_lo, switch),
         labels_read_by_policy=validation_rows,
+        rounds_min=n_lo,
     )
 
 

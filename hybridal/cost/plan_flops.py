@@ -15,6 +15,7 @@ from hybridal.config import ExperimentConfig
 from hybridal.cost.batch_flops import inference_pass_flops, train_epoch_flops, training_window
 from hybridal.cost.inputs import SplitLengths
 from hybridal.loop.schedule import RoundStep
+from hybridal.loop.stop_set import stop_set_size
 from hybridal.model.flops import FlopsModel
 from hybridal.samplers import build_sampler
 from hybridal.samplers.base import EMBEDDINGS, LABELED_EMBEDDINGS, LOG_PROBS, MC_PROBS, PROBS
@@ -71,10 +72,7 @@ class InferencePasses:
     scoring: int
     monitor: list[int]  # per round: the pass the ΔF1 rule reads (validation, or the acquired monitor)
     total: int  # scoring + validation + acquired-monitor passes
-
-    def policy(self, decided_round: Optional[int]) -> int:
-        """The monitor passes a rule reads until it decides at `decided_round` (None: never)."""
-        return sum(self.monitor[:decided_round] if decided_round is not None else self.monitor)
+    stop_set: int = 0  # one round's stop-set pass (kept out of total, as the records keep it out of infer_flops)
 
 
 def al_inference_flops(
@@ -114,4 +112,6 @@ def al_inference_flops(
             total += monitor[-1]
         else:
             monitor.append(val_cost)
-    return InferencePasses(scoring, monitor, scoring + total)
+    size = stop_set_size(cfg, n_pool, len(lengths.validation))
+    stop_set = passes(lengths.pool[rng.choice(n_pool, size=size, replace=False)]) if size else 0
+    return InferencePasses(scoring, monitor, scoring + total, stop_set)

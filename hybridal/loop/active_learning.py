@@ -7,6 +7,7 @@ costed by hybridal.loop.accounting) and writes the outputs; checkpoints: hybrida
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Iterator, Optional, Union
@@ -23,6 +24,7 @@ from hybridal.loop.pool import LabelPool
 from hybridal.loop.prefix_forks import adopt_records, group_key
 from hybridal.loop.round_record import measured_record
 from hybridal.loop.run_parts import build_run_parts
+from hybridal.loop.run_stopping import RunStopping
 from hybridal.loop.run_writer import RunWriter
 from hybridal.loop.schedule import RoundStep, round_plan
 from hybridal.loop.summary import environment, run_summary
@@ -55,6 +57,7 @@ class ActiveLearning:
         self.sampler_seed = int(cfg.sampler_kwargs.get("seed", cfg.seed))
         self.parts = build_run_parts(cfg)
         self.pool = LabelPool(len(self.parts.splits.pool))
+        self.stopping = RunStopping(cfg, self.parts)  # the stop set, the criteria and halt_on
         self.environment = environment(self.parts.device, self.parts.precision)
         self.writer = RunWriter(self.run_dir, cfg.tensorboard)
         self.records: list[RoundRecord] = []
@@ -85,7 +88,8 @@ class ActiveLearning:
 
     def planned_rounds(self) -> list[RoundStep]:
         """The run's rounds as planned now: HybridAL's switch as the ΔF1 rule has decided it so far."""
-        return round_plan(self.cfg, len(self.pool), len(self.parts.splits.test), self.strategy.switch_decided_round)
+        switch, halt = self.strategy.switch_decided_round, self.stopping.halted_round
+        return round_plan(self.cfg, len(self.pool), len(self.parts.splits.test), switch, halt)
 
     def run_round(self) -> RoundRecord:
         """Run the next round: acquire, train, evaluate; then record it and write the outputs."""
@@ -98,21 +102,38 @@ class ActiveLearning:
         trained, optimizer = phases.train(self.cfg, self.parts, self.pool, step, self._optimizer)
         self._optimizer = optimizer if self.cfg.keep_optimizer else None
         evaluation = phases.evaluate(self.cfg, self.parts, self.pool, step)
-        reads_monitor = self.strategy.reads_monitor  # before observing: the round that decides still reads
-        delta, count = self.strategy.observe(step.round, evaluation.monitor_f1, evaluation.monitor_degenerate)
+        f1, n_labeled = evaluation.monitor_f1, self.pool.n_labeled
+        stop = self.stopping.measure(self.cfg, self.parts, self.pool, step, f1)
+        if self.stopping.halts_after(self.records, step, stop, n_labeled, f1):
+            step, evaluation = self._end_here(step, evaluation)
+        # Read before observing: the round that decides still reads. halt_on's criterion reads every round.
+        reads_monitor = self.strategy.reads_monitor or self.stopping.halt_reads == "labels"
+        reads_stop_set = self.strategy.reads_stop_set or self.stopping.halt_reads == "stop_set"
+        observation = stop.observation() if stop else None
+        delta, count = self.strategy.observe(step.round, f1, evaluation.monitor_degenerate, observation)
         prev = self.records[-1] if self.records else None
         wall_seconds = time.perf_counter() - started
         record = measured_record(
-            step, acquisition, trained, evaluation, delta, count, wall_seconds, prev, self.parts, self.pool
+            step, acquisition, trained, evaluation, delta, count, wall_seconds, prev, self.parts, self.pool, stop
         )
-        record = charge(record, prev, reads_monitor, self.policy_labels)
+        record = charge(record, prev, reads_monitor, self.policy_labels, reads_stop_set)
         self._finish_round(step, record, evaluation)
         return record
+
+    def _end_here(self, step: RoundStep, evaluation: phases.Evaluation) -> tuple[RoundStep, phases.Evaluation]:
+        """halt_on's criterion said stop: this round is the last, with the full test pass the final
+        metrics need (the plan's per-round test pass, if any, stays counted in its FLOPs)."""
+        if step.test_rows != "full":
+            full = phases.full_test(self.cfg, self.parts)
+            spent = evaluation.test.flops if evaluation.test else 0
+            evaluation = dataclasses.replace(evaluation, test=dataclasses.replace(full, flops=full.flops + spent))
+        return dataclasses.replace(step, last=True, test_rows="full"), evaluation
 
     @property
     def policy_labels(self) -> int:
         """Validation labels the run's policy reads (docs/accounting.md): charged as labels used."""
-        return policy_labels(self.strategy, self.cfg.monitor, len(self.parts.splits.validation))
+        validation = len(self.parts.splits.validation)
+        return policy_labels(self.strategy, self.cfg.monitor, validation, self.stopping.halt_reads)
 
     def _finish_round(self, step: RoundStep, record: RoundRecord, evaluation: phases.Evaluation) -> None:
         self.records.append(record)
@@ -180,6 +201,7 @@ class ActiveLearning:
             "finished": self.finished,
             "pool": self.pool.state_dict(),
             "strategy": self.strategy.state_dict(),
+            "stopping": self.stopping.state_dict(),
             "records": [r.to_dict() for r in self.records],
             "final_test": eval_state(self.final_test),
             "final_validation": eval_state(self.final_validation),
@@ -198,6 +220,7 @@ class ActiveLearning:
         self.next_round, self.finished = state["next_round"], state["finished"]
         self.pool.load_state_dict(state["pool"])
         self.strategy.load_state_dict(state["strategy"])
+        self.stopping.load_state_dict(state.get("stopping"))
         self.records = [RoundRecord.from_dict(r) for r in state["records"]]
         self.final_test = eval_from_state(state["final_test"])
         self.final_validation = eval_from_state(state["final_validation"])
@@ -219,7 +242,8 @@ class ActiveLearning:
             )
         self._check_prefix_runs_here(folder, state, optimizer_state)
         # The strategy is fresh here; replaying the prefix leaves it where this config would be.
-        records = adopt_records(self.strategy, [RoundRecord.from_dict(r) for r in state["records"]], self.policy_labels)
+        source = [RoundRecord.from_dict(r) for r in state["records"]]
+        records = adopt_records(self.strategy, source, self.policy_labels, self.stopping.halt_reads)
         # A kept optimizer continues the prefix's last round, as it would have in a standalone run.
         self._optimizer = None
         if optimizer_state is not None and self.cfg.keep_optimizer:
@@ -227,6 +251,7 @@ class ActiveLearning:
             self._optimizer.load_state_dict(optimizer_state)
         self.next_round, self.finished = state["next_round"], state["finished"]
         self.pool.load_state_dict(state["pool"])
+        self.stopping.load_state_dict(state.get("stopping"))
         self.records = records
         self.final_test = eval_from_state(state["final_test"])
         self.final_validation = eval_from_state(state["final_validation"])

@@ -208,6 +208,11 @@ def evaluate(cfg: ExperimentConfig, parts: RunParts, pool: LabelPool, step: Roun
     return Evaluation(validation, monitor, test, flops, time.perf_counter() - start, monitor_flops=monitor.flops)
 
 
+def full_test(cfg: ExperimentConfig, parts: RunParts) -> EvalResult:
+    """The whole test split (a run that `halt_on` ends early: its final metrics)."""
+    return _evaluate_rows(cfg, parts, "test", np.arange(len(parts.labels["test"])))
+
+
 def labels_per_class(parts: RunParts, pool: LabelPool) -> list[int]:
     """Training labels per class in the labelled set (monitor labels apart: never trained on)."""
     return [int(c) for c in np.bincount(parts.labels["pool"][pool.train_indices()], minlength=parts.num_labels)]

@@ -22,7 +22,14 @@ from hybridal.loop.run_writer import RunWriter
 from hybridal.loop.summary import labels_used, totals
 from hybridal.loop.trial_columns import trial_columns
 from hybridal.records import RoundRecord
-from hybridal.strategies import RoundPlan, TrainingStrategy, strategy_for, trained_switch_round, with_resolved_guard
+from hybridal.strategies import (
+    RoundPlan,
+    StopObservation,
+    TrainingStrategy,
+    strategy_for,
+    trained_switch_round,
+    with_resolved_guard,
+)
 
 # Engine keys that may differ within a group: the strategy, and knobs read only by rounds that
 # train with `finetune`, `new_only` or `shrink_perturb` (a retrain round ignores them).
@@ -51,24 +58,28 @@ class RuleStep:
     delta: Optional[float]
     count: int
     read_monitor: bool  # the rule read this round's monitor to decide (its pass is AL cost)
+    read_stop_set: bool = False  # a label-free trigger read this round's stop-set signals to decide
+
+
+def _at(values: Optional[Sequence], r: int) -> Optional[object]:
+    return values[r] if values is not None and r < len(values) else None
 
 
 def rule_trace(
     strategy: TrainingStrategy,
     monitor_f1s: Sequence[Optional[float]],
     degenerate: Optional[Sequence[Optional[bool]]] = None,
+    stops: Optional[Sequence[Optional[StopObservation]]] = None,
 ) -> list[RuleStep]:
-    """Every round's plan, Δ, stable count and whether the rule read its monitor, replaying
-    `strategy` over a monitor F1 series (and the guard's degenerate flags, where recorded).
+    """Every round's plan, Δ, stable count and what the rule read, replaying `strategy` over a
+    monitor F1 series (and the guard's degenerate flags and the stop set's signals, where recorded).
 
     `strategy` must be fresh; it is left in the state it would have after those rounds."""
     trace = []
     for r, f1 in enumerate(monitor_f1s):
-        plan, reads = strategy.plan(r), strategy.reads_monitor
-        delta, count = strategy.observe(
-            r, f1, degenerate[r] if degenerate is not None and r < len(degenerate) else None
-        )
-        trace.append(RuleStep(plan, delta, count, reads))
+        plan, reads, reads_stop = strategy.plan(r), strategy.reads_monitor, strategy.reads_stop_set
+        delta, count = strategy.observe(r, f1, _at(degenerate, r), _at(stops, r))  # type: ignore[arg-type]
+        trace.append(RuleStep(plan, delta, count, reads, reads_stop))
     return trace
 
 
@@ -76,13 +87,14 @@ def switch_round_within(
     strategy: TrainingStrategy,
     monitor_f1s: Sequence[Optional[float]],
     degenerate: Optional[Sequence[Optional[bool]]] = None,
+    stops: Optional[Sequence[Optional[StopObservation]]] = None,
 ) -> Optional[int]:
     """The first round among len(monitor_f1s)+1 rounds that would train with the cheaper
-    strategy, given the trunk's monitor F1 (and degenerate flags) so far; None if none of them
-    would (yet).
+    strategy, given the trunk's monitor F1 (and degenerate flags and stop-set signals) so far;
+    None if none of them would (yet).
 
     A baseline (finetune, new_only) trains cheaper from round 1; retrain never does."""
-    rule_trace(strategy, monitor_f1s, degenerate)
+    rule_trace(strategy, monitor_f1s, degenerate, stops)
     for r in range(len(monitor_f1s) + 1):
         if strategy.plan(r).mode != "retrain":
             return r
@@ -93,14 +105,22 @@ class PrefixMismatch(ValueError):
     """A record's strategy disagrees with what the config's rule says for that round."""
 
 
-def adopt_records(strategy: TrainingStrategy, source: Sequence[RoundRecord], labels_read: int) -> list[RoundRecord]:
+def adopt_records(
+    strategy: TrainingStrategy, source: Sequence[RoundRecord], labels_read: int, halt_reads: Optional[str] = None
+) -> list[RoundRecord]:
     """`source` (a trunk's, or a fork's, records) as `strategy` would have recorded them.
 
     `strategy` must be fresh; it is left in the state it has after those rounds. Everything
     measured stays; Δ, the stable count, `switched` and the cost this config is charged (its
-    policy's passes, and `labels_read` validation labels: hybridal.loop.accounting) are recomputed.
+    policy's passes, `halt_on`'s (`halt_reads`: what its criterion reads every round), and
+    `labels_read` validation labels: hybridal.loop.accounting) are recomputed.
     Raises PrefixMismatch if a round trained otherwise than the strategy would have."""
-    trace = rule_trace(strategy, [rec.monitor_f1 for rec in source], [rec.monitor_degenerate for rec in source])
+    trace = rule_trace(
+        strategy,
+        [rec.monitor_f1 for rec in source],
+        [rec.monitor_degenerate for rec in source],
+        [StopObservation.of(rec) for rec in source],
+    )
     adopted = []
     for rec, step in zip(source, trace):
         if step.plan.mode != rec.strategy_used:
@@ -110,7 +130,9 @@ def adopt_records(strategy: TrainingStrategy, source: Sequence[RoundRecord], lab
         adopted.append(
             dataclasses.replace(rec, delta_f1=step.delta, stable_count=step.count, switched=step.plan.switched)
         )
-    return recharge(adopted, [step.read_monitor for step in trace], labels_read)
+    reads_monitor = [step.read_monitor or halt_reads == "labels" for step in trace]
+    reads_stop_set = [step.read_stop_set or halt_reads == "stop_set" for step in trace]
+    return recharge(adopted, reads_monitor, labels_read, reads_stop_set)
 
 
 def copy_run(cfg: ExperimentConfig, source_dir: Union[str, Path], run_dir: Union[str, Path], provenance: dict) -> dict:
@@ -128,8 +150,11 @@ def copy_run(cfg: ExperimentConfig, source_dir: Union[str, Path], run_dir: Union
     cfg = cfg.replace(
         strategy_kwargs=with_resolved_guard(strategy, cfg.strategy_kwargs)
     )  # recorded as a run records it
-    labels_read = policy_labels(strategy, cfg.monitor, int(source["data"]["validation"]))
-    records = adopt_records(strategy, [RoundRecord.from_dict(json.loads(x)) for x in lines if x], labels_read)
+    halt = source.get("halt_on")  # the group's (halt_on is no post-switch key): what its criterion reads
+    halt_reads = source["stopping"][halt]["reads"] if halt else None
+    labels_read = policy_labels(strategy, cfg.monitor, int(source["data"]["validation"]), halt_reads)
+    source_records = [RoundRecord.from_dict(json.loads(x)) for x in lines if x]
+    records = adopt_records(strategy, source_records, labels_read, halt_reads)
     decided = strategy.switch_decided_round
     summary = {
         **source,

@@ -12,6 +12,7 @@ from hybridal.loop import phases
 from hybridal.loop.pool import LabelPool
 from hybridal.loop.run_parts import RunParts
 from hybridal.loop.schedule import RoundStep
+from hybridal.loop.stop_set import StopMeasurement
 from hybridal.model.training import TrainStats
 from hybridal.records import RoundRecord
 
@@ -27,9 +28,11 @@ def measured_record(
     prev: Optional[RoundRecord],
     parts: RunParts,
     pool: LabelPool,
+    stop: Optional[StopMeasurement] = None,
 ) -> RoundRecord:
     """The round's record from what its phases measured; `prev` is the run's previous record (None
-    at round 0), which the cumulative fields continue. Cost fields are zero until `charge`."""
+    at round 0), which the cumulative fields continue; `stop` the stop-set pass (None: no stop set).
+    Cost fields are zero until `charge`."""
     infer_flops = acquisition.flops + evaluation.infer_flops
     test = evaluation.test  # cost fields (policy, validation, cum_total_flops, labels): accounting.charge
     test_flops = test.flops if test else 0  # measurement, kept out of the AL cost
@@ -73,7 +76,22 @@ def measured_record(
         test_pred_counts=test.pred_counts if test else None,
         degenerate=evaluation.validation.degenerate,
         monitor_degenerate=evaluation.monitor_degenerate,
+        **(_stop_fields(stop) if stop else {}),
     )
+
+
+def _stop_fields(stop: StopMeasurement) -> dict:
+    s = stop.signals
+    return {
+        "stop_kappa": s.kappa,
+        "stop_changed": s.n_changed,
+        "stop_changed_fraction": stop.changed_fraction,
+        "stop_entropy": s.mean_normalised_entropy,
+        "stop_entropy_nats": s.mean_entropy,
+        "stop_delta_f": s.delta_f,
+        "stop_degenerate": stop.degenerate,
+        "flops_stop_set": stop.flops,
+    }
 
 
 def _finite_or_none(value: float) -> Optional[float]:

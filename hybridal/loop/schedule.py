@@ -66,11 +66,20 @@ def evaluated_test_rows(cfg: ExperimentConfig, round_idx: int, last: bool, n_tes
     return "subsample" if uses_test_subsample(cfg.test_subsample_size, n_test) else "full"
 
 
-def round_plan(cfg: ExperimentConfig, n_pool: int, n_test: int, switch_round: Optional[int] = None) -> list[RoundStep]:
+def round_plan(
+    cfg: ExperimentConfig,
+    n_pool: int,
+    n_test: int,
+    switch_round: Optional[int] = None,
+    halt_round: Optional[int] = None,
+) -> list[RoundStep]:
     """Every round of a run on a pool of `n_pool` rows and a test split of `n_test`, if HybridAL
-    switches at `switch_round` (None: never; ignored by the other strategies)."""
+    switches at `switch_round` (None: never; ignored by the other strategies) and the run ends
+    after `halt_round` (`halt_on`: its criterion said stop then; None: it runs to its budget)."""
     strategy = strategy_for(cfg)
     bought = labels_per_round(cfg, n_pool)
+    if halt_round is not None:
+        bought = bought[: halt_round + 1]
     steps, trained = [], 0  # trained: training labels bought before this round
     for r, n_new in enumerate(bought):
         n_monitor = min(n_new, cfg.monitor_per_batch) if r and cfg.monitor == "acquired" else 0

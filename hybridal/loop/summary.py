@@ -65,6 +65,7 @@ def run_summary(al: Any) -> dict:
         "selected_indices": {str(r): idx for r, idx in al.pool.selected_by_round().items()},
         "monitor_indices": al.pool.monitor_indices().tolist(),
         "test_subsample": per_round_test_summary(parts.test_subsample, len(splits.test), cfg.test_every),
+        **al.stopping.summary(al.records),
         **({"shared_prefix": al.provenance} if al.provenance else {}),
     }
 
@@ -89,6 +90,7 @@ def totals(records: list[RoundRecord]) -> dict:
         "flops_validation": sum(r.flops_validation for r in records),
         "total_flops": records[-1].cum_total_flops if records else 0,  # AL cost: training + scoring + policy
         "test_flops": sum(r.test_flops for r in records),
+        "flops_stop_set": sum(r.flops_stop_set for r in records),  # AL cost only in the rounds a policy read it
         "train_samples": sum(r.train_samples for r in records),
         "train_tokens": sum(r.train_tokens for r in records),
         **{f: sum(getattr(r, f) for r in records) for f in TIMES},

@@ -142,6 +142,14 @@ def evaluate(
     )
 
 
+def predict_log_probs(
+    model: nn.Module, tokens: TokenizedTexts, rows: np.ndarray, batch_size: int, run: Batching
+) -> tuple[np.ndarray, int]:
+    """Log-probabilities for `rows` (in their order) with model.eval(), and the pass's FLOPs."""
+    log_probs, flops = _forward_log_probs(model, tokens, np.asarray(rows), batch_size, run)
+    return log_probs, flops
+
+
 @torch.inference_mode()
 def _forward_log_probs(model, tokens, rows, batch_size, run: Batching, capture_embeddings=False):
     """Log-softmax (and optionally classifier inputs) for `rows`, in their order.

@@ -137,6 +137,32 @@ def test_the_estimate_splits_cost_as_the_records_do(make_config):
     assert retrain.policy_flops == 0 and retrain.labels_used == retrain.labels
 
 
+def test_the_estimate_knows_label_free_triggers_and_halt_on(make_config):
+    """Exact with fixed padding: a label-free rule deciding at its earliest round (k+1 = 2) read two
+    stop-set passes and no label; a budget halt is certain (both bounds end there); a stop-set halt at
+    its earliest round meets the lower bound, its passes charged every round."""
+    fixed = dict(total_rounds=4, tokenizer_kwargs={"max_length": 32, "padding": "max_length"})
+    label_free = {"k": 1, "trigger": "change", "threshold": 1.0, "guard": False}
+    cases = (
+        (dict(strategy_class="deltaf1", strategy_kwargs=label_free), "min", 4),
+        (dict(stopping=[{"name": "max_iterations", "max_iterations": 2}], halt_on="max_iterations"), "both", 2),
+        (
+            dict(stopping=[{"name": "kappa_average", "window_size": 1, "kappa": -1.0}], halt_on="kappa_average"),
+            "min",
+            4,
+        ),
+    )
+    for overrides, bound, rounds in cases:
+        cfg = make_config(**fixed, **overrides)
+        al = ActiveLearning(cfg)
+        al.run_full_pipeline()
+        est, last = estimate_grid([cfg]).runs[0], al.records[-1]
+        assert est.labels_read_by_policy == 0 and last.labels_used == last.n_labeled and est.rounds == rounds
+        assert est.rounds_min == len(al.records) and (est.labels == last.n_labeled) == (rounds == len(al.records))
+        assert est.al_flops_min == last.cum_total_flops
+        assert (est.al_flops == last.cum_total_flops) == (bound == "both")
+
+
 # ---- diagnostics -----------------------------------------------------------------------------------
 
 

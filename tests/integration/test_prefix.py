@@ -204,6 +204,13 @@ MEASURED = (
     "degenerate",
     "monitor_degenerate",
     "train_loss_per_epoch",
+    "stop_kappa",
+    "stop_changed",
+    "stop_changed_fraction",
+    "stop_entropy",
+    "stop_delta_f",
+    "stop_degenerate",
+    "flops_stop_set",
 )
 
 
@@ -238,6 +245,15 @@ def test_a_fork_from_the_trunk_equals_the_standalone_run(make_config, monitor):
         keep_optimizer=True,
     )
     assert_fork_equals_standalone(make_config, common, hybrid, 2 if monitor == "validation" else 3)
+
+
+def test_a_label_free_fork_from_the_trunk_equals_the_standalone_run(make_config):
+    """A label-free trigger (changed fraction <= 1: every round from 1 on is stable) replayed over
+    the trunk's recorded stop-set signals forks at round 2, exactly as a standalone run."""
+    common = dict(total_rounds=4, sampler_class="entropy", finetune_epochs=1)
+    kwargs = {"k": 1, "after": "finetune", "guard": False, "trigger": "change", "threshold": 1.0}
+    hybrid = dict(strategy_class="deltaf1", strategy_kwargs=kwargs, keep_optimizer=True)
+    assert_fork_equals_standalone(make_config, common, hybrid, 2)
 
 
 def test_a_guarded_fork_from_the_trunk_equals_the_standalone_run(plateau_config):

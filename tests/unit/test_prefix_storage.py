@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from sweeps.prefix_storage import describe_peak_storage, model_parameters, states_saved
-from sweeps.sharing import SharePlan, simulate
+from sweeps.share_simulation import simulate
+from sweeps.sharing import SharePlan
 from tests.support.sharing_grids import F1S, grid, trial
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sweeps.sharing import COPY, FORK, STANDALONE, TRUNK, SharePlan, needs_prefix, simulate
+from sweeps.share_simulation import simulate
+from sweeps.sharing import COPY, FORK, STANDALONE, TRUNK, SharePlan, needs_prefix
 from tests.support.sharing_grids import F1S, grid, trial
 
 

@@ -1,0 +1,84 @@
+"""A run's stopping side (docs/stopping.md, "In a run"): its stop set, the criteria whose stop
+rounds it records, and `halt_on`, the one whose stop ends it.
+
+The criteria are asked after every round over the history of recorded signals (`signals_of`), so
+summary.json's stop rounds are those a replay of rounds.jsonl gives, and a resumed run or a
+shared-prefix fork (whose records are its trunk's) answers exactly as a standalone run.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+from hybridal.config import ExperimentConfig
+from hybridal.loop.pool import LabelPool
+from hybridal.loop.run_parts import RunParts
+from hybridal.loop.schedule import RoundStep
+from hybridal.loop.stop_set import StopMeasurement, StopSet, signals_of, stop_set_size
+from hybridal.records import RoundRecord
+from hybridal.stopping import RoundSignals
+from hybridal.stopping.configured import history_of, parse_stopping, stop_rounds
+
+
+class RunStopping:
+    def __init__(self, cfg: ExperimentConfig, parts: RunParts):
+        splits = parts.splits
+        self.num_classes = parts.num_labels
+        self.size = stop_set_size(cfg, len(splits.pool), len(splits.validation))
+        self.n_unlabelled = len(splits.pool) - cfg.initial_pool_size
+        self.criteria = parse_stopping(cfg.stopping, cfg.halt_on, parts.num_labels, stop_set=self.size > 0)
+        self.halt = next((c for c in self.criteria if c.label == cfg.halt_on), None)
+        self.stop_set: Optional[StopSet] = None
+        self.halted_round: Optional[int] = None  # the round after which halt_on's criterion ended the run
+
+    @property
+    def halt_reads(self) -> Optional[str]:
+        """What `halt_on`'s criterion reads every round (a policy: its passes and labels are AL cost)."""
+        return self.halt.reads if self.halt else None
+
+    def measure(
+        self, cfg: ExperimentConfig, parts: RunParts, pool: LabelPool, step: RoundStep, metric: Optional[float]
+    ) -> Optional[StopMeasurement]:
+        """The stop-set pass after this round's training (the set is drawn at round 0); None without one."""
+        if step.round == 0 and self.size:
+            self.stop_set = StopSet.draw(cfg, pool, self.size)
+        return self.stop_set.measure(cfg, parts, pool.n_labeled, metric) if self.stop_set else None
+
+    def halts_after(
+        self,
+        records: Sequence[RoundRecord],
+        step: RoundStep,
+        stop: Optional[StopMeasurement],
+        n_labeled: int,
+        metric: Optional[float],
+    ) -> bool:
+        """Whether `halt_on`'s criterion says stop after this round (then the run ends here)."""
+        if self.halt is None or step.last:
+            return False
+        now = stop.signals if stop else RoundSignals(n_labeled=n_labeled, metric=metric)
+        history = history_of([signals_of(r) for r in records] + [now], self.num_classes, self.size)
+        if self.halt.criterion.stop_round(history) is None:
+            return False
+        self.halted_round = step.round
+        return True
+
+    def summary(self, records: Sequence[RoundRecord]) -> dict[str, Any]:
+        """summary.json's stop set, each criterion's stop round so far, halt_on and the halted round."""
+        history = history_of([signals_of(r) for r in records], self.num_classes, self.size)
+        rounds = stop_rounds(self.criteria, history) if records else {}
+        described = self.stop_set.describe(self.n_unlabelled) if self.stop_set else None
+        return {
+            "stop_set": described or {"size": self.size, "of": self.n_unlabelled, "fingerprint": None},
+            "stopping": {c.label: c.describe(rounds.get(c.label)) for c in self.criteria},
+            "halt_on": self.halt.label if self.halt else None,
+            "halted_round": self.halted_round,
+        }
+
+    def state_dict(self) -> dict:
+        return {"stop_set": self.stop_set.state_dict() if self.stop_set else None, "halted_round": self.halted_round}
+
+    def load_state_dict(self, state: Optional[dict]) -> None:
+        """From a checkpoint; one written before stop sets existed has none (its signals stay None)."""
+        state = state or {}
+        self.stop_set = StopSet.from_state(state.get("stop_set"))
+        self.halted_round = state.get("halted_round")

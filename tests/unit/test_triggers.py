@@ -1,0 +1,106 @@
+"""The switch rule's label-free triggers and the config's stopping list (docs/stopping.md)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from hybridal.errors import ConfigError
+from hybridal.stopping.configured import parse_stopping
+from hybridal.strategies import DEFAULT_THRESHOLDS, StopObservation, build_strategy
+
+
+def run_rule(kwargs: dict, stops: list[StopObservation]):
+    rule = build_strategy("deltaf1", **kwargs)
+    counts = [rule.observe(r, 0.5, False, s)[1] for r, s in enumerate(stops)]
+    return counts, rule.switch_decided_round
+
+
+def kappas(*values, degenerate=()):
+    return [StopObservation(v, None, r in degenerate) for r, v in enumerate(values)]
+
+
+def test_a_kappa_trigger_counts_rounds_at_or_above_its_threshold():
+    counts, decided = run_rule({"trigger": "kappa", "threshold": 0.9, "k": 2}, kappas(None, 0.95, 0.8, 0.9, 0.99))
+    assert counts == [0, 1, 0, 1, 2] and decided == 5
+
+
+def test_an_undefined_kappa_is_never_stable():
+    counts, decided = run_rule({"trigger": "kappa", "threshold": -1.0, "k": 1}, kappas(None, math.nan, None))
+    assert counts == [0, 0, 0] and decided is None
+
+
+def test_a_change_trigger_counts_rounds_at_or_below_its_threshold():
+    stops = [StopObservation(None, f) for f in (None, 0.2, 0.05, 0.0)]
+    counts, decided = run_rule({"trigger": "change", "threshold": 0.05, "k": 2}, stops)
+    assert counts == [0, 0, 1, 2] and decided == 4
+
+
+def test_the_guard_skips_a_one_class_stop_set_and_the_round_after():
+    """One class predicted everywhere twice gives κ = 1 (small-text's reading): the trivial plateau."""
+    stops = kappas(None, 1.0, 1.0, 1.0, 1.0, degenerate=(0, 1, 2))
+    assert run_rule({"trigger": "kappa", "k": 1}, stops) == ([0, 0, 0, 0, 1], 5)
+    assert run_rule({"trigger": "kappa", "k": 1, "guard": False}, stops) == ([0, 1, 2, 3, 4], 2)
+
+
+def test_a_label_free_rule_reads_the_stop_set_until_it_decides_and_never_the_monitor():
+    rule = build_strategy("deltaf1", trigger="change", threshold=1.0, k=1)
+    assert rule.reads_stop_set and not rule.reads_monitor
+    rule.observe(0, 0.5, False, StopObservation(None, None, False))
+    rule.observe(1, 0.6, False, StopObservation(0.5, 0.5, False))
+    assert rule.switch_decided_round == 2 and not rule.reads_stop_set
+    assert build_strategy("deltaf1").reads_monitor and not build_strategy("deltaf1").reads_stop_set
+
+
+def test_triggers_default_to_small_texts_thresholds_and_refuse_bad_ones():
+    assert build_strategy("deltaf1", trigger="kappa").threshold == DEFAULT_THRESHOLDS["kappa"] == 0.99
+    assert build_strategy("deltaf1", trigger="change").threshold == 0.0
+    with pytest.raises(ConfigError, match="threshold=0.5 is read by a label-free trigger only"):
+        build_strategy("deltaf1", threshold=0.5)
+    with pytest.raises(
+        ConfigError, match=r"threshold=1.5 is invalid for trigger change; allowed: a number in \[0, 1\]"
+    ):
+        build_strategy("deltaf1", trigger="change", threshold=1.5)
+    with pytest.raises(ConfigError, match="strategy_kwargs.trigger"):
+        build_strategy("deltaf1", trigger="labels")
+
+
+def test_the_default_criteria_depend_on_the_task_and_the_stop_set():
+    labels = lambda cs: [c.label for c in cs]  # noqa: E731
+    assert labels(parse_stopping(None, None, 4)) == [
+        "kappa_average",
+        "classification_change",
+        "overall_uncertainty",
+        "early_stopping",
+    ]
+    assert "delta_f_score" in labels(parse_stopping(None, None, 2))
+    assert labels(parse_stopping(None, None, 2, stop_set=False)) == ["early_stopping"]
+
+
+def test_a_list_may_hold_a_criterion_twice_under_two_labels():
+    entries = ["kappa_average", {"name": "kappa_average", "kappa": 0.9, "label": "kappa_0.9"}]
+    configured = parse_stopping(entries, "kappa_0.9", 4)
+    assert [c.criterion.kappa for c in configured] == [0.99, 0.9]
+    assert configured[1].describe(3) == {
+        "criterion": "kappa_average",
+        "params": {"window_size": 3, "kappa": 0.9},
+        "reads": "stop_set",
+        "stop_round": 3,
+    }
+
+
+@pytest.mark.parametrize(
+    "entries, halt_on, message",
+    [
+        (["kappa_average", "kappa_average"], None, "lists the label 'kappa_average' twice"),
+        (["kappa_average"], "budget", "halt_on='budget' names no entry of stopping"),
+        ([{"kappa": 0.9}], None, r"stopping\[0\]="),
+        (["kappa_avg"], None, "stopping criterion 'kappa_avg' is not known"),
+        ("kappa_average", None, "stopping='kappa_average' is invalid"),
+        ([{"name": "labelling_budget"}], None, "needs the parameter 'labelling_budget'"),
+    ],
+)
+def test_bad_stopping_lists_fail_in_one_sentence(entries, halt_on, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_stopping(entries, halt_on, 4)
