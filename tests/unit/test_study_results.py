@@ -94,3 +94,20 @@ def test_the_committed_demo_report_regenerates_byte_for_byte(tmp_path):
         assert (tmp_path / name).read_bytes() == (demo / name).read_bytes(), name
     for png in sorted((demo / "plots").glob("*.png")):
         assert (tmp_path / "plots" / png.name).read_bytes() == png.read_bytes(), png.name
+
+
+def test_the_committed_label_free_demo_regenerates_and_says_what_the_issue_asks(tmp_path):
+    """docs/results/demo_label_free (sweeps/presets/demo_label_free.yaml) backs docs/stopping.md: its
+    tables regenerate from its records, its label-free arms used only the labels they bought, and
+    every run recorded its switch and each criterion's stop round."""
+    folder = REPO / "docs" / "results" / "demo_label_free"
+    assert main([str(folder), "--out", str(tmp_path)]) == 0
+    for name in (*TABLES, "stopping.csv", "stopping_seeds.csv"):
+        assert (tmp_path / name).read_bytes() == (folder / name).read_bytes(), name
+    runs = pd.read_csv(folder / "runs.csv")
+    rounds = pd.read_csv(folder / "rounds.csv")
+    label_free = runs[runs["strategy"] == "deltaf1"]
+    assert len(label_free) == 2 and "summary_stopping" in runs
+    last = rounds.sort_values("round").groupby("trial").tail(1).set_index("trial")
+    for trial in label_free["trial"]:
+        assert last.loc[trial, "labels_used"] == last.loc[trial, "labels_acquired"], trial
