@@ -150,6 +150,8 @@ def copy_run(cfg: ExperimentConfig, source_dir: Union[str, Path], run_dir: Union
     cfg = cfg.replace(
         strategy_kwargs=with_resolved_guard(strategy, cfg.strategy_kwargs)
     )  # recorded as a run records it
+    if cfg.device == "auto":  # its rounds ran where the source resolved `auto` (a sweep's trial: cpu without a GPU)
+        cfg = cfg.replace(device=source.get("config", {}).get("device", "auto"))
     halt = source.get("halt_on")  # the group's (halt_on is no post-switch key): what its criterion reads
     halt_reads = source["stopping"][halt]["reads"] if halt else None
     labels_read = policy_labels(strategy, cfg.monitor, int(source["data"]["validation"]), halt_reads)

@@ -359,5 +359,11 @@ def test_a_copy_of_the_trunk_equals_a_standalone_run_that_never_switches(make_co
 
     assert untimed(summary["totals"]) == untimed(alone["totals"])
     assert json.loads((tmp_path / "copy" / "summary.json").read_text())["shared_prefix"]["role"] == "copy"
+    # A copy records the device its source's rounds ran on, as a standalone trial resolves `auto` there.
+    source = json.loads((trunk.run_dir / "summary.json").read_text())
+    source["config"]["device"] = "cpu"
+    (trunk.run_dir / "summary.json").write_text(json.dumps(source))
+    on_cpu = copy_run(cfg, trunk.run_dir, tmp_path / "copy-cpu", {"role": "copy", "source": "trunk"})
+    assert on_cpu["config"]["device"] == "cpu" and summary["config"]["device"] == "auto"
     # The copy is charged as a validation-monitor rule: the trunk's (retrain's) validation labels were free.
     assert summary["labels"]["used"] == summary["labels"]["acquired"] + 60 == trunk.summary()["labels"]["used"] + 60

@@ -203,7 +203,13 @@ def write_grid(tmp_path: Path, text: str) -> Path:
 
 def test_unknown_preset_lists_the_valid_ones(capsys):
     rc, _, err = run_grid(capsys, "--preset", "smok", "--dry-run")
-    one_line_error(rc, err, "preset 'smok' is not known", 'did you mean "smoke"', "allowed: demo, demo_label_free, paper, smoke, study")
+    one_line_error(
+        rc,
+        err,
+        "preset 'smok' is not known",
+        'did you mean "smoke"',
+        "allowed: demo, demo_label_free, paper, smoke, study",
+    )
 
 
 @pytest.mark.parametrize(
