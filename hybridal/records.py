@@ -114,3 +114,6 @@ TRIAL_COLUMNS = (
     "finetune_epochs",
     "replay",
 )
+# Knobs added after the canonical columns, shown beside them where a run reads them
+# (hybridal.loop.trial_columns.knob_columns); not in summary.json's "trial".
+KNOB_COLUMNS = ("trigger", "threshold", "shrink", "perturb")

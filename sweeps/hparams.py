@@ -16,8 +16,10 @@ import json
 from pathlib import Path
 from typing import Iterable, Optional
 
+from hybridal.config import ExperimentConfig
 from hybridal.loop.run_writer import TB_DIR
-from hybridal.records import TRIAL_COLUMNS
+from hybridal.loop.trial_columns import knob_columns
+from hybridal.records import KNOB_COLUMNS, TRIAL_COLUMNS
 
 # Round scalars the HParams tab shows (last value = after the final round; round/test_f1 is
 # then measured on the full test split).
@@ -32,25 +34,28 @@ METRICS = (
     "round/degenerate",
 )
 # Columns that are null for baselines: always text ('0.01', '2', 'none'), so every trial gives
-# them the same type whether a grid mixes strategies or not.
-TEXT_COLUMNS = ("after", "epsilon", "k", "c", "guard")
+# them the same type whether a grid mixes strategies or not. The knobs (trigger, threshold, shrink,
+# perturb) follow the canonical columns in every session, 'none' where a run does not read them.
+TEXT_COLUMNS = ("after", "epsilon", "k", "c", "guard", *KNOB_COLUMNS)
+NUMBER_TEXT = ("epsilon", "c", "threshold", "shrink", "perturb")
+COLUMNS = (*TRIAL_COLUMNS, *KNOB_COLUMNS)
 SUFFIX = ".hparams"  # our event file among the engine's, to replace it on a rewrite
 
 
 def varying_columns(trials) -> tuple:
-    """The canonical columns whose values differ across a sweep's trials (shown first in the tab)."""
-    return tuple(c for c in TRIAL_COLUMNS if len({json.dumps(t.columns[c], default=str) for t in trials}) > 1)
+    """The columns (canonical, then knobs) whose values differ across a sweep's trials (shown first in the tab)."""
+    return tuple(c for c in COLUMNS if len({json.dumps(t.columns.get(c), default=str) for t in trials}) > 1)
 
 
 def hparam_values(trial: dict) -> dict:
-    """HParams values of the canonical columns, None shown as 'none'."""
+    """HParams values of the canonical columns and the knobs, None shown as 'none'."""
     out = {}
-    for key in TRIAL_COLUMNS:
+    for key in COLUMNS:
         value = trial.get(key)
         if value is None:
             value = "none"
         elif key in TEXT_COLUMNS:
-            value = f"{float(value):g}" if key in ("epsilon", "c") else str(value)
+            value = f"{float(value):g}" if key in NUMBER_TEXT else str(value)
         out[key] = value
     return out
 
@@ -69,7 +74,8 @@ def write_hparams(run_dir: Path, varying: Iterable[str] = ()) -> Optional[Path]:
     folder = Path(run_dir) / TB_DIR
     for old in folder.glob(f"events.out.tfevents.*{SUFFIX}"):
         old.unlink()
-    experiment, start, end = hparams(hparam_values(summary["trial"]), dict.fromkeys(METRICS, 0.0))
+    knobs = knob_columns(ExperimentConfig.from_dict(summary["config"])) if summary.get("config") else {}
+    experiment, start, end = hparams(hparam_values({**summary["trial"], **knobs}), dict.fromkeys(METRICS, 0.0))
     _mark_differing(experiment, set(varying))
     writer = FileWriter(str(folder), filename_suffix=SUFFIX)
     try:

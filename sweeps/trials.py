@@ -9,7 +9,7 @@ from typing import Optional
 
 from hybridal.config import ExperimentConfig
 from hybridal.errors import ConfigError
-from hybridal.loop.trial_columns import trial_columns
+from hybridal.loop.trial_columns import knob_columns, trial_columns
 
 
 @dataclass(frozen=True, eq=False)
@@ -23,9 +23,10 @@ class Trial:
 
     @classmethod
     def of(cls, name: str, config: ExperimentConfig, arm: Optional[str] = None) -> "Trial":
-        """The columns are the engine's canonical ones; an arm's trial adds "arm" (what Tune's
-        params.json and the dry run show; summary.json's "trial" is the engine's alone)."""
-        columns = trial_columns(config)
+        """The columns are the engine's canonical ones, then the knobs the run reads beyond them
+        (`knob_columns`: trigger, threshold, shrink, perturb) and, for an arm's trial, "arm" (what
+        Tune's params.json and the dry run show; summary.json's "trial" is the engine's alone)."""
+        columns = {**trial_columns(config), **knob_columns(config)}
         return cls(name, config, {**columns, "arm": arm} if arm is not None else columns, arm)
 
     def to_json(self) -> dict:

@@ -55,7 +55,8 @@ def method_notes(a: Analysis) -> list[str]:
         "of a dataset; in [0, 1]. With the F1 reference at 0 the cost axis weighs heavily: a family of cheap but "
         "clearly less accurate configurations can score highest, so read it next to the F1 gaps.",
         "Savings: each configuration against the retrain configuration of the same dataset, model, sampler and epochs "
-        "(retrain's own knobs) and the same settings but `keep_optimizer`; F1 gaps are in points (100 × macro-F1).",
+        "(retrain's own knobs) and the same settings but those retrain never reads (`keep_optimizer`, `shrink`, "
+        "`perturb`, the switch rule's `trigger` and `threshold`); F1 gaps are in points (100 × macro-F1).",
         "Wall time is the sum of per-round `wall_seconds`; a switch round is averaged over the trials that switched.",
         f"Headline: per retrain configuration, every arm (finetune, new_only, every HybridAL) is a candidate: the best "
         f"by validation F1 and the cheapest (AL cost) within {a.tolerance_points:g} validation points of retrain, both "

@@ -32,7 +32,9 @@ from analysis.statistics.config_labels import RELEVANT_KNOBS
 HV_REF_FLOPS_FACTOR = 1.1
 HV_REF_F1 = 0.0
 MATCH_KNOBS = RELEVANT_KNOBS["retrain"]  # a config is compared with retrain on these knobs
-POST_SWITCH_SETTINGS = ("keep_optimizer",)  # settings retrain never uses (docs/design.md §8)
+# Settings retrain never reads (docs/design.md §8, §11): the kept optimizer, shrink-and-perturb's λ and σ,
+# and the switch rule's trigger and threshold; a configuration differing only in them pairs with retrain.
+POST_SWITCH_SETTINGS = ("keep_optimizer", "shrink", "perturb", "strategy_kwargs.trigger", "strategy_kwargs.threshold")
 FRONT_F1 = "final_val_f1_mean"  # the F1 of the final-configuration front
 ROUND_FRONT_F1 = "val_f1_mean"  # the F1 of the per-round front
 FRONT_COST = "total_flops_mean"  # the cost of the final-configuration front: AL cost, seed mean
@@ -184,7 +186,7 @@ def savings(summary: pd.DataFrame, tolerance_points: float = 0.5) -> pd.DataFram
     """Each configuration against its `retrain` baseline, with the matched-accuracy test.
 
     The baseline is the retrain configuration of the same dataset with the same model,
-    sampler and epochs (the knobs retrain has) and the same settings but ``keep_optimizer``;
+    sampler and epochs (the knobs retrain has) and the same settings but the post-switch ones;
     if several match, the one with the highest validation F1. Columns: ``flops_ratio`` (AL cost /
     retrain's), ``flops_saved_pct``, ``train_flops_ratio`` (training FLOPs / retrain's),
     ``val_gap_points`` and ``test_gap_points`` (100 x F1 difference of seed means, negative =

@@ -5,7 +5,7 @@ reader takes it from there rather than rebuilding it."""
 from __future__ import annotations
 
 from hybridal.config import ExperimentConfig
-from hybridal.records import TRIAL_COLUMNS
+from hybridal.records import KNOB_COLUMNS, TRIAL_COLUMNS
 from hybridal.samplers import build_sampler
 from hybridal.strategies import DeltaF1Strategy, strategy_for
 
@@ -32,3 +32,19 @@ def trial_columns(cfg: ExperimentConfig) -> dict:
     }
     assert tuple(columns) == TRIAL_COLUMNS, "trial_columns and records.TRIAL_COLUMNS must list the same columns"
     return columns
+
+
+def knob_columns(cfg: ExperimentConfig) -> dict:
+    """The knobs added after the canonical columns, where the run reads them: a label-free switch's
+    `trigger` and `threshold`, a shrink_perturb round's `shrink` (λ) and `perturb` (σ). Sweeps show
+    them beside the canonical columns (the dry run, Tune's params, HParams); summary.json's "trial"
+    stays the canonical columns, so older records and their reports read as before."""
+    strategy = strategy_for(cfg)
+    knobs: dict = {}
+    if isinstance(strategy, DeltaF1Strategy) and strategy.trigger != "monitor_f1":
+        knobs |= {"trigger": strategy.trigger, "threshold": strategy.threshold}
+    after = strategy.after if isinstance(strategy, DeltaF1Strategy) else strategy.steady_mode
+    if after == "shrink_perturb":
+        knobs |= {"shrink": cfg.shrink, "perturb": cfg.perturb}
+    assert set(knobs) <= set(KNOB_COLUMNS), "knob_columns and records.KNOB_COLUMNS must agree"
+    return knobs

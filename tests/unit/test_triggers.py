@@ -104,3 +104,23 @@ def test_a_list_may_hold_a_criterion_twice_under_two_labels():
 def test_bad_stopping_lists_fail_in_one_sentence(entries, halt_on, message):
     with pytest.raises(ConfigError, match=message):
         parse_stopping(entries, halt_on, 4)
+
+
+def test_the_new_knobs_show_beside_the_canonical_columns_where_a_run_reads_them():
+    """trigger/threshold for a label-free rule, λ/σ where shrink_perturb trains; summary.json's
+    "trial" stays the canonical columns, HParams carries the knobs for every trial ('none' if unread)."""
+    from hybridal.config import ExperimentConfig
+    from hybridal.loop.trial_columns import knob_columns
+    from sweeps.hparams import hparam_values, varying_columns
+    from sweeps.trials import Trial
+
+    label_free = ExperimentConfig(strategy_class="deltaf1", strategy_kwargs={"trigger": "change", "threshold": 0.1})
+    sp = ExperimentConfig(strategy_class="deltaf1", strategy_kwargs={"after": "shrink_perturb"}, shrink=0.5)
+    assert knob_columns(label_free) == {"trigger": "change", "threshold": 0.1}
+    assert knob_columns(sp) == {"shrink": 0.5, "perturb": 1e-4}
+    assert knob_columns(ExperimentConfig()) == knob_columns(ExperimentConfig(strategy_class="deltaf1")) == {}
+    trials = [Trial.of("a", ExperimentConfig()), Trial.of("b", label_free, arm="free")]
+    assert trials[1].columns["trigger"] == "change" and "trigger" not in trials[0].columns
+    assert {"trigger", "threshold", "strategy"} <= set(varying_columns(trials))
+    values = hparam_values(trials[1].columns)
+    assert values["trigger"] == "change" and values["threshold"] == "0.1" and values["shrink"] == "none"
