@@ -197,3 +197,23 @@ def test_prototype_f1_only_skips_the_passes_that_cannot_change_f1(tmp_path, monk
     assert calls == [10, len(worker.splits.validation), len(worker.splits.test)]  # query, validation, test once
     assert not (tmp_path / "prototype_model.pt").exists() and not worker.model.training
     assert sum(last["label_counts"]) == last["n_labeled"] == 12 and last["train_loss"] > 0
+
+
+def test_repeated_runs_give_medians_and_spreads_and_judge_the_median():
+    """Three runs differing in one figure: the table shows median [min, max] and judges the median."""
+    import copy
+    import json
+    from pathlib import Path
+
+    from benchmarks.repeats import repeated_table
+
+    base = json.loads((Path(__file__).parents[2] / "docs/results/benchmarks/cpu-2026-12-07.json").read_text())
+    runs = []
+    for speedup in (3.0, 3.5, 2.0):
+        run = copy.deepcopy(base)
+        run["scoring"]["speedup"] = speedup
+        runs.append(run)
+    rows = {name: (measured, status) for name, measured, _, status in repeated_table(runs)}
+    assert rows["pool scoring vs prototype's loop (wall)"] == ("3.00 [2.00, 3.50]", "met")
+    with pytest.raises(SystemExit, match="needs at least 3 runs"):
+        repeated_table(runs[:2])
