@@ -25,11 +25,22 @@ from pathlib import Path
 from hybridal.config import ExperimentConfig
 from hybridal.data.datasets import ALIASES, NAMED_DATASETS
 from hybridal.errors import ConfigError, did_you_mean
+from hybridal.stopping.configured import parse_stopping
 from hybridal.strategies import DELTAF1_KEYS, DeltaF1Strategy, canonical_strategy_name
 from sweeps.arms import apply_arm
 from sweeps.grid_file import DELTAF1_AXES, GridSpec, dataset_key, validate_axes
 from sweeps.trial_names import TrialNaming, check_unique
 from sweeps.trials import Trial, trial_identity
+
+
+def _halt_reads_monitor(values: dict) -> bool:
+    """Whether halt_on's criterion reads the monitor's F1 (early_stopping): then a baseline reads a
+    monitor too and keeps the one its config names (an invalid stopping list fails in validation)."""
+    try:
+        configured = parse_stopping(values.get("stopping"), values.get("halt_on"))
+    except ConfigError:
+        return False
+    return any(c.label == values.get("halt_on") and c.reads == "labels" for c in configured)
 
 
 def _absolute_data(data: str) -> str:
@@ -199,7 +210,7 @@ def _arm_config(
     where = f"{spec.source}: arms.{arm}" + (f" (with per_dataset.{dataset_key(dataset)})" if has_entry else "")
     try:
         values["strategy_class"] = strategy = canonical_strategy_name(values["strategy_class"])
-        if strategy != "deltaf1" and "monitor" not in overrides:
+        if strategy != "deltaf1" and "monitor" not in overrides and not _halt_reads_monitor(values):
             values["monitor"] = "validation"  # a baseline never reads a monitor: buy no labels for one
         elif strategy == "deltaf1" and isinstance(values["strategy_kwargs"], dict):
             defaults = DeltaF1Strategy()
@@ -229,7 +240,7 @@ def _trial_config(
     }
     if c is not None:
         values["monitor_fraction"] = c
-    if strategy != "deltaf1":
+    if strategy != "deltaf1" and not _halt_reads_monitor(values):
         values["monitor"] = "validation"  # a baseline never reads a monitor: buy no labels for one
     try:
         return ExperimentConfig.from_dict(values).validate()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from hybridal.config import ExperimentConfig
-from hybridal.cost.estimate import earliest_switch_round
+from hybridal.cost.estimate import earliest_rule_switch
 from hybridal.cost.inputs import SliceInputs
 from hybridal.cost.plan_flops import round_train_flops
 from hybridal.loop.schedule import round_plan
@@ -95,9 +95,7 @@ def scenario_switches(
         if not hybrids:
             continue
         total = rounds(hybrids[0].config)
-        earliest = {
-            j.name: earliest_switch_round(j.config.strategy_kwargs.get("k", 2), j.config.monitor) for j in hybrids
-        }
+        earliest = {j.name: earliest_rule_switch(strategy_for(j.config), j.config.monitor) for j in hybrids}
         if not distinct:
             s = max(earliest.values())
             out.update({j.name: (s if s < total else None) for j in hybrids})

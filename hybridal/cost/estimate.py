@@ -32,7 +32,7 @@ from hybridal.cost.inputs import SliceInputs, SplitLengths
 from hybridal.cost.plan_flops import al_inference_flops, flops_of_test_evaluations, train_flops
 from hybridal.loop.schedule import RoundStep, round_plan
 from hybridal.model.flops import FlopsModel
-from hybridal.strategies import DeltaF1Strategy, strategy_for
+from hybridal.strategies import DeltaF1Strategy, TrainingStrategy, strategy_for
 
 # Dense bf16 tensor-core peaks (vendor datasheets, TFLOP/s) for the GPU-hour estimate.
 GPU_PEAK_TFLOPS = {"A10G": 125.0, "L4": 121.0, "A100": 312.0, "H100": 989.0, "T4": 65.0}
@@ -55,6 +55,8 @@ class RunEstimate:
     policy_flops_min: int = 0  # … deciding at its earliest round (lower)
     labels_read_by_policy: int = 0  # validation labels a policy reads (monitor: validation)
     rounds_min: int = 0  # the fewest rounds a halt_on run may train (rounds, without halt_on)
+    scoring_flops_min: Optional[int] = None  # scoring until halt_on's earliest halt (None: scoring_flops)
+    labels_min: Optional[int] = None  # labels acquired until halt_on's earliest halt (None: labels)
 
     @property
     def al_flops(self) -> int:
@@ -63,7 +65,8 @@ class RunEstimate:
 
     @property
     def al_flops_min(self) -> int:
-        return self.train_flops_min + self.scoring_flops + self.policy_flops_min
+        scoring = self.scoring_flops if self.scoring_flops_min is None else self.scoring_flops_min
+        return self.train_flops_min + scoring + self.policy_flops_min
 
     @property
     def labels_used(self) -> int:
@@ -76,6 +79,15 @@ def earliest_switch_round(k: int, monitor: str) -> int:
     monitor set is empty at round 0, Δ is first defined at round 2, and the switch is k+2."""
     first_delta = 2 if monitor == "acquired" else 1
     return first_delta + k
+
+
+def earliest_rule_switch(strategy: TrainingStrategy, monitor: str) -> Optional[int]:
+    """The earliest switch of a config's rule (None: not HybridAL): a label-free trigger's first
+    signal is κ (or the changed share) at round 1 whatever the monitor, so k+1; the ΔF1 rule's, as
+    `earliest_switch_round`."""
+    if not isinstance(strategy, DeltaF1Strategy):
+        return None
+    return strategy.k + 1 if strategy.trigger != "monitor_f1" else earliest_switch_round(strategy.k, monitor)
 
 
 def estimate_run(
@@ -92,8 +104,7 @@ def estimate_run(
     budget = round_plan(cfg, n_pool, n_test, switch_round=None)
     halt, certain = earliest_halt(cfg, budget)
     never = round_plan(cfg, n_pool, n_test, switch_round=None, halt_round=halt if certain else None)
-    # A label-free trigger's first signal is κ (or the changed share) at round 1, whatever the monitor.
-    switch = (rule.k + 1 if label_free else earliest_switch_round(rule.k, cfg.monitor)) if rule else None
+    switch = earliest_rule_switch(strategy, cfg.monitor)
     earliest = (
         round_plan(cfg, n_pool, n_test, switch_round=switch, halt_round=halt) if rule or halt is not None else never
     )
@@ -101,6 +112,10 @@ def estimate_run(
     lower = train_flops(cfg, lengths, earliest, model, pad_to) if earliest is not never else upper
     infer = al_inference_flops(cfg, lengths, never, model, pad_to, max_tokens, rng)
     test = flops_of_test_evaluations(cfg, lengths, never, model, pad_to, max_tokens, rng)
+    scoring_min = None  # a halt that may come early: scoring and labels only until then (lower bound)
+    if halt is not None and not certain:
+        fresh = np.random.default_rng(cfg.seed)  # the same draws as `infer` round by round
+        scoring_min = int(al_inference_flops(cfg, lengths, earliest, model, pad_to, max_tokens, fresh).scoring)
     # The rule reads its monitor (a label-free trigger: the stop set) until it decides: every round if it
     # never does, else the rounds before its earliest switch (the guard can only delay a decision, so
     # this bound holds with it). halt_on's criterion reads its monitor or stop set every round it runs.
@@ -132,6 +147,8 @@ def estimate_run(
         policy_flops_min=policy(n_lo, switch),
         labels_read_by_policy=validation_rows,
         rounds_min=n_lo,
+        scoring_flops_min=scoring_min,
+        labels_min=sum(s.n_new for s in earliest) if scoring_min is not None else None,
     )
 
 

@@ -220,7 +220,7 @@ class ActiveLearning:
         self.next_round, self.finished = state["next_round"], state["finished"]
         self.pool.load_state_dict(state["pool"])
         self.strategy.load_state_dict(state["strategy"])
-        self.stopping.load_state_dict(state.get("stopping"))
+        self.stopping.load_state_dict(state.get("stopping"), len(state["records"]), self.strategy.reads_stop_set)
         self.records = [RoundRecord.from_dict(r) for r in state["records"]]
         self.final_test = eval_from_state(state["final_test"])
         self.final_validation = eval_from_state(state["final_validation"])
@@ -251,7 +251,7 @@ class ActiveLearning:
             self._optimizer.load_state_dict(optimizer_state)
         self.next_round, self.finished = state["next_round"], state["finished"]
         self.pool.load_state_dict(state["pool"])
-        self.stopping.load_state_dict(state.get("stopping"))
+        self.stopping.load_state_dict(state.get("stopping"), len(records), self.strategy.reads_stop_set)
         self.records = records
         self.final_test = eval_from_state(state["final_test"])
         self.final_validation = eval_from_state(state["final_validation"])

@@ -12,6 +12,7 @@ different rows could change the sampler's scores in the last bit (and so the acq
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -104,13 +105,20 @@ class StopSet:
         return cls(np.asarray(state["rows"]), None if previous is None else np.asarray(previous, dtype=np.int64))
 
 
-def signals_of(record: RoundRecord) -> RoundSignals:
-    """A recorded round's signals, as the stopping criteria read them (metric: the monitor's F1)."""
+def signals_of(record: RoundRecord, num_classes: int) -> RoundSignals:
+    """A recorded round's signals, as the stopping criteria read them (metric: the monitor's F1).
+
+    JSON has no nan, so an undefined binary ΔF (neither round predicted class 1) is written as null;
+    on a binary task a round compared with its predecessor (κ recorded) reads it back as nan, the
+    value small-text records, so a resumed run or a fork replays exactly what the live run read."""
+    delta_f = record.stop_delta_f
+    if delta_f is None and num_classes == 2 and record.stop_kappa is not None:
+        delta_f = math.nan
     return RoundSignals(
         n_labeled=record.n_labeled,
         kappa=record.stop_kappa,
         n_changed=record.stop_changed,
-        delta_f=record.stop_delta_f,
+        delta_f=delta_f,
         mean_normalised_entropy=record.stop_entropy,
         mean_entropy=record.stop_entropy_nats,
         metric=record.monitor_f1,

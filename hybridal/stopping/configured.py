@@ -54,9 +54,11 @@ def parse_stopping(
 ) -> list[ConfiguredCriterion]:
     """The configured criteria, checked in one sentence each. `num_classes` (when known) drops
     delta_f_score from the default set of a multi-class task and refuses it where it was asked for;
-    without a stop set (`stop_set_size: 0`) the default set keeps the criteria that read none."""
+    unknown (a config checked before its data loads), the default set keeps it, so `halt_on:
+    delta_f_score` passes until the run knows its classes. Without a stop set (`stop_set_size: 0`)
+    the default set keeps the criteria that read none."""
     if entries is None:
-        names = DEFAULT_CRITERIA + (("delta_f_score",) if num_classes == 2 else ())
+        names = DEFAULT_CRITERIA + (("delta_f_score",) if num_classes in (2, None) else ())
         names = tuple(n for n in names if stop_set or READS[n] != "stop_set")
         configured = [ConfiguredCriterion(name, build_criterion(name)) for name in names]
     elif isinstance(entries, list):
@@ -94,6 +96,12 @@ def _entry(i: int, entry: Any) -> ConfiguredCriterion:
             f"parameters ({', '.join(sorted(CRITERIA))})."
         )
     params = {k: v for k, v in entry.items() if k not in ("name", "label")}
+    for key in params:
+        if not isinstance(key, str):
+            raise ConfigError(
+                f"stopping[{i}] has the parameter {key!r}, which is not a name; allowed: the parameters of "
+                f"{entry['name']} as names (e.g. {{name: kappa_average, kappa: 0.9}})."
+            )
     label = entry.get("label", entry["name"])
     if not isinstance(label, str) or not label.strip():
         raise ConfigError(f"stopping[{i}].label={label!r} is invalid; allowed: a non-empty string.")

@@ -78,7 +78,7 @@ def test_the_summary_records_each_criterions_stop_round_as_a_replay_of_the_recor
         "early_stopping",
     }
     lines = (al.run_dir / "rounds.jsonl").read_text().splitlines()
-    history = history_of([signals_of(RoundRecord.from_dict(json.loads(x))) for x in lines], 4, 60)
+    history = history_of([signals_of(RoundRecord.from_dict(json.loads(x)), 4) for x in lines], 4, 60)
     for label, entry in summary["stopping"].items():
         criterion = build_criterion(entry["criterion"], **entry["params"])
         assert entry["stop_round"] == criterion.stop_round(history), label
@@ -162,3 +162,41 @@ def test_a_label_free_switch_reads_no_validation_labels(make_config):
 def test_bad_stopping_settings_fail_before_any_round(make_config, overrides, message):
     with pytest.raises(ConfigError, match=message):
         ActiveLearning(make_config(**overrides))
+
+
+def test_a_checkpoint_from_before_stop_sets_resumes_with_those_criteria_not_measured(make_config, tmp_path):
+    """A checkpoint without the stopping state (written before stop sets existed) resumes: the
+    criteria on the stop set are reported as not measured rather than replayed over missing signals;
+    a label-free trigger, which would read them, is refused in one sentence."""
+    from hybridal.loop.checkpoints import STATE_FILE
+
+    cfg = make_config(total_rounds=3, experiment_name="old")
+    first = ActiveLearning(cfg)
+    first.run_round()
+    first.save_checkpoint(tmp_path / "ckpt")
+    state = json.loads((tmp_path / "ckpt" / STATE_FILE).read_text())
+    del state["stopping"]
+    for r in state["records"]:
+        for field in STOP_SET_FIELDS:
+            r.pop(field, None)
+    (tmp_path / "ckpt" / STATE_FILE).write_text(json.dumps(state))
+    resumed = ActiveLearning(cfg)
+    resumed.load_checkpoint(tmp_path / "ckpt")
+    resumed.run_full_pipeline()
+    stopping = json.loads((resumed.run_dir / "summary.json").read_text())["stopping"]
+    assert stopping["kappa_average"] == {**stopping["kappa_average"], "measured": False, "stop_round": None}
+    assert "measured" not in stopping["early_stopping"]
+    label_free = {"trigger": "kappa", "k": 1}
+    with pytest.raises(ConfigError, match="strategy_kwargs.trigger reads the stop set, but the checkpoint holds none"):
+        ActiveLearning(cfg.replace(strategy_class="deltaf1", strategy_kwargs=label_free)).load_checkpoint(
+            tmp_path / "ckpt"
+        )
+
+
+def test_the_estimate_of_an_uncertain_halt_lowers_scoring_and_labels_too(make_config):
+    from hybridal.cost.estimate import estimate_grid
+
+    halt = dict(stopping=[{"name": "kappa_average", "window_size": 1, "kappa": -1.0}], halt_on="kappa_average")
+    est = estimate_grid([make_config(total_rounds=4, sampler_class="entropy", **halt)]).runs[0]
+    assert est.rounds_min == 2 and est.labels_min == 36 < est.labels == 60
+    assert 0 < est.scoring_flops_min < est.scoring_flops and est.al_flops_min < est.al_flops

@@ -245,3 +245,16 @@ def test_shrink_perturb_runs_from_the_axes_and_from_an_arm_with_its_own_lambda_a
     assert (arm.config.strategy_kwargs["after"], arm.config.shrink) == ("shrink_perturb", 0.5)
     with pytest.raises(ConfigError, match="shrink"):
         expand_grid(spec_of({"bad": {"strategy_class": "shrink_perturb", "shrink": 1.5}}, axes={"seeds": [1]}))
+
+
+def test_a_baseline_keeps_its_monitor_when_halt_on_reads_it():
+    """halt_on: early_stopping reads the monitor's F1, so a baseline reads a monitor too: it keeps the
+    base's acquired monitor instead of being moved to validation (and charged its labels)."""
+    base = {**BASE, "monitor": "acquired", "stopping": ["early_stopping"], "halt_on": "early_stopping"}
+    arms = {"retrain": {"strategy_class": "retrain"}}
+    axes = {"datasets": ["agnews"], "strategies": ["finetune"]}
+    got = by_name(expand_grid(spec_of(arms, axes, base)))
+    assert got["agnews-arm-retrain-s42"].config.monitor == "acquired"
+    assert got["agnews-finetune-s42"].config.monitor == "acquired"
+    plain = by_name(expand_grid(spec_of(arms, axes, {**BASE, "monitor": "acquired"})))
+    assert plain["agnews-arm-retrain-s42"].config.monitor == "validation"

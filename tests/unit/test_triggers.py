@@ -124,3 +124,37 @@ def test_the_new_knobs_show_beside_the_canonical_columns_where_a_run_reads_them(
     assert {"trigger", "threshold", "strategy"} <= set(varying_columns(trials))
     values = hparam_values(trials[1].columns)
     assert values["trigger"] == "change" and values["threshold"] == "0.1" and values["shrink"] == "none"
+
+
+def test_an_undefined_binary_delta_f_survives_the_records_json_as_nan():
+    """JSON writes nan as null; read back on a binary task, a compared round's ΔF is nan again, so
+    delta_f_score replays as the live run asked it (never stable there) instead of failing."""
+    import json
+
+    from hybridal.atomic_write import to_json
+    from hybridal.loop.stop_set import signals_of
+    from hybridal.records import RoundRecord
+    from hybridal.stopping import build_criterion
+    from hybridal.stopping.configured import history_of
+    from tests.integration.test_prefix import record
+
+    live = [record(0, "retrain", 0.5), record(1, "retrain", 0.5)]
+    live[1].stop_kappa, live[1].stop_delta_f, live[1].stop_changed = 1.0, math.nan, 0
+    back = [RoundRecord.from_dict(json.loads(to_json(r.to_dict()))) for r in live]
+    assert back[1].stop_delta_f is None
+    signals = [signals_of(r, 2) for r in back]
+    assert math.isnan(signals[1].delta_f) and signals[0].delta_f is None
+    assert signals_of(back[1], 4).delta_f is None  # multi-class: no ΔF at all
+    assert build_criterion("delta_f_score", window_size=1).stop_round(history_of(signals, 2, 10)) is None
+
+
+def test_halt_on_delta_f_score_passes_the_config_check_before_the_classes_are_known():
+    from hybridal.config import ExperimentConfig
+
+    ExperimentConfig(halt_on="delta_f_score").validate()
+    assert "delta_f_score" not in [c.label for c in parse_stopping(None, None, 4)]
+
+
+def test_a_stopping_parameter_that_is_not_a_name_fails_in_one_sentence():
+    with pytest.raises(ConfigError, match=r"stopping\[0\] has the parameter 3, which is not a name"):
+        parse_stopping([{"name": "kappa_average", 3: 4}], None, 4)
