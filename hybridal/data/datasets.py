@@ -14,11 +14,11 @@ from typing import Optional
 
 import numpy as np
 
+from hybridal.data.label_matrix import JIGSAW_LABELS
 from hybridal.data.splits import LoadedDataset, TextData, stratified_holdout
 from hybridal.errors import DataError, choice_error
 
 DATA_DIR_ENV = "HYBRIDAL_DATA_DIR"
-JIGSAW_LABELS = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
 FILE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".jsonl": "json", ".json": "json"}
 
 
