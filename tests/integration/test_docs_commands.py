@@ -286,6 +286,17 @@ def findings_table_everywhere(stdout: str) -> None:
         assert stdout in (REPO / page).read_text(), f"{page}: its findings table is not the generated one; paste it"
 
 
+def performance_table_is_the_committed_runs(stdout: str) -> None:
+    """docs/performance.md quotes the speed figures' median [min, max] as benchmarks.repeats prints
+    them from the three committed runs."""
+    page = (REPO / "docs" / "performance.md").read_text()
+    rows = [line for line in stdout.splitlines() if line.startswith("| whole run") or "vs fp32" in line]
+    assert len(rows) == 6, stdout[:300]
+    for row in rows:
+        median, low, high = re.search(r"\| ([\d.]+) \[([\d.]+), ([\d.]+)\] \|", row).groups()
+        assert median in page and f"[{low}, {high}]" in page, f"docs/performance.md lacks {row}"
+
+
 CLOUD = "acts on a cloud account (network, credentials): never run by a test"
 
 CHECKS: dict[str, Check] = {
@@ -345,6 +356,9 @@ CHECKS: dict[str, Check] = {
     "python -m benchmarks.sweep_overhead": Help("starts Ray and runs sweeps"),
     "python -m benchmarks.shared_prefix": Help("runs two sweeps: many minutes"),
     "python -m benchmarks.f1_parity": Help("whole AL runs over seeds: hours of CPU"),
+    "python -m benchmarks.repeats": Run(
+        "three committed JSON files: seconds", expect=performance_table_is_the_committed_runs
+    ),
 }
 
 
