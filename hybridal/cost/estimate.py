@@ -102,7 +102,8 @@ def estimate_run(
     label_free = rule is not None and rule.trigger != "monitor_f1"
     n_pool, n_test = len(lengths.pool), len(lengths.test)
     budget = round_plan(cfg, n_pool, n_test, switch_round=None)
-    halt, certain = earliest_halt(cfg, budget)
+    halt_on = halt_criterion(cfg)
+    halt, certain = earliest_halt(halt_on, budget)
     never = round_plan(cfg, n_pool, n_test, switch_round=None, halt_round=halt if certain else None)
     switch = earliest_rule_switch(strategy, cfg.monitor)
     earliest = (
@@ -119,7 +120,7 @@ def estimate_run(
     # The rule reads its monitor (a label-free trigger: the stop set) until it decides: every round if it
     # never does, else the rounds before its earliest switch (the guard can only delay a decision, so
     # this bound holds with it). halt_on's criterion reads its monitor or stop set every round it runs.
-    halt_reads = halt_criterion(cfg).reads if cfg.halt_on else None  # type: ignore[union-attr]
+    halt_reads = halt_on.reads if halt_on else None
     rule_monitor, rule_stop = rule is not None and not label_free, label_free
     reads_monitor = rule_monitor or halt_reads == "labels"
     n_hi, n_lo = len(never), len(earliest)

@@ -26,10 +26,9 @@ def halt_criterion(cfg: ExperimentConfig) -> Optional[ConfiguredCriterion]:
     return next(c for c in configured if c.label == cfg.halt_on)
 
 
-def earliest_halt(cfg: ExperimentConfig, plan: list[RoundStep]) -> tuple[Optional[int], bool]:
-    """(the earliest round after which halt_on may end a run of this plan, whether it surely does);
-    (None, False) without halt_on or when its criterion cannot stop within the plan."""
-    halt = halt_criterion(cfg)
+def earliest_halt(halt: Optional[ConfiguredCriterion], plan: list[RoundStep]) -> tuple[Optional[int], bool]:
+    """(the earliest round after which `halt` (halt_on's criterion) may end a run of this plan, whether
+    it surely does); (None, False) without one or when it cannot stop within the plan."""
     if halt is None:
         return None, False
     bought, steadiest = 0, []

@@ -19,6 +19,7 @@ from hybridal.loop.stop_set import stop_set_size
 from hybridal.model.flops import FlopsModel
 from hybridal.samplers import build_sampler
 from hybridal.samplers.base import EMBEDDINGS, LABELED_EMBEDDINGS, LOG_PROBS, MC_PROBS, PROBS
+from hybridal.seeds import STOP_SET, round_rng
 
 
 def flops_of_test_evaluations(
@@ -113,5 +114,7 @@ def al_inference_flops(
         else:
             monitor.append(val_cost)
     size = stop_set_size(cfg, n_pool, len(lengths.validation))
-    stop_set = passes(lengths.pool[rng.choice(n_pool, size=size, replace=False)]) if size else 0
+    # Its own draw, as the run's (seeds.STOP_SET), so the shared `rng`'s later draws stay as they were.
+    rows = round_rng(cfg.seed, 0, STOP_SET).choice(n_pool, size=size, replace=False) if size else None
+    stop_set = passes(lengths.pool[rows]) if rows is not None else 0
     return InferencePasses(scoring, monitor, scoring + total, stop_set)

@@ -76,22 +76,8 @@ def measured_record(
         test_pred_counts=test.pred_counts if test else None,
         degenerate=evaluation.validation.degenerate,
         monitor_degenerate=evaluation.monitor_degenerate,
-        **(_stop_fields(stop) if stop else {}),
+        **(stop.record_fields() if stop else {}),
     )
-
-
-def _stop_fields(stop: StopMeasurement) -> dict:
-    s = stop.signals
-    return {
-        "stop_kappa": s.kappa,
-        "stop_changed": s.n_changed,
-        "stop_changed_fraction": stop.changed_fraction,
-        "stop_entropy": s.mean_normalised_entropy,
-        "stop_entropy_nats": s.mean_entropy,
-        "stop_delta_f": s.delta_f,
-        "stop_degenerate": stop.degenerate,
-        "flops_stop_set": stop.flops,
-    }
 
 
 def _finite_or_none(value: float) -> Optional[float]:

@@ -46,6 +46,16 @@ def stop_set_size(cfg: ExperimentConfig, n_pool: int, n_validation: int) -> int:
     return cfg.stop_set_size
 
 
+# Record field -> the RoundSignals field it carries as it is (both directions: `record_fields`, `signals_of`).
+RECORDED_SIGNALS = {
+    "stop_kappa": "kappa",
+    "stop_changed": "n_changed",
+    "stop_delta_f": "delta_f",
+    "stop_entropy": "mean_normalised_entropy",
+    "stop_entropy_nats": "mean_entropy",
+}
+
+
 @dataclass
 class StopMeasurement:
     """One round's pass over the stop set."""
@@ -62,6 +72,16 @@ class StopMeasurement:
 
     def observation(self) -> StopObservation:
         return StopObservation(self.signals.kappa, self.changed_fraction, self.degenerate)
+
+    def record_fields(self) -> dict[str, Any]:
+        """The round record's stop-set fields (hybridal.records.STOP_SET_FIELDS)."""
+        carried = {field: getattr(self.signals, name) for field, name in RECORDED_SIGNALS.items()}
+        return {
+            **carried,
+            "stop_changed_fraction": self.changed_fraction,
+            "stop_degenerate": self.degenerate,
+            "flops_stop_set": self.flops,
+        }
 
 
 class StopSet:
@@ -111,15 +131,7 @@ def signals_of(record: RoundRecord, num_classes: int) -> RoundSignals:
     JSON has no nan, so an undefined binary ΔF (neither round predicted class 1) is written as null;
     on a binary task a round compared with its predecessor (κ recorded) reads it back as nan, the
     value small-text records, so a resumed run or a fork replays exactly what the live run read."""
-    delta_f = record.stop_delta_f
-    if delta_f is None and num_classes == 2 and record.stop_kappa is not None:
-        delta_f = math.nan
-    return RoundSignals(
-        n_labeled=record.n_labeled,
-        kappa=record.stop_kappa,
-        n_changed=record.stop_changed,
-        delta_f=delta_f,
-        mean_normalised_entropy=record.stop_entropy,
-        mean_entropy=record.stop_entropy_nats,
-        metric=record.monitor_f1,
-    )
+    carried = {name: getattr(record, field) for field, name in RECORDED_SIGNALS.items()}
+    if carried["delta_f"] is None and num_classes == 2 and record.stop_kappa is not None:
+        carried["delta_f"] = math.nan
+    return RoundSignals(n_labeled=record.n_labeled, metric=record.monitor_f1, **carried)

@@ -13,6 +13,7 @@ from hybridal import RECORD_FIELDS, ActiveLearning
 from hybridal.loop.trial_columns import trial_columns
 from hybridal.model.optimization import with_fused_default
 from hybridal.records import TRIAL_COLUMNS
+from tests.support.tiny_runs import finished_run
 
 TIMING = {"train_seconds", "query_seconds", "eval_seconds", "wall_seconds"}
 
@@ -41,14 +42,8 @@ def spy(monkeypatch):
     return calls
 
 
-def run(cfg):
-    al = ActiveLearning(cfg)
-    al.run_full_pipeline()
-    return al
-
-
 def test_retrain_starts_every_round_from_identical_weights(make_config, spy):
-    al = run(make_config(strategy_class="retrain", total_rounds=3))
+    al = finished_run(make_config(strategy_class="retrain", total_rounds=3))
     starts = [c["start"] for c in spy]
     assert len(spy) == 3 and starts[0] == starts[1] == starts[2]
     assert spy[2]["end"] != starts[2]
@@ -56,7 +51,7 @@ def test_retrain_starts_every_round_from_identical_weights(make_config, spy):
 
 
 def test_finetune_continues_from_current_weights(make_config, spy):
-    al = run(make_config(strategy_class="finetune", finetune_epochs=2))
+    al = finished_run(make_config(strategy_class="finetune", finetune_epochs=2))
     assert spy[1]["start"] == spy[0]["end"] and spy[2]["start"] == spy[1]["end"]
     assert [c["epochs"] for c in spy] == [1, 2, 2]  # round 0 trains `epochs`, later `finetune_epochs`
     assert sorted(spy[2]["rows"]) == sorted(al.pool.train_indices())
@@ -64,7 +59,7 @@ def test_finetune_continues_from_current_weights(make_config, spy):
 
 
 def test_new_only_sees_only_the_rounds_labels_plus_replay(make_config, spy):
-    al = run(make_config(strategy_class="new_only", replay=5))
+    al = finished_run(make_config(strategy_class="new_only", replay=5))
     for r in (1, 2):
         new = set(al.pool.new_train_indices(r))
         rows = list(spy[r]["rows"])
@@ -77,7 +72,7 @@ def test_new_only_sees_only_the_rounds_labels_plus_replay(make_config, spy):
 
 
 def test_monitor_acquired_never_trained_on_and_counts_against_budget(make_config, spy):
-    al = run(
+    al = finished_run(
         make_config(
             strategy_class="deltaf1",
             strategy_kwargs={"epsilon": 1.0, "k": 1, "guard": False},
@@ -110,7 +105,7 @@ def test_acquired_monitor_f1_averages_over_the_classes_it_holds(make_config, mon
         return result
 
     monkeypatch.setattr(training, "evaluate", spy_evaluate)
-    al = run(make_config(monitor="acquired", monitor_fraction=0.25, total_rounds=4))
+    al = finished_run(make_config(monitor="acquired", monitor_fraction=0.25, total_rounds=4))
     monitor_evals = [(y, res) for y, res in seen if len(y) and len(y) <= 9]  # validation has 60 rows, test 120
     assert al.records[0].monitor_f1 is None and al.records[0].monitor_classes is None
     assert len(monitor_evals) == 3  # rounds 1-3 (round 0 has none)
@@ -137,18 +132,18 @@ def test_present_class_macro_f1_ignores_absent_classes_only(monkeypatch):
 
 
 def test_selections_never_repeat_or_touch_labeled(make_config):
-    al = run(make_config(sampler_class="entropy", total_rounds=4))
+    al = finished_run(make_config(sampler_class="entropy", total_rounds=4))
     chosen = [i for idx in al.pool.selected_by_round().values() for i in idx]
     assert len(chosen) == len(set(chosen)) == 24 + 3 * 12
 
 
 def test_same_seed_same_selections_and_metrics(make_config, tmp_path):
-    a = run(
+    a = finished_run(
         make_config(
             sampler_class="margin", strategy_class="deltaf1", strategy_kwargs={"epsilon": 0.05, "k": 1, "guard": False}
         )
     )
-    b = run(
+    b = finished_run(
         make_config(
             sampler_class="margin",
             strategy_class="deltaf1",
@@ -156,7 +151,7 @@ def test_same_seed_same_selections_and_metrics(make_config, tmp_path):
             save_dir=str(tmp_path / "other"),
         )
     )
-    c = run(make_config(sampler_class="margin", seed=4, save_dir=str(tmp_path / "third")))
+    c = finished_run(make_config(sampler_class="margin", seed=4, save_dir=str(tmp_path / "third")))
     assert untimed(a.records) == untimed(b.records)
     assert b.parts.tokenization_cached == {"pool": True, "validation": True, "test": True}  # tokenized once
     assert a.pool.selected_by_round() == b.pool.selected_by_round()
@@ -164,7 +159,7 @@ def test_same_seed_same_selections_and_metrics(make_config, tmp_path):
 
 
 def test_label_budget_cuts_the_last_batch(make_config):
-    al = run(make_config(total_rounds=10, label_budget=50))
+    al = finished_run(make_config(total_rounds=10, label_budget=50))
     recs = al.records
     assert [r.n_labeled for r in recs] == [24, 36, 48, 50]
     assert recs[-1].short_batch and recs[-1].n_new == 2 and not recs[-2].short_batch
@@ -172,7 +167,7 @@ def test_label_budget_cuts_the_last_batch(make_config):
 
 
 def test_test_every_and_always_after_last_round(make_config):
-    al = run(make_config(total_rounds=4, test_every=2))
+    al = finished_run(make_config(total_rounds=4, test_every=2))
     assert [r.test_f1 is not None for r in al.records] == [True, False, True, True]
     # the tiny test split (120 rows) is smaller than the default subsample: the full split every time
     assert [r.test_rows for r in al.records] == ["full", None, "full", "full"]
@@ -182,7 +177,7 @@ def test_test_every_and_always_after_last_round(make_config):
 def test_test_flops_are_reported_apart_from_the_al_cost(make_config):
     # Random sampling, validation monitor: each round's inference is the same validation pass,
     # whether or not test is evaluated that round; retrain reads none of it, so it is measurement.
-    al = run(make_config(total_rounds=4, test_every=2))
+    al = finished_run(make_config(total_rounds=4, test_every=2))
     recs = al.records
     assert len({r.infer_flops for r in recs}) == 1
     assert [r.test_flops > 0 for r in recs] == [True, False, True, True]
@@ -195,7 +190,7 @@ def test_test_flops_are_reported_apart_from_the_al_cost(make_config):
 
 def test_curves_use_a_seeded_stratified_subsample_and_final_metrics_the_full_split(make_config, tmp_path):
     cfg = make_config(total_rounds=3, test_subsample_size=40, sampler_class="entropy")
-    al = run(cfg)
+    al = finished_run(cfg)
     assert [(r.test_rows, r.test_n) for r in al.records] == [("subsample", 40), ("subsample", 40), ("full", 120)]
     assert al.records[0].test_flops < al.records[-1].test_flops
     assert al.final_metrics()["f1_score"] == al.records[-1].test_f1
@@ -205,14 +200,14 @@ def test_curves_use_a_seeded_stratified_subsample_and_final_metrics_the_full_spl
     classes = np.bincount(al.parts.labels["test"][rows], minlength=4)
     assert classes.max() - classes.min() <= 1  # AG News test is balanced: 10 per class
     # The rows depend on the seed only: same for another strategy, sampler and round count.
-    other = run(
+    other = finished_run(
         cfg.replace(strategy_class="new_only", sampler_class="random", total_rounds=2, save_dir=str(tmp_path / "o"))
     )
     assert other.summary()["test_subsample"] == plan
-    reseeded = run(cfg.replace(seed=4, total_rounds=1, save_dir=str(tmp_path / "s")))
+    reseeded = finished_run(cfg.replace(seed=4, total_rounds=1, save_dir=str(tmp_path / "s")))
     assert reseeded.summary()["test_subsample"]["fingerprint"] != plan["fingerprint"]
     # The AL itself is untouched by the evaluation plan: same selections, same AL cost.
-    full = run(cfg.replace(test_subsample_size=None, save_dir=str(tmp_path / "f")))
+    full = finished_run(cfg.replace(test_subsample_size=None, save_dir=str(tmp_path / "f")))
     assert [r.test_rows for r in full.records] == ["full"] * 3
     assert full.pool.selected_by_round() == al.pool.selected_by_round()
     assert [r.cum_total_flops for r in full.records] == [r.cum_total_flops for r in al.records]
@@ -220,7 +215,7 @@ def test_curves_use_a_seeded_stratified_subsample_and_final_metrics_the_full_spl
 
 
 def test_outputs_records_and_flops(make_config):
-    al = run(
+    al = finished_run(
         make_config(
             strategy_class="deltaf1",
             strategy_kwargs={"epsilon": 1.0, "k": 1, "guard": False},
@@ -254,15 +249,15 @@ def test_outputs_records_and_flops(make_config):
 
 
 def test_epsilon_zero_never_switches(make_config):
-    al = run(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 0.0, "k": 1}, total_rounds=4))
+    al = finished_run(make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 0.0, "k": 1}, total_rounds=4))
     assert al.switch_round is None and all(r.strategy_used == "retrain" for r in al.records)
 
 
 def test_fixed_padding_processes_max_length_tokens(make_config):
-    al = run(make_config(tokenizer_kwargs={"max_length": 160, "padding": "max_length"}, total_rounds=1))
+    al = finished_run(make_config(tokenizer_kwargs={"max_length": 160, "padding": "max_length"}, total_rounds=1))
     rec = al.records[0]
     assert rec.train_tokens == rec.train_samples * 160
-    dynamic = run(make_config(tokenizer_kwargs={"max_length": 160}, total_rounds=1, experiment_name="dyn"))
+    dynamic = finished_run(make_config(tokenizer_kwargs={"max_length": 160}, total_rounds=1, experiment_name="dyn"))
     assert dynamic.records[0].train_tokens < rec.train_tokens
     assert dynamic.records[0].train_flops < rec.train_flops
 
@@ -283,7 +278,7 @@ def test_checkpoint_resume_equals_uninterrupted(make_config, tmp_path, sampler):
         total_rounds=4,
         keep_optimizer=True,
     )
-    full = run(cfg)
+    full = finished_run(cfg)
     first = ActiveLearning(cfg.replace(save_dir=str(tmp_path / "a")))
     for _ in range(2):
         first.run_round()
@@ -301,7 +296,9 @@ def test_checkpoint_resume_equals_uninterrupted(make_config, tmp_path, sampler):
 @pytest.mark.parametrize("sampler", SAMPLERS)
 def test_every_sampler_end_to_end(make_config, sampler):
     kwargs = {"T": 3} if sampler == "bald" else {}
-    al = run(make_config(sampler_class=sampler, sampler_kwargs=kwargs, total_rounds=2, candidate_pool_size=100))
+    al = finished_run(
+        make_config(sampler_class=sampler, sampler_kwargs=kwargs, total_rounds=2, candidate_pool_size=100)
+    )
     assert al.records[-1].n_labeled == 36 and al.records[-1].n_new == 12
     if sampler != "random":
         assert al.records[1].infer_flops > al.records[0].infer_flops  # scoring is counted
@@ -384,7 +381,7 @@ def optimizer_spy(monkeypatch):
 def test_every_round_starts_at_the_configured_lr_with_a_kept_optimizer(
     make_config, optimizer_spy, scheduler, kwargs, first_lr
 ):
-    run(
+    finished_run(
         make_config(
             strategy_class="finetune",
             keep_optimizer=True,
@@ -399,7 +396,7 @@ def test_every_round_starts_at_the_configured_lr_with_a_kept_optimizer(
 
 
 def test_keep_optimizer_applies_to_finetune_rounds_only(make_config, optimizer_spy):
-    run(
+    finished_run(
         make_config(
             strategy_class="deltaf1",
             strategy_kwargs={"epsilon": 1.0, "k": 1, "after": "new_only", "guard": False},
@@ -408,7 +405,7 @@ def test_keep_optimizer_applies_to_finetune_rounds_only(make_config, optimizer_s
         )
     )
     assert [c["fresh"] for c in optimizer_spy] == [True] * 4  # retrain, retrain, new_only, new_only
-    run(
+    finished_run(
         make_config(
             strategy_class="deltaf1",
             strategy_kwargs={"epsilon": 1.0, "k": 1, "guard": False},
@@ -422,7 +419,7 @@ def test_keep_optimizer_applies_to_finetune_rounds_only(make_config, optimizer_s
 
 def test_switch_decided_after_the_last_round_is_not_a_switch_round(make_config):
     """ε=1, k=1: the rule fires after round 1, the last of two rounds, so no round trains with `after`."""
-    al = run(
+    al = finished_run(
         make_config(strategy_class="deltaf1", strategy_kwargs={"epsilon": 1.0, "k": 1, "guard": False}, total_rounds=2)
     )
     assert [r.switched for r in al.records] == [False, False]

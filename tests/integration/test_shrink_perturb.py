@@ -7,9 +7,9 @@ import pytest
 import torch
 
 import hybridal.model.training as training
-from hybridal import ActiveLearning
 from hybridal.model.shrink_perturb import shrink_perturb_flops
 from tests.integration.test_prefix import assert_fork_equals_standalone
+from tests.support.tiny_runs import finished_run
 
 TIMING = {"train_seconds", "query_seconds", "eval_seconds", "wall_seconds"}
 # What a shrink_perturb run records otherwise than the same run as finetune: the strategy's name,
@@ -31,19 +31,13 @@ def starts(monkeypatch):
     return calls
 
 
-def run(cfg):
-    al = ActiveLearning(cfg)
-    al.run_full_pipeline()
-    return al
-
-
 def untimed(al, leave_out=frozenset()):
     return [{k: v for k, v in r.to_dict().items() if k not in TIMING | leave_out} for r in al.records]
 
 
 def test_shrink_one_noise_zero_is_finetune_record_for_record(make_config):
-    finetune = run(make_config(strategy_class="finetune", finetune_epochs=2, experiment_name="ft"))
-    sp = run(make_config(strategy_class="shrink_perturb", finetune_epochs=2, shrink=1.0, perturb=0.0))
+    finetune = finished_run(make_config(strategy_class="finetune", finetune_epochs=2, experiment_name="ft"))
+    sp = finished_run(make_config(strategy_class="shrink_perturb", finetune_epochs=2, shrink=1.0, perturb=0.0))
     assert untimed(sp, SHRINK_FIELDS) == untimed(finetune, SHRINK_FIELDS)
     assert sp.final_metrics()["f1_score"] == finetune.final_metrics()["f1_score"]
     step = shrink_perturb_flops(sp.parts.model.model, 0.0)  # 3 FLOPs per parameter, every round after 0
@@ -54,7 +48,7 @@ def test_shrink_one_noise_zero_is_finetune_record_for_record(make_config):
 
 
 def test_shrink_zero_noise_zero_starts_every_round_from_the_starting_weights(make_config, starts):
-    al = run(make_config(strategy_class="shrink_perturb", shrink=0.0, perturb=0.0))
+    al = finished_run(make_config(strategy_class="shrink_perturb", shrink=0.0, perturb=0.0))
     initial = al.parts.model.initial_state
     assert len(starts) == 3
     for start in starts:  # round 0 (retrain) and rounds 1, 2 (shrink_perturb): θ_start bit for bit
@@ -62,14 +56,14 @@ def test_shrink_zero_noise_zero_starts_every_round_from_the_starting_weights(mak
 
 
 def test_noise_is_seeded_by_the_run_seed_and_round(make_config, starts, tmp_path):
-    a = run(make_config(strategy_class="shrink_perturb", perturb=0.5))
+    a = finished_run(make_config(strategy_class="shrink_perturb", perturb=0.5))
     first = [dict(s) for s in starts]
     starts.clear()
-    b = run(make_config(strategy_class="shrink_perturb", perturb=0.5, save_dir=str(tmp_path / "again")))
+    b = finished_run(make_config(strategy_class="shrink_perturb", perturb=0.5, save_dir=str(tmp_path / "again")))
     assert untimed(a) == untimed(b)  # same seed: the same noise, weights and records
     assert all(torch.equal(first[r][k], starts[r][k]) for r in range(3) for k in first[r])
     starts.clear()
-    run(make_config(strategy_class="shrink_perturb", perturb=0.0, save_dir=str(tmp_path / "quiet")))
+    finished_run(make_config(strategy_class="shrink_perturb", perturb=0.0, save_dir=str(tmp_path / "quiet")))
     matrices = [k for k, v in first[1].items() if v.dim() >= 2]
     for r in (1, 2):  # σ > 0 moved every weight matrix from where σ = 0 starts it
         assert all(not torch.equal(first[r][k], starts[r][k]) for k in matrices)
@@ -77,7 +71,7 @@ def test_noise_is_seeded_by_the_run_seed_and_round(make_config, starts, tmp_path
 
 def test_deltaf1_switches_to_shrink_perturb(make_config, starts):
     # ε = 1: every defined Δ is stable, so the validation monitor's rule switches at round 2.
-    al = run(
+    al = finished_run(
         make_config(
             strategy_class="deltaf1",
             strategy_kwargs={"epsilon": 1.0, "k": 1, "after": "shrink_perturb", "guard": False},

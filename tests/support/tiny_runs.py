@@ -34,6 +34,15 @@ def tiny_config(save_dir, **overrides):
     return ExperimentConfig(**values)
 
 
+def finished_run(cfg):
+    """`cfg`'s run, every round run (the ActiveLearning, for its records and state)."""
+    from hybridal import ActiveLearning
+
+    al = ActiveLearning(cfg)
+    al.run_full_pipeline()
+    return al
+
+
 def write_plateau_csv(path: Path, rows: int = 600) -> Path:
     """A two-class CSV that tiny-bert learns only after a few rounds: the label is one keyword
     ("sunny"/"rainy", 10% flipped) among filler words. With `plateau_config`'s settings the
