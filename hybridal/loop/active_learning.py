@@ -57,7 +57,7 @@ class ActiveLearning:
         self.sampler_seed = int(cfg.sampler_kwargs.get("seed", cfg.seed))
         self.parts = build_run_parts(cfg)
         self.pool = LabelPool(len(self.parts.splits.pool))
-        self.stopping = RunStopping(cfg, self.parts)  # the stop set, the criteria and halt_on
+        self.stopping = RunStopping(cfg, self.parts, self.strategy)  # the stop set, the criteria and halt_on
         self.environment = environment(self.parts.device, self.parts.precision)
         self.writer = RunWriter(self.run_dir, cfg.tensorboard)
         self.records: list[RoundRecord] = []

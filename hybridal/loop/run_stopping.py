@@ -19,16 +19,16 @@ from hybridal.loop.stop_set import StopMeasurement, StopSet, signals_of, stop_se
 from hybridal.records import RoundRecord
 from hybridal.stopping import RoundSignals
 from hybridal.stopping.configured import history_of, parse_stopping, stop_rounds
-from hybridal.strategies import strategy_for
+from hybridal.strategies import TrainingStrategy
 
 
 class RunStopping:
-    def __init__(self, cfg: ExperimentConfig, parts: RunParts):
+    def __init__(self, cfg: ExperimentConfig, parts: RunParts, strategy: TrainingStrategy):
         splits = parts.splits
         self.num_classes = parts.num_labels
         self.size = stop_set_size(cfg, len(splits.pool), len(splits.validation))
         self.n_unlabelled = len(splits.pool) - cfg.initial_pool_size
-        if self.size == 0 and cfg.stop_set_size is None and strategy_for(cfg).reads_stop_set:
+        if self.size == 0 and cfg.stop_set_size is None and strategy.reads_stop_set:
             raise ConfigError(
                 "strategy_kwargs.trigger reads the stop set, but stop_set_size: null resolved to 0 (no pool row is "
                 "left unlabelled at round 0); allowed: a pool larger than initial_pool_size, or trigger: monitor_f1."
