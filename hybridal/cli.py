@@ -18,11 +18,19 @@ def format_record(rec) -> str:
     delta = f"ΔF1 {rec.delta_f1:+.3f} (stable {rec.stable_count})" if rec.delta_f1 is not None else "ΔF1 -"
     short = " (short batch)" if rec.short_batch else ""
     one_class = " | predicts one class" if rec.degenerate else ""  # a failed round says so where it happens
+    if rec.val_micro_f1 is not None:  # multi-label: val_f1/test_f1 are the monitored metric
+        one_class = " | trivial predictions" if rec.degenerate else ""
+        auc = "-" if rec.test_mean_auc is None else f"{rec.test_mean_auc:.3f}"
+        test += f" | test micro/macro F1 {_num(rec.test_micro_f1)}/{_num(rec.test_macro_f1)} AUC {auc}"
     return (
         f"round {rec.round:>2} | labels {rec.n_labeled} (+{rec.n_new}{short}) | {rec.strategy_used:<8} | "
         f"val F1 {rec.val_f1:.3f} | {test} | {delta} | train {rec.train_flops:.2e} FLOPs | "
         f"{rec.wall_seconds:.1f} s{one_class}"
     )
+
+
+def _num(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def cmd_run(args) -> int:
@@ -39,8 +47,14 @@ def cmd_run(args) -> int:
         tqdm.write(format_record(rec), file=sys.stdout)
     bar.close()
     m = al.final_metrics()
+    scores = f"test macro-F1 {m['f1_score']:.4f}, accuracy {m['accuracy']:.4f}"
+    if "micro_f1" in m:
+        scores = (
+            f"test micro-F1 {m['micro_f1']:.4f}, macro-F1 {m['macro_f1']:.4f}, mean ROC AUC {_num(m['mean_auc'])}, "
+            f"subset accuracy {m['subset_accuracy']:.4f}"
+        )
     print(
-        f"done: test macro-F1 {m['f1_score']:.4f}, accuracy {m['accuracy']:.4f}, switch round {m['switch_round']}, "
+        f"done: {scores}, switch round {m['switch_round']}, "
         f"labels used {m['labels_used']}, AL cost {m['cum_total_flops']:.3e} FLOPs "
         f"(training {m['cum_train_flops']:.3e}); "
         f"results in {al.run_dir}"
@@ -56,7 +70,7 @@ def cmd_validate(args) -> int:
     s = parts.splits
     print(
         f"ok: {cfg.data}: pool {len(s.pool)}, validation {len(s.validation)}, test {len(s.test)}, "
-        f"{s.num_labels} labels; "
+        f"{s.num_labels} labels{' (multi-label)' if s.multi_label else ''}; "
         f"model {cfg.model_name_or_path} on {parts.device} ({parts.precision})"
     )
     return 0

@@ -15,6 +15,7 @@ from typing import Any, Optional, Union
 
 import yaml
 
+from hybridal.data.task import check_task, is_multi_label
 from hybridal.data.tokenizer_options import check_tokenizer_kwargs
 from hybridal.errors import ConfigError, choice_error, did_you_mean
 from hybridal.model.optimization import check_optimization
@@ -47,6 +48,12 @@ class ExperimentConfig:
     label_column: Optional[str] = None
     data_kwargs: dict = field(default_factory=dict)
     num_labels: Optional[int] = None
+    # Multi-label (docs/multilabel.md): 0/1 label columns, or (multi_label: true) a column of label lists;
+    # null: decided by the data (Jigsaw runs its six labels unless data_kwargs.jigsaw_label is toxic or any).
+    label_columns: Optional[list] = None
+    multi_label: Optional[bool] = None
+    decision_threshold: float = 0.5  # a label is predicted when its sigmoid probability is >= this
+    monitor_metric: Optional[str] = None  # what val_f1/test_f1 and the ΔF1 rule read (null: the task's default)
     val_size: Optional[Union[int, float]] = None
     max_train_size: Optional[int] = None  # stratified subsample of the train split (demos, tests)
     max_test_size: Optional[int] = None
@@ -169,7 +176,7 @@ class ExperimentConfig:
         _int("replay", self.replay, minimum=0)
         if self.stop_set_size is not None:
             _int("stop_set_size", self.stop_set_size, minimum=0)
-        parse_stopping(self.stopping, self.halt_on, stop_set=self.stop_set_size != 0)
+        parse_stopping(self.stopping, self.halt_on, stop_set=self.stop_set_size != 0, multi_label=is_multi_label(self))
         _number("shrink", self.shrink, "λ, a number in [0, 1]", maximum=1.0)
         _number("perturb", self.perturb, "σ, a finite number >= 0", maximum=math.inf)
         for name in (
@@ -255,6 +262,7 @@ class ExperimentConfig:
                 raise ConfigError(
                     f"{name}={getattr(self, name)!r} is invalid; allowed: a mapping of keyword arguments."
                 )
+        check_task(self)
         self._validate_components()
         return self
 
@@ -268,7 +276,7 @@ class ExperimentConfig:
                 "strategy_kwargs.trigger reads the stop set, but stop_set_size is 0; allowed: a stop_set_size of at "
                 "least 1 (or null), or trigger: monitor_f1."
             )
-        build_sampler(self.sampler_class, **self.sampler_kwargs)
+        build_sampler(self.sampler_class, multi_label=is_multi_label(self), **self.sampler_kwargs)
         check_optimization(
             self.optimizer_class,
             self.optimizer_kwargs,

@@ -75,9 +75,34 @@ class RoundRecord:
     # The stop-set pass, kept out of infer_flops like test: AL cost (in flops_policy) only in the
     # rounds a policy reads the signals (a label-free trigger deciding, halt_on), measurement otherwise.
     flops_stop_set: int = 0
+    # ---- multi-label runs (docs/multilabel.md), None in a single-label run: val_f1, test_f1 and monitor_f1
+    # hold the monitored metric (`monitor_metric`, default micro-F1), labels_per_class each label's positives,
+    # *_pred_counts each label's predicted positives, and `*_undefined` names what a round could not measure.
+    val_micro_f1: Optional[float] = None
+    val_macro_f1: Optional[float] = None
+    val_mean_auc: Optional[float] = None  # mean ROC AUC over the labels with both classes among the rows
+    val_subset_accuracy: Optional[float] = None
+    val_hamming_loss: Optional[float] = None
+    val_per_label_f1: Optional[list] = None
+    val_per_label_auc: Optional[list] = None  # None for a label whose true column is constant
+    val_undefined: Optional[list] = None  # e.g. "roc_auc:threat" (left out of the mean), "f1:threat" (0.0)
+    test_micro_f1: Optional[float] = None
+    test_macro_f1: Optional[float] = None
+    test_mean_auc: Optional[float] = None
+    test_subset_accuracy: Optional[float] = None
+    test_hamming_loss: Optional[float] = None
+    test_per_label_f1: Optional[list] = None
+    test_per_label_auc: Optional[list] = None
+    test_undefined: Optional[list] = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The record as written; a single-label run's records leave the multi-label fields out, as
+        they were before multi-label runs existed."""
+        out = asdict(self)
+        if self.val_micro_f1 is None:
+            for name in MULTILABEL_FIELDS:
+                del out[name]
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "RoundRecord":
@@ -90,8 +115,23 @@ class RoundRecord:
 RECORD_FIELDS = tuple(f.name for f in fields(RoundRecord))
 # The stop set's signals and its pass (docs/stopping.md): None / 0 in a run without a stop set.
 STOP_SET_FIELDS = tuple(name for name in RECORD_FIELDS if name.startswith("stop_")) + ("flops_stop_set",)
+# A multi-label evaluation's metrics, recorded as val_<name> and test_<name> (hybridal.model.multilabel_eval).
+MULTILABEL_METRICS = (
+    "micro_f1",
+    "macro_f1",
+    "mean_auc",
+    "subset_accuracy",
+    "hamming_loss",
+    "per_label_f1",
+    "per_label_auc",
+    "undefined",
+)
+MULTILABEL_LISTS = ("per_label_f1", "per_label_auc", "undefined")
+MULTILABEL_FIELDS = tuple(f"{split}_{name}" for split in ("val", "test") for name in MULTILABEL_METRICS)
 # Fields that are numbers every round, so they can be plotted as scalars.
-LIST_FIELDS = ("train_loss_per_epoch", "labels_per_class", "val_pred_counts", "test_pred_counts")
+LIST_FIELDS = ("train_loss_per_epoch", "labels_per_class", "val_pred_counts", "test_pred_counts") + tuple(
+    f for f in MULTILABEL_FIELDS if f.split("_", 1)[1] in MULTILABEL_LISTS
+)
 NUMERIC_FIELDS = tuple(
     name for name in RECORD_FIELDS if name not in ("strategy_used", "test_rows", "precision") + LIST_FIELDS
 )
@@ -116,4 +156,4 @@ TRIAL_COLUMNS = (
 )
 # Knobs added after the canonical columns, shown beside them where a run reads them
 # (hybridal.loop.trial_columns.knob_columns); not in summary.json's "trial".
-KNOB_COLUMNS = ("trigger", "threshold", "shrink", "perturb")
+KNOB_COLUMNS = ("trigger", "threshold", "shrink", "perturb", "task", "monitor_metric")

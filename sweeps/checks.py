@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hybridal.data.datasets import load_named_or_path
 from hybridal.data.splits import make_run_splits
 from hybridal.data.tokenization import tokenize_cached
 from hybridal.errors import ConfigError, DataError
-from hybridal.loop.run_parts import check_pool_fits
+from hybridal.loop.run_parts import check_pool_fits, load_dataset
 from hybridal.model.pretrained import check_model, load_tokenizer
 from sweeps.trials import Trial
 
@@ -56,13 +55,20 @@ def check_trial_data(trials: list[Trial], warm_cache: bool = False) -> None:
                 models.add(cfg.model_name_or_path)
                 check_model(cfg.model_name_or_path)
             data_key = json.dumps(
-                [cfg.data, cfg.text_column, cfg.label_column, cfg.data_kwargs, cfg.num_labels], default=str
+                [
+                    cfg.data,
+                    cfg.text_column,
+                    cfg.label_column,
+                    cfg.data_kwargs,
+                    cfg.num_labels,
+                    cfg.label_columns,
+                    cfg.multi_label,
+                ],
+                default=str,
             )
             load_key = data_key + (f"|{cfg.seed}" if warm_cache else "")  # splits depend on the seed: warm per seed
             if load_key not in loaded:
-                loaded[load_key] = load_named_or_path(
-                    cfg.data, cfg.text_column, cfg.label_column, cfg.data_kwargs, cfg.seed, cfg.num_labels
-                )
+                loaded[load_key] = load_dataset(cfg)
             split_key = json.dumps(
                 [
                     load_key,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.tiny_runs import PLATEAU, tiny_config, write_plateau_csv
+from tests.support.tiny_runs import MULTILABEL, PLATEAU, tiny_config, write_multilabel_csv, write_plateau_csv
 
 # Tests never reach a hub: a hub name would otherwise hang ~23 s before failing.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -58,6 +58,18 @@ def plateau_config(tmp_path, data_dir):
 
     def factory(**overrides):
         return tiny_config(overrides.pop("save_dir", tmp_path / "runs"), **{**PLATEAU, "data": str(csv), **overrides})
+
+    return factory
+
+
+@pytest.fixture
+def multilabel_config(tmp_path, data_dir):
+    """tiny_config on the four-label keyword CSV (see write_multilabel_csv)."""
+    csv = write_multilabel_csv(tmp_path / "multilabel" / "train.csv")
+
+    def factory(**overrides):
+        values = {**MULTILABEL, "data": str(csv), **overrides}
+        return tiny_config(values.pop("save_dir", tmp_path / "runs"), **values)
 
     return factory
 

@@ -17,6 +17,7 @@ from analysis.presentation.findings_sentences import (
     unranked_findings,
 )
 from analysis.presentation.formatting import f3, pm, points
+from analysis.presentation.multilabel_tables import multilabel_blocks
 from analysis.presentation.render import Block, Bullets, Heading, Image, Para, notes_blocks
 from analysis.presentation.stopping_tables import stopping_blocks
 from analysis.presentation.study_tables import cost_table, headline_table, noise_table, sampler_table, switch_table
@@ -155,6 +156,7 @@ def report_blocks(
         if "switch_rounds" not in plots.get(ds, {}):
             blocks.append(Para("No finished deltaf1 trials in this dataset, so no switch-round plot."))
     blocks += stopping_blocks(a)  # none where no run has stopping criteria
+    blocks += multilabel_blocks(a)  # none where no run is multi-label
     if a.sweep:
         blocks += [Heading(2, "Compute and environment"), cost_table(a.sweep)]
     blocks += [Heading(2, "Method"), Bullets(method_notes(a)), Heading(2, "Files"), Bullets([f"`{f}`" for f in files])]

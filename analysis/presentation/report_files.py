@@ -54,6 +54,8 @@ def write_tables(a: Analysis, out: Path) -> list[str]:
                 "stopping_seeds.csv": a.stopping_seeds.drop(columns=["config_id"]),
                 "stopping_halted.csv": a.stopping_halted,
             }
+    if a.multilabel is not None and len(a.multilabel):  # only where some run is multi-label
+        tables["multilabel_rounds.csv"] = a.multilabel
     for name, df in tables.items():
         with atomic_path(out / name) as tmp:
             df.to_csv(tmp, index=False)

@@ -60,7 +60,16 @@ KWARGS_OUTSIDE_TRIAL_COLUMNS = ("strategy_kwargs.trigger", "strategy_kwargs.thre
 # Engine keys added after records were first committed, with the default that reproduces the older
 # engine: a run at that default is the same configuration as an older run that never wrote the key.
 # The ΔF1 rule's trigger at its default (the monitor's F1 against ε) is the rule every older run used.
-LATER_KEYS_AT_OLD_BEHAVIOUR = {"deterministic": False, "strategy_kwargs.trigger": "monitor_f1"}
+# Jigsaw's binary `toxic` task was its only task before multi-label runs: a run that pins it (the study and
+# paper presets now do) is the same configuration as an older one that never wrote it. A multi-label Jigsaw
+# run is told apart by its dataset (analysis.reading.trial_as_read.MULTI_LABEL_SUFFIX), not its settings.
+LATER_KEYS_AT_OLD_BEHAVIOUR = {
+    "deterministic": False,
+    "strategy_kwargs.trigger": "monitor_f1",
+    "data_kwargs.jigsaw_label": "toxic",
+}
+# Engine keys only a multi-label run reads (docs/multilabel.md): left out of every other run's settings.
+MULTI_LABEL_KEYS = ("decision_threshold", "monitor_metric")
 # Engine keys added later that only shrink_perturb rounds read (the shrink_perturb strategy, or
 # deltaf1 with after: shrink_perturb): left out of every other run's settings, so a run that does
 # not train shrink_perturb is the same configuration as an older run that never wrote them.
@@ -116,7 +125,9 @@ def engine_settings(engine: Optional[dict]) -> Optional[dict[str, Any]]:
     if not isinstance(engine, dict) or not engine:
         return None
     flat = dotted(engine)
-    unread = () if _trains_shrink_perturb(engine) else SHRINK_PERTURB_KEYS
+    unread = (() if _trains_shrink_perturb(engine) else SHRINK_PERTURB_KEYS) + (
+        () if _multi_label(engine) else MULTI_LABEL_KEYS
+    )
     return {
         k: _plain_setting(v)
         for k, v in sorted(flat.items())
@@ -132,6 +143,19 @@ def _trains_shrink_perturb(engine: dict) -> bool:
     kwargs = engine.get("strategy_kwargs")
     after = kwargs.get("after") if isinstance(kwargs, dict) else None
     return engine.get("strategy_class") in SHRINK_PERTURB_NAMES or after in SHRINK_PERTURB_NAMES
+
+
+def _multi_label(engine: dict) -> bool:
+    """Whether an engine config ran multi-label: the rule of hybridal.data.task.is_multi_label, which
+    the analysis does not import; a config without `decision_threshold` predates multi-label runs."""
+    if "decision_threshold" not in engine:
+        return False
+    if engine.get("multi_label") is not None:
+        return bool(engine["multi_label"])
+    if engine.get("label_columns") is not None:
+        return True
+    kwargs = engine.get("data_kwargs") if isinstance(engine.get("data_kwargs"), dict) else {}
+    return engine.get("data") in ("jigsaw", "jigsaw_toxic") and kwargs.get("jigsaw_label", "all") == "all"
 
 
 def _at_old_behaviour(key: str, value: Any) -> bool:

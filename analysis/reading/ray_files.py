@@ -14,7 +14,7 @@ import posixpath
 
 from analysis.reading.filesystem import Reader
 from analysis.reading.problems import ProblemLog
-from analysis.reading.trial_as_read import Trial, canonical_columns, note_status, read_json
+from analysis.reading.trial_as_read import Trial, canonical_columns, is_multi_label, note_status, read_json
 from analysis.reading.trial_folders import Folder
 
 _COLOUR_CODES = ("\x1b[36m", "\x1b[39m", "\x1b[0m", "\x1b[31m")
@@ -37,7 +37,7 @@ def read_ray_only(reader: Reader, folder: Folder, display: str, problems: Proble
     """A Ray trial folder without the engine's files: errored before its run began, or not begun."""
     join = (lambda n: posixpath.join(folder.path, n)) if folder.path else (lambda n: n)
     params = read_json(reader, join("params.json"), display, problems) if "params.json" in folder.names else None
-    config = canonical_columns(params, display, problems)
+    config = canonical_columns(params, display, problems, is_multi_label(None, params))
     if "error.txt" in folder.names:
         status, reason = "errored", last_error_line(reader, join("error.txt"))
     else:

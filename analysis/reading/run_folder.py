@@ -17,7 +17,7 @@ from analysis.reading.filesystem import Reader
 from analysis.reading.problems import ProblemLog
 from analysis.reading.ray_files import last_error_line
 from analysis.reading.round_records import missing_fields_note, normalise_rounds, parse_json_lines
-from analysis.reading.trial_as_read import Trial, canonical_columns, note_status, read_json
+from analysis.reading.trial_as_read import Trial, canonical_columns, is_multi_label, note_status, read_json
 from analysis.reading.trial_folders import Folder
 
 # Canonical column -> the engine config key holding it (config.yaml fallback).
@@ -49,7 +49,7 @@ def read_run(reader: Reader, folder: Folder, display: str, problems: ProblemLog)
         yaml_config = _read_yaml(reader, join("config.yaml"), display, problems)
         engine = engine if engine is not None else yaml_config
         described = described if described is not None else _columns_from_engine(yaml_config)
-    config = canonical_columns(described, display, problems)
+    config = canonical_columns(described, display, problems, is_multi_label(summary))
     settings = engine_settings(engine)
     if settings is None:
         problems.add(

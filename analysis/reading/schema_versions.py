@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from analysis.reading.problems import ProblemLog
-from hybridal.records import RECORD_FIELDS, STOP_SET_FIELDS
+from hybridal.records import LIST_FIELDS as RECORD_LIST_FIELDS
+from hybridal.records import MULTILABEL_FIELDS, RECORD_FIELDS, STOP_SET_FIELDS
 
 # The schema-2 fields of the contract, in its order.
 SCHEMA2_FIELDS = (
@@ -44,11 +45,12 @@ ANALYSIS_FIELDS = (*RECORD_FIELDS, *(f for f in SCHEMA2_FIELDS if f not in RECOR
 # A table holds their columns only when some run's records carry them (`record_columns`): reports of
 # runs that never wrote them (docs/results/study, docs/results/demo) regenerate byte for byte, and a
 # report's own tables read back give the same columns (a column is written iff its input had it).
-LATER_RECORD_FIELDS = STOP_SET_FIELDS
+# A multi-label run's metrics (docs/multilabel.md) are later fields in the same way.
+LATER_RECORD_FIELDS = STOP_SET_FIELDS + MULTILABEL_FIELDS
 # Fields a schema-1 record never had: their absence is no data problem.
 SCHEMA1_ABSENT = frozenset(SCHEMA2_FIELDS)
 # Fields holding lists (per epoch, per class): JSON text in the tidy tables, so CSV and Parquet agree.
-LIST_FIELDS = ("train_loss_per_epoch", "labels_per_class", "val_pred_counts", "test_pred_counts")
+LIST_FIELDS = RECORD_LIST_FIELDS
 
 V1_CONVERSION_NOTE = (
     "Schema-1 records (no `schema_version`, e.g. the committed study) are read on the schema-2 definitions: the "

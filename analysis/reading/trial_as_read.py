@@ -43,7 +43,14 @@ def read_json(reader: Reader, rel: str, trial: str, problems: ProblemLog) -> Opt
     return obj
 
 
-def canonical_columns(found: Optional[dict], trial: str, problems: ProblemLog) -> dict[str, Any]:
+# Appended to a multi-label run's dataset, so a report never pools a multi-label configuration with a
+# single-label one on the same data (Jigsaw's six labels vs its binary `toxic` task; docs/multilabel.md).
+MULTI_LABEL_SUFFIX = " (multi-label)"
+
+
+def canonical_columns(
+    found: Optional[dict], trial: str, problems: ProblemLog, multi_label: bool = False
+) -> dict[str, Any]:
     """The canonical columns from `found` (absent ones noted and None; dataset/strategy "unknown")."""
     found = dict(found or {})
     if "guard" not in found and "strategy" in found:  # written before the guard existed: the rule ran unguarded
@@ -55,7 +62,18 @@ def canonical_columns(found: Optional[dict], trial: str, problems: ProblemLog) -
     for c in ("dataset", "strategy"):  # every trial belongs to some dataset and strategy in the report
         if config[c] is None:
             config[c] = "unknown"
+    if multi_label and not str(config["dataset"]).endswith(MULTI_LABEL_SUFFIX):
+        config["dataset"] = f"{config['dataset']}{MULTI_LABEL_SUFFIX}"
     return config
+
+
+def is_multi_label(summary: Optional[dict], params: Optional[dict] = None) -> bool:
+    """Whether a run was multi-label: summary.json's data.task, or (a Ray trial without one) its params' task."""
+    data = (summary or {}).get("data")
+    task = data.get("task") if isinstance(data, dict) else None
+    if isinstance(task, dict):
+        return task.get("type") == "multi_label"
+    return (params or {}).get("task") == "multi_label"
 
 
 def note_status(status: str, reason: Optional[str], trial: str, problems: ProblemLog) -> None:

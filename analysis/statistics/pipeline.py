@@ -11,6 +11,7 @@ from analysis.reading.experiment import load_experiments
 from analysis.reading.problems import NoUsableDataError, ProblemLog
 from analysis.reading.tidy_tables import rounds_table, trials_table
 from analysis.statistics import frontier, headline
+from analysis.statistics.multilabel import multilabel_rounds
 from analysis.statistics.seed_aggregation import mean_curves, seed_summary
 from analysis.statistics.stopping import stopping_tables
 from analysis.statistics.trial_metrics import finished_unique, trial_metrics
@@ -43,6 +44,8 @@ class Analysis:
     stopping: Optional[pd.DataFrame] = None
     stopping_seeds: Optional[pd.DataFrame] = None
     stopping_halted: Optional[pd.DataFrame] = None
+    # multi-label runs' micro/macro F1 and ROC AUC per round (analysis/statistics/multilabel.py), empty if none
+    multilabel: Optional[pd.DataFrame] = None
 
 
 def analyse(uris: Union[str, Sequence[str]], tolerance_points: float = 0.5) -> Analysis:
@@ -106,6 +109,7 @@ def analyse(uris: Union[str, Sequence[str]], tolerance_points: float = 0.5) -> A
         stopping,
         stopping_seeds,
         stopping_halted,
+        multilabel_rounds(rounds, used, summary),
     )
 
 

@@ -13,6 +13,8 @@ from typing import Any, Optional
 import numpy as np
 
 from hybridal.config import ExperimentConfig
+from hybridal.data.label_matrix import JIGSAW_LABELS
+from hybridal.data.task import JIGSAW_NAMES, is_multi_label
 from hybridal.model.flops import FlopsModel
 
 # Architectures of common hub models, so a dry run needs no download.
@@ -77,8 +79,17 @@ def split_lengths(cfg: ExperimentConfig) -> tuple[SplitLengths, int]:
     def fill(n: int) -> np.ndarray:
         return np.full(n, width, dtype=np.int64)
 
-    labels = cfg.num_labels or {"agnews": 4}.get(cfg.data, 2)
+    labels = cfg.num_labels or typical_label_count(cfg)
     return SplitLengths(fill(n_pool - n_val), fill(n_val), fill(n_test), exact=False), labels
+
+
+def typical_label_count(cfg: ExperimentConfig) -> int:
+    """The head's size when the data cannot be read: the classes, or a multi-label task's labels."""
+    if cfg.label_columns is not None:
+        return len(cfg.label_columns)
+    if is_multi_label(cfg) and cfg.data in JIGSAW_NAMES:
+        return len(JIGSAW_LABELS)
+    return {"agnews": 4}.get(cfg.data, 2)
 
 
 class SliceInputs:
@@ -93,6 +104,8 @@ class SliceInputs:
             cfg.data,
             cfg.text_column,
             cfg.label_column,
+            str(cfg.label_columns),
+            cfg.multi_label,
             str(cfg.data_kwargs),
             cfg.seed,
             cfg.val_size,

@@ -14,6 +14,7 @@ import numpy as np
 from hybridal.config import ExperimentConfig
 from hybridal.cost.batch_flops import inference_pass_flops, train_epoch_flops, training_window
 from hybridal.cost.inputs import SplitLengths
+from hybridal.data.task import is_multi_label
 from hybridal.loop.schedule import RoundStep
 from hybridal.loop.stop_set import stop_set_size
 from hybridal.model.flops import FlopsModel
@@ -86,7 +87,7 @@ def al_inference_flops(
     rng: np.random.Generator,
 ) -> InferencePasses:
     """Expected FLOPs of the planned scoring, validation and monitor passes."""
-    sampler = build_sampler(cfg.sampler_class, **cfg.sampler_kwargs)
+    sampler = build_sampler(cfg.sampler_class, multi_label=is_multi_label(cfg), **cfg.sampler_kwargs)
     n_pool = len(lengths.pool)
 
     def passes(rows: np.ndarray) -> int:

@@ -9,12 +9,14 @@ from typing import Optional
 
 import numpy as np
 
+from hybridal.data.multilabel_split import stratified_subsample
 from hybridal.errors import DataError
 
 
 @dataclass
 class TextData:
-    """Texts with integer labels in [0, num_labels)."""
+    """Texts with their labels: class ids in [0, num_labels) of shape (n,), or for a multi-label task
+    a (n, num_labels) 0/1 matrix (docs/multilabel.md)."""
 
     texts: list[str]
     labels: np.ndarray
@@ -36,6 +38,10 @@ class LoadedDataset:
     test_is_holdout: bool = False
     source: str = ""
 
+    @property
+    def multi_label(self) -> bool:
+        return self.train.labels.ndim == 2
+
 
 @dataclass
 class RunSplits:
@@ -48,6 +54,10 @@ class RunSplits:
     label_names: list[str]
     notes: list[str] = field(default_factory=list)
     source: str = ""  # where the data was read from (a folder or hub:<id>)
+
+    @property
+    def multi_label(self) -> bool:
+        return self.pool.labels.ndim == 2
 
 
 def stratified_sample(labels: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -66,9 +76,18 @@ def stratified_sample(labels: np.ndarray, n: int, rng: np.random.Generator) -> n
     return np.sort(out)
 
 
+def stratified_rows(labels: np.ndarray, n: int, seed: int, purpose: int) -> np.ndarray:
+    """n sorted positions, stratified: by class (`stratified_sample`) or, for a multi-label matrix, by
+    iterative stratification (hybridal.data.multilabel_split), each label's prevalence kept."""
+    rng = np.random.default_rng([seed, purpose])
+    if np.ndim(labels) == 2:
+        n = min(n, len(labels))
+        return stratified_subsample(labels, n, int(rng.integers(2**62)))
+    return stratified_sample(labels, n, rng)
+
+
 def stratified_holdout(data: TextData, fraction: float, seed: int) -> tuple[TextData, TextData]:
-    rng = np.random.default_rng([seed, 7])
-    held = stratified_sample(data.labels, max(1, int(round(len(data) * fraction))), rng)
+    held = stratified_rows(data.labels, max(1, int(round(len(data) * fraction))), seed, 7)
     mask = np.ones(len(data), dtype=bool)
     mask[held] = False
     return data.subset(np.flatnonzero(mask)), data.subset(held)
@@ -94,11 +113,11 @@ def make_run_splits(
     notes = []
     train = dataset.train
     if max_train_size is not None and max_train_size < len(train):
-        train = train.subset(stratified_sample(train.labels, max_train_size, np.random.default_rng([seed, 1])))
+        train = train.subset(stratified_rows(train.labels, max_train_size, seed, 1))
         notes.append(f"train subsampled to {max_train_size} rows (stratified)")
     test = dataset.test
     if max_test_size is not None and max_test_size < len(test):
-        test = test.subset(stratified_sample(test.labels, max_test_size, np.random.default_rng([seed, 2])))
+        test = test.subset(stratified_rows(test.labels, max_test_size, seed, 2))
         notes.append(f"test subsampled to {max_test_size} rows (stratified)")
     n_val = default_val_size(len(train), val_size)
     if n_val >= len(train):
@@ -106,7 +125,7 @@ def make_run_splits(
             f"val_size={val_size!r} leaves no training pool: the train split has {len(train)} rows; "
             f"allowed: fewer than {len(train)} validation rows."
         )
-    val_idx = stratified_sample(train.labels, n_val, np.random.default_rng([seed, 3]))
+    val_idx = stratified_rows(train.labels, n_val, seed, 3)
     mask = np.ones(len(train), dtype=bool)
     mask[val_idx] = False
     if dataset.test_is_holdout:
@@ -136,7 +155,7 @@ def per_round_test_rows(labels: np.ndarray, size: Optional[int], seed: int) -> O
     """
     if size is None or not uses_test_subsample(size, len(labels)):
         return None
-    return stratified_sample(labels, size, np.random.default_rng([seed, 4]))
+    return stratified_rows(labels, size, seed, 4)
 
 
 def indices_fingerprint(indices: np.ndarray) -> str:

@@ -16,6 +16,7 @@ import torch
 
 from hybridal.atomic_write import atomic_write_text
 from hybridal.config import ExperimentConfig
+from hybridal.data.task import is_multi_label
 from hybridal.errors import ConfigError
 from hybridal.loop import phases
 from hybridal.loop.accounting import charge, policy_labels
@@ -33,6 +34,9 @@ from hybridal.model.optimization import build_optimizer
 from hybridal.records import RoundRecord
 from hybridal.samplers import build_sampler
 from hybridal.strategies import DeltaF1Strategy, strategy_for, trained_switch_round, with_resolved_guard
+
+# A multi-label run's final test metrics besides f1_score (the monitored metric), for callers and the CLI.
+FINAL_MULTILABEL = ("micro_f1", "macro_f1", "mean_auc", "subset_accuracy", "hamming_loss")
 
 
 class ActiveLearning:
@@ -53,7 +57,7 @@ class ActiveLearning:
         cfg = cfg.replace(strategy_kwargs=with_resolved_guard(self.strategy, cfg.strategy_kwargs))
         self.cfg = cfg
         self.run_dir = Path(run_dir) if run_dir is not None else cfg.run_dir
-        self.sampler = build_sampler(cfg.sampler_class, **cfg.sampler_kwargs)
+        self.sampler = build_sampler(cfg.sampler_class, multi_label=is_multi_label(cfg), **cfg.sampler_kwargs)
         self.sampler_seed = int(cfg.sampler_kwargs.get("seed", cfg.seed))
         self.parts = build_run_parts(cfg)
         self.pool = LabelPool(len(self.parts.splits.pool))
@@ -174,6 +178,7 @@ class ActiveLearning:
             "accuracy": self.final_test.accuracy,
             "loss": self.final_test.loss,
             "per_class_f1": dict(zip(self.parts.splits.label_names, self.final_test.per_class_f1)),
+            **{k: v for k, v in (self.final_test.multilabel or {}).items() if k in FINAL_MULTILABEL},
             **self.switch_columns(),
             "rounds": len(self.records),
             "n_labeled": last.n_labeled,

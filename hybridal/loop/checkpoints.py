@@ -55,6 +55,7 @@ def eval_state(result: Optional[EvalResult]) -> Optional[dict]:
         "n": result.n,
         "pred_counts": result.pred_counts,
         "majority_f1": result.majority_f1,
+        "multilabel": result.multilabel,
     }
 
 

@@ -22,7 +22,7 @@ from hybridal.model import training
 from hybridal.model.metrics import EvalResult
 from hybridal.model.optimization import build_optimizer, build_scheduler
 from hybridal.model.shrink_perturb import shrink_perturb
-from hybridal.samplers.base import PoolScores, Sampler
+from hybridal.samplers.base import LABELED_LABELS, PoolScores, Sampler
 from hybridal.seeds import INITIAL, MC_DROPOUT, QUERY, REPLAY, SHRINK_PERTURB, SHUFFLE, TORCH, derive_seed, round_rng
 
 # ---- acquire ----------------------------------------------------------------------------------
@@ -90,6 +90,8 @@ def _sampler_picks(
         )
     else:
         scores = PoolScores(candidates=candidates)
+    if LABELED_LABELS in sampler.requires:  # multi-label samplers that read the labelled set's labels
+        scores.labeled_labels = parts.labels["pool"][pool.train_indices()]
     positions = np.asarray(sampler.select(scores, n, rng), dtype=np.int64)
     if len(np.unique(positions)) != n or positions.min() < 0 or positions.max() >= len(candidates):
         raise RuntimeError(
@@ -214,8 +216,12 @@ def full_test(cfg: ExperimentConfig, parts: RunParts) -> EvalResult:
 
 
 def labels_per_class(parts: RunParts, pool: LabelPool) -> list[int]:
-    """Training labels per class in the labelled set (monitor labels apart: never trained on)."""
-    return [int(c) for c in np.bincount(parts.labels["pool"][pool.train_indices()], minlength=parts.num_labels)]
+    """Training labels per class in the labelled set (monitor labels apart: never trained on); for a
+    multi-label task, the labelled rows carrying each label (a row counts once per label it carries)."""
+    labels = parts.labels["pool"][pool.train_indices()]
+    if parts.multi_label:
+        return [int(c) for c in labels.sum(axis=0)]
+    return [int(c) for c in np.bincount(labels, minlength=parts.num_labels)]
 
 
 def _evaluate_rows(
@@ -230,4 +236,5 @@ def _evaluate_rows(
         cfg.eval_batch_size,
         parts.batching,
         present_classes_only,
+        parts.task,
     )

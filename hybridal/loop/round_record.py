@@ -6,15 +6,16 @@ hybridal.loop.accounting.charge to set, which the live loop and a shared-prefix 
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from hybridal.loop import phases
 from hybridal.loop.pool import LabelPool
 from hybridal.loop.run_parts import RunParts
 from hybridal.loop.schedule import RoundStep
 from hybridal.loop.stop_set import StopMeasurement
+from hybridal.model.metrics import EvalResult
 from hybridal.model.training import TrainStats
-from hybridal.records import RoundRecord
+from hybridal.records import MULTILABEL_METRICS, RoundRecord
 
 
 def measured_record(
@@ -77,7 +78,16 @@ def measured_record(
         degenerate=evaluation.validation.degenerate,
         monitor_degenerate=evaluation.monitor_degenerate,
         **(stop.record_fields() if stop else {}),
+        **multilabel_fields("val", evaluation.validation),
+        **multilabel_fields("test", test),
     )
+
+
+def multilabel_fields(prefix: str, result: Optional[EvalResult]) -> dict[str, Any]:
+    """A multi-label evaluation's metrics as `<prefix>_<metric>` record fields ({} when there are none)."""
+    if result is None or result.multilabel is None:
+        return {}
+    return {f"{prefix}_{name}": result.multilabel[name] for name in MULTILABEL_METRICS}
 
 
 def _finite_or_none(value: float) -> Optional[float]:

@@ -12,12 +12,14 @@ from torch import nn
 
 from hybridal.config import ExperimentConfig
 from hybridal.data.datasets import load_named_or_path
-from hybridal.data.splits import RunSplits, make_run_splits, per_round_test_rows
+from hybridal.data.splits import LoadedDataset, RunSplits, make_run_splits, per_round_test_rows
+from hybridal.data.task import loss_name, monitor_metric
 from hybridal.data.tokenization import TokenizedTexts, tokenize_cached
 from hybridal.errors import DataError
 from hybridal.model.batching import Batching
 from hybridal.model.flops import FlopsModel
 from hybridal.model.hardware import configure_backends, resolve_device, resolve_precision, use_deterministic_algorithms
+from hybridal.model.multilabel_eval import MultiLabelTask
 from hybridal.model.optimization import build_criterion
 from hybridal.model.pretrained import ResettableModel, check_model, load_model, load_tokenizer
 
@@ -37,10 +39,15 @@ class RunParts:
     criterion: nn.Module
     device: torch.device
     precision: str
+    task: Optional[MultiLabelTask] = None  # a multi-label run's threshold and monitored metric
 
     @property
     def num_labels(self) -> int:
         return self.splits.num_labels
+
+    @property
+    def multi_label(self) -> bool:
+        return self.task is not None
 
 
 def build_run_parts(cfg: ExperimentConfig) -> RunParts:
@@ -62,33 +69,51 @@ def build_run_parts(cfg: ExperimentConfig) -> RunParts:
     for split in SPLITS:
         tokens[split], cached[split] = tokenize_cached(getattr(splits, split).texts, tokenizer, cfg.max_length)
     labels = {split: getattr(splits, split).labels for split in SPLITS}
-    model = load_model(cfg.model_name_or_path, splits.num_labels, cfg.seed)
+    multi = splits.multi_label
+    model = load_model(cfg.model_name_or_path, splits.num_labels, cfg.seed, multi_label=multi)
     batching = Batching(
         device=device,
         precision=precision,
         pad_id=int(tokenizer.pad_token_id or 0),
         pad_to=cfg.max_length if cfg.fixed_padding else None,
         flops=FlopsModel.from_config(model.config, splits.num_labels),
+        multi_label=multi,
     )
+    task = MultiLabelTask(cfg.decision_threshold, monitor_metric(cfg), tuple(splits.label_names)) if multi else None
     return RunParts(
         splits=splits,
         tokens=tokens,
         tokenization_cached=cached,
         labels=labels,
-        pool_labels=torch.from_numpy(labels["pool"]),
+        # binary cross-entropy takes float targets, one per label
+        pool_labels=torch.from_numpy(labels["pool"].astype(np.float32) if multi else labels["pool"]),
         test_subsample=per_round_test_rows(labels["test"], cfg.test_subsample_size, cfg.seed),
         model=ResettableModel(model, device),
         batching=batching,
-        criterion=build_criterion(cfg.criterion_class, cfg.criterion_kwargs).to(device),
+        criterion=build_criterion(loss_name(cfg), cfg.criterion_kwargs).to(device),
         device=device,
         precision=precision,
+        task=task,
     )
 
 
 def load_run_splits(cfg: ExperimentConfig) -> RunSplits:
     """The run's splits of `cfg.data`: loaded, checked and split as the engine uses them."""
-    dataset = load_named_or_path(cfg.data, cfg.text_column, cfg.label_column, cfg.data_kwargs, cfg.seed, cfg.num_labels)
-    return make_run_splits(dataset, cfg.seed, cfg.val_size, cfg.max_train_size, cfg.max_test_size)
+    return make_run_splits(load_dataset(cfg), cfg.seed, cfg.val_size, cfg.max_train_size, cfg.max_test_size)
+
+
+def load_dataset(cfg: ExperimentConfig) -> LoadedDataset:
+    """`cfg.data` loaded and checked as the config's task (single- or multi-label) reads it."""
+    return load_named_or_path(
+        cfg.data,
+        cfg.text_column,
+        cfg.label_column,
+        cfg.data_kwargs,
+        cfg.seed,
+        cfg.num_labels,
+        label_columns=cfg.label_columns,
+        multi_label=cfg.multi_label,
+    )
 
 
 def check_pool_fits(cfg: ExperimentConfig, n_pool: int) -> None:

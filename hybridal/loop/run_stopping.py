@@ -33,7 +33,9 @@ class RunStopping:
                 "strategy_kwargs.trigger reads the stop set, but stop_set_size: null resolved to 0 (no pool row is "
                 "left unlabelled at round 0); allowed: a pool larger than initial_pool_size, or trigger: monitor_f1."
             )
-        self.criteria = parse_stopping(cfg.stopping, cfg.halt_on, parts.num_labels, stop_set=self.size > 0)
+        self.criteria = parse_stopping(
+            cfg.stopping, cfg.halt_on, parts.num_labels, stop_set=self.size > 0, multi_label=parts.multi_label
+        )
         self.halt = next((c for c in self.criteria if c.label == cfg.halt_on), None)
         self.stop_set: Optional[StopSet] = None
         self.halted_round: Optional[int] = None  # the round after which halt_on's criterion ended the run

@@ -25,9 +25,11 @@ from hybridal.errors import ConfigError
 from hybridal.loop.pool import LabelPool
 from hybridal.loop.run_parts import RunParts
 from hybridal.model import training
+from hybridal.model.multilabel_metrics import predict_labels
 from hybridal.records import RoundRecord
 from hybridal.seeds import STOP_SET, round_rng
 from hybridal.stopping import RoundSignals, round_signals
+from hybridal.stopping.multilabel_signals import multilabel_round_signals
 from hybridal.strategies import StopObservation
 
 
@@ -103,10 +105,14 @@ class StopSet:
         log_probs, flops = training.predict_log_probs(
             parts.model.model, parts.tokens["pool"], self.rows, cfg.eval_batch_size, parts.batching
         )
-        predictions = log_probs.argmax(axis=1)
-        signals = round_signals(parts.num_labels, predictions, self.previous, np.exp(log_probs), n_labeled, metric)
+        if parts.task is not None:
+            predictions = predict_labels(np.exp(log_probs), parts.task.threshold)
+            signals = multilabel_round_signals(predictions, self.previous, np.exp(log_probs), n_labeled, metric)
+        else:
+            predictions = log_probs.argmax(axis=1)
+            signals = round_signals(parts.num_labels, predictions, self.previous, np.exp(log_probs), n_labeled, metric)
         self.previous = predictions
-        degenerate = bool(np.all(predictions == predictions[0]))
+        degenerate = bool(np.all(predictions == predictions[0]))  # one class (multi-label: one label set) everywhere
         return StopMeasurement(signals, degenerate, flops, time.perf_counter() - started, len(self.rows))
 
     def describe(self, n_unlabelled: int) -> dict[str, Any]:

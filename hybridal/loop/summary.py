@@ -44,8 +44,16 @@ def run_summary(al: Any) -> dict:
             },
             "pred_counts": al.final_test.pred_counts if al.final_test else None,
             "degenerate": al.final_test.degenerate if al.final_test else None,
+            **({"multilabel": al.final_test.multilabel} if parts.multi_label and al.final_test else {}),
         },
-        "final_validation": {"f1": val.f1, "accuracy": val.accuracy, "loss": val.loss} if val else None,
+        "final_validation": {
+            "f1": val.f1,
+            "accuracy": val.accuracy,
+            "loss": val.loss,
+            **({"multilabel": val.multilabel} if parts.multi_label else {}),
+        }
+        if val
+        else None,
         **al.switch_columns(),
         "rounds": len(al.records),
         "n_labeled": al.pool.n_labeled,
@@ -59,6 +67,7 @@ def run_summary(al: Any) -> dict:
             "num_labels": splits.num_labels,
             "label_names": splits.label_names,
             "notes": splits.notes,
+            "task": task_summary(parts),
             "tokenization_cached": parts.tokenization_cached,
         },
         "environment": al.environment,
@@ -67,6 +76,19 @@ def run_summary(al: Any) -> dict:
         "test_subsample": per_round_test_summary(parts.test_subsample, len(splits.test), cfg.test_every),
         **al.stopping.summary(al.records),
         **({"shared_prefix": al.provenance} if al.provenance else {}),
+    }
+
+
+def task_summary(parts: Any) -> dict:
+    """Single- or multi-label; a multi-label run's threshold, monitored metric and each label's positives
+    per split (a label with a handful of positives has metrics to read with care: docs/multilabel.md)."""
+    if not parts.multi_label:
+        return {"type": "single_label"}
+    return {
+        "type": "multi_label",
+        "decision_threshold": parts.task.threshold,
+        "monitor_metric": parts.task.metric,
+        "positives": {split: [int(c) for c in labels.sum(axis=0)] for split, labels in parts.labels.items()},
     }
 
 

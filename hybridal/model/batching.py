@@ -35,6 +35,8 @@ class Batching:
     # batches of ~2,048 tokens than of 128 rows x 53 tokens (2-core EPYC). None = by device
     # (CPU: 2,048; GPU: no cap, big batches fill it); 0 = no cap.
     infer_max_tokens: int | None = None
+    # Multi-label heads (docs/multilabel.md): the passes apply a sigmoid per label, not a softmax.
+    multi_label: bool = False
 
     def batch(self, tokens: TokenizedTexts, rows: np.ndarray):
         ids, mask = pad_batch(tokens, rows, self.pad_id, self.pad_to)

@@ -29,10 +29,15 @@ class EvalResult:
     classes_present: int = 0  # distinct labels among the evaluated rows
     pred_counts: list[int] = field(default_factory=list)  # predicted rows per class
     majority_f1: float = float("nan")  # the same F1 for a predictor that always says the rows' majority class
+    # A multi-label pass's metrics (hybridal.model.multilabel_eval.summary); None for single-label.
+    multilabel: Optional[dict] = None
 
     @property
     def degenerate(self) -> bool:
-        """Predictions all of one class (a trivial predictor, whatever its F1)."""
+        """Predictions all of one class (a trivial predictor, whatever its F1); multi-label: no label
+        predicted anywhere, or one label set predicted for every row."""
+        if self.multilabel is not None:
+            return self.n > 0 and bool(self.multilabel["degenerate"])
         return self.n > 0 and sum(1 for c in self.pred_counts if c) <= 1
 
     @property

@@ -104,20 +104,26 @@ def tiny_bert_config(num_labels: int):
     )
 
 
-def load_model(name: str, num_labels: int, seed: int) -> PreTrainedModel:
-    """A sequence classifier whose randomly initialised parts (the head) are fixed by `seed`."""
+def load_model(name: str, num_labels: int, seed: int, multi_label: bool = False) -> PreTrainedModel:
+    """A sequence classifier whose randomly initialised parts (the head) are fixed by `seed`; a
+    multi-label one says so in its config (`problem_type`), so a saved model reads as what it is."""
     from transformers import AutoModelForSequenceClassification, BertForSequenceClassification
     from transformers.utils import logging as hf_logging
 
     torch.manual_seed(seed)
+    problem_type = "multi_label_classification" if multi_label else None
     if name == TINY_BERT:
-        return BertForSequenceClassification(tiny_bert_config(num_labels))
+        config = tiny_bert_config(num_labels)
+        config.problem_type = problem_type
+        return BertForSequenceClassification(config)
     verbosity = hf_logging.get_verbosity()
     bars = hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()  # "newly initialized head" warnings are expected here
     hf_logging.disable_progress_bar()  # one loading bar per retry/trial is noise in sweep logs
     try:
-        return AutoModelForSequenceClassification.from_pretrained(resolve_model_path(name), num_labels=num_labels)
+        return AutoModelForSequenceClassification.from_pretrained(
+            resolve_model_path(name), num_labels=num_labels, problem_type=problem_type
+        )
     finally:
         hf_logging.set_verbosity(verbosity)
         if bars:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterator, Optional
 
 import numpy as np
 import torch
@@ -33,6 +33,7 @@ from hybridal.model.batching import Batching
 from hybridal.model.first_token import first_token_last_layer
 from hybridal.model.hardware import autocast, bf16_linear_weights
 from hybridal.model.metrics import EvalResult, macro_f1
+from hybridal.model.multilabel_eval import MultiLabelTask, multilabel_result
 from hybridal.model.pretrained import classifier_layer
 from hybridal.samplers.base import EMBEDDINGS, LABELED_EMBEDDINGS, LOG_PROBS, MC_PROBS, PROBS, PoolScores
 
@@ -107,6 +108,7 @@ def evaluate(
     batch_size: int,
     run: Batching,
     present_classes_only: bool = False,
+    task: Optional[MultiLabelTask] = None,
 ) -> EvalResult:
     """Macro-F1, accuracy and mean cross-entropy on `rows`, with model.eval().
 
@@ -115,6 +117,7 @@ def evaluate(
     score it 0 and cap F1 at (classes present) / num_labels. Present means among the labels,
     not the predictions: the averaged classes then depend on the data, not on the model, and a
     wrong guess of an absent class still costs its true class's recall. `per_class_f1` lists all.
+    A multi-label pass (`task` given, labels a 0/1 matrix) reports hybridal.model.multilabel_eval's.
     """
     start = time.perf_counter()
     rows = np.asarray(rows)
@@ -122,6 +125,8 @@ def evaluate(
         return EvalResult(float("nan"), float("nan"), float("nan"), [], 0, 0.0, 0)
     log_probs, flops = _forward_log_probs(model, tokens, rows, batch_size, run)
     y = np.asarray(labels)[rows]
+    if task is not None:
+        return multilabel_result(log_probs, y, task, flops, time.perf_counter() - start, present_classes_only)
     pred = log_probs.argmax(axis=1)
     loss = float(-log_probs[np.arange(len(rows)), y].mean())
     present = np.unique(y)
@@ -152,7 +157,8 @@ def predict_log_probs(
 
 @torch.inference_mode()
 def _forward_log_probs(model, tokens, rows, batch_size, run: Batching, capture_embeddings=False):
-    """Log-softmax (and optionally classifier inputs) for `rows`, in their order.
+    """Log-softmax, or per-label log-sigmoid for a multi-label head (and optionally classifier
+    inputs), for `rows`, in their order.
 
     Batches are length-sorted; results are scattered into device buffers by position and
     copied to the host once at the end.
@@ -173,7 +179,7 @@ def _forward_log_probs(model, tokens, rows, batch_size, run: Batching, capture_e
                 where = run.to_device(torch.from_numpy(positions))
                 with autocast(run.device, run.precision):
                     logits = model(input_ids=ids, attention_mask=mask).logits
-                out[where] = F.log_softmax(logits.float(), dim=-1)
+                out[where] = F.logsigmoid(logits.float()) if run.multi_label else F.log_softmax(logits.float(), dim=-1)
                 if capture_embeddings:
                     emb = captured.pop().float()
                     if embeddings is None:
@@ -222,7 +228,7 @@ def _mc_probs(model, tokens, rows, batch_size, passes: int, run: Batching, seed:
             for t in range(passes):
                 with autocast(run.device, run.precision):
                     logits = model(input_ids=ids, attention_mask=mask).logits
-                out[t, where] = F.softmax(logits.float(), dim=-1)
+                out[t, where] = torch.sigmoid(logits.float()) if run.multi_label else F.softmax(logits.float(), dim=-1)
                 flops += run.flops.forward(ids.shape[0], ids.shape[1], first_only)
     model.eval()
     return out.cpu().numpy(), flops

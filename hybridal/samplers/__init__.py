@@ -2,7 +2,9 @@
 `build_sampler("entropy")`, never eval.
 
 Keys are the registry names (`sampler_names()`) plus the class names the seed prototype used
-(`EntropySampler`, ... and `UncertaintySampler` for least confidence).
+(`EntropySampler`, ... and `UncertaintySampler` for least confidence). A multi-label run
+(`multi_label=True`) gets the same names read over per-label sigmoid outputs, plus small-text's
+`cvirs`, `lci` and `aal` (docs/multilabel.md); `badge` is single-label only.
 """
 
 from __future__ import annotations
@@ -15,6 +17,15 @@ from .badge import BADGESampler
 from .bald import BALDSampler
 from .base import PoolScores, Sampler, top_n
 from .coreset import CoresetSampler
+from .multilabel_samplers import (
+    AALSampler,
+    CVIRSSampler,
+    LCISampler,
+    MultiLabelBALDSampler,
+    MultiLabelEntropySampler,
+    MultiLabelLeastConfidenceSampler,
+    MultiLabelMarginSampler,
+)
 from .uncertainty import EntropySampler, LeastConfidenceSampler, MarginSampler, RandomSampler
 
 _CLASSES: tuple[type[Sampler], ...] = (
@@ -33,13 +44,26 @@ SAMPLERS: dict[str, type[Sampler]] = {
     "UncertaintySampler": LeastConfidenceSampler,
 }
 
+# A multi-label run's samplers by registry name; BADGE's gradient embedding assumes one softmax.
+MULTI_LABEL_SAMPLERS: dict[str, type[Sampler]] = {
+    "random": RandomSampler,
+    "entropy": MultiLabelEntropySampler,
+    "least_confidence": MultiLabelLeastConfidenceSampler,
+    "margin": MultiLabelMarginSampler,
+    "bald": MultiLabelBALDSampler,
+    "coreset": CoresetSampler,
+    "cvirs": CVIRSSampler,
+    "lci": LCISampler,
+    "aal": AALSampler,
+}
+
 # Accepted by every sampler and dropped here: the engine reads it to seed the run's generator.
 IGNORED_KWARGS = ("seed",)
 
 
-def sampler_names() -> list[str]:
-    """The registry names (e.g. 'entropy'), sorted; class-name aliases are not listed."""
-    return sorted(cls.name for cls in _CLASSES)
+def sampler_names(multi_label: bool = False) -> list[str]:
+    """The registry names (e.g. 'entropy') of the task's samplers, sorted; class-name aliases are not listed."""
+    return sorted(MULTI_LABEL_SAMPLERS) if multi_label else sorted(cls.name for cls in _CLASSES)
 
 
 def sampler_kwargs(cls: type[Sampler]) -> list[str]:
@@ -50,13 +74,26 @@ def sampler_kwargs(cls: type[Sampler]) -> list[str]:
     ]
 
 
-def build_sampler(name: str, **kwargs) -> Sampler:
-    """The sampler registered under `name`, constructed with `kwargs` (`seed` is ignored)."""
-    if not isinstance(name, str) or name not in SAMPLERS:
+def build_sampler(name: str, multi_label: bool = False, **kwargs) -> Sampler:
+    """The sampler registered under `name` for the run's task, constructed with `kwargs` (`seed` is ignored)."""
+    # A prototype class name (EntropySampler) names its registry entry; a multi-label run reads that name
+    # over per-label outputs (MULTI_LABEL_SAMPLERS), a single-label run as registered.
+    registered = SAMPLERS[name].name if isinstance(name, str) and name in SAMPLERS else name
+    if not isinstance(name, str) or registered not in {**SAMPLERS, **MULTI_LABEL_SAMPLERS}:
+        allowed = sampler_names(multi_label)
         raise ConfigError(
-            f"sampler={name!r} is not known{did_you_mean(str(name), SAMPLERS)}; allowed: {', '.join(sampler_names())}."
+            f"sampler={name!r} is not known{did_you_mean(str(name), allowed)}; allowed: {', '.join(allowed)}."
         )
-    cls = SAMPLERS[name]
+    if multi_label and registered not in MULTI_LABEL_SAMPLERS:
+        raise ConfigError(
+            f"sampler={name!r} does not support a multi-label task; allowed: {', '.join(sampler_names(True))}."
+        )
+    if not multi_label and registered not in SAMPLERS:
+        raise ConfigError(
+            f"sampler={name!r} needs a multi-label task (label_columns, or jigsaw's six labels); allowed here: "
+            f"{', '.join(sampler_names())}."
+        )
+    cls = MULTI_LABEL_SAMPLERS[registered] if multi_label else SAMPLERS[name]
     for key in IGNORED_KWARGS:
         kwargs.pop(key, None)
     allowed = sampler_kwargs(cls)
@@ -75,6 +112,7 @@ __all__ = [
     "CoresetSampler",
     "EntropySampler",
     "LeastConfidenceSampler",
+    "MULTI_LABEL_SAMPLERS",
     "MarginSampler",
     "PoolScores",
     "RandomSampler",

@@ -19,6 +19,7 @@ LOG_PROBS = "log_probs"  # (N, C) log-softmax, for stable entropy
 EMBEDDINGS = "embeddings"  # (N, D) input of the final classifier layer
 LABELED_EMBEDDINGS = "labeled_embeddings"  # (L, D) the same for the labeled set
 MC_PROBS = "mc_probs"  # (T, N, C) probabilities with dropout on
+LABELED_LABELS = "labeled_labels"  # (M, L) 0/1 label matrix of the labelled set (multi-label samplers)
 
 
 @dataclass
@@ -31,6 +32,7 @@ class PoolScores:
     embeddings: Optional[np.ndarray] = None
     labeled_embeddings: Optional[np.ndarray] = None
     mc_probs: Optional[np.ndarray] = None
+    labeled_labels: Optional[np.ndarray] = None
 
 
 class Sampler(ABC):
@@ -39,6 +41,8 @@ class Sampler(ABC):
     name: ClassVar[str]
     requires: ClassVar[frozenset[str]] = frozenset()
     mc_passes: int = 0  # stochastic passes the scoring pass must run (BALD)
+    # A multi-label run reads `probs` and `mc_probs` as independent per-label sigmoid outputs (N, L);
+    # samplers that support it say so (hybridal.samplers.multilabel_samplers).
 
     @abstractmethod
     def select(self, scores: PoolScores, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Multi-label samplers over independent per-label sigmoid outputs (issue 25). Not registered yet.
+"""Multi-label acquisition scores over independent per-label sigmoid outputs (docs/multilabel.md);
+the samplers that use them: hybridal.samplers.multilabel_samplers.
 
 `proba` is an (N, L) matrix with proba[i, j] = P(label j present | x_i), labels independent.
 
@@ -13,15 +14,12 @@
 
 from __future__ import annotations
 
-from abc import abstractmethod
-from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable
 
 import numpy as np
 
-from .base import PROBS, PoolScores, Sampler, n_picks, required_scores, top_n
+from .base import n_picks
 
-LABELED_LABELS = "labeled_labels"  # (M, L) 0/1 label matrix of the labelled set
 _AGGREGATES: dict[str, Callable[..., np.ndarray]] = {"mean": np.mean, "max": np.max, "min": np.min}
 
 
@@ -190,94 +188,3 @@ def cvirs_select(
         check_labels(y_labeled, p.shape[1], allow_empty=True)
         return np.arange(k, dtype=np.intp)
     return _smalltext_pick(cvirs_scores(p, y_labeled, prediction_threshold, batch_size), n)
-
-
-# ---- Sampler classes (not registered; the engine owner decides names and PoolScores fields) ----
-
-
-@dataclass
-class MultiLabelPoolScores(PoolScores):
-    """PoolScores plus the labelled set's (M, L) 0/1 labels; `probs` holds (N, L) sigmoid probabilities."""
-
-    labeled_labels: Optional[np.ndarray] = None
-
-
-class MultiLabelUncertaintySampler(Sampler):
-    """Top-n by a per-label binary uncertainty: measure 'entropy' | 'least_confidence' | 'margin'."""
-
-    name = "multilabel_uncertainty"
-    requires = frozenset({PROBS})
-
-    def __init__(self, measure: str = "entropy", aggregate: Optional[str] = None):
-        funcs = {"entropy": multilabel_entropy, "least_confidence": multilabel_least_confidence}
-        if measure not in (*funcs, "margin"):
-            raise ValueError(f"measure={measure!r} is not allowed; use entropy, least_confidence or margin.")
-        if measure == "least_confidence" and aggregate is not None:
-            raise ValueError("least_confidence is the joint score 1 - prod max(p, 1 - p) and takes no aggregate.")
-        self.measure, self.aggregate = measure, aggregate
-
-    def score(self, proba: np.ndarray) -> np.ndarray:
-        if self.measure == "least_confidence":
-            return multilabel_least_confidence(proba)
-        if self.measure == "entropy":
-            return multilabel_entropy(proba, self.aggregate or "mean")
-        return multilabel_margin(proba, self.aggregate or "mean")
-
-    def select(self, scores: PoolScores, n: int, rng: np.random.Generator) -> np.ndarray:
-        proba = required_scores(scores, PROBS, self.name, ndim=2)
-        k = n_picks(n, proba.shape[0])
-        return top_n(self.score(proba), k, rng)
-
-
-class _SmallTextMultiLabelSampler(Sampler):
-    """Reads probs and labeled_labels; picks as small-text does (argpartition), so `rng` is unused."""
-
-    requires = frozenset({PROBS, LABELED_LABELS})
-
-    def select(self, scores: PoolScores, n: int, rng: np.random.Generator) -> np.ndarray:
-        proba = required_scores(scores, PROBS, self.name, ndim=2)
-        y = getattr(scores, LABELED_LABELS, None)
-        if y is None:
-            raise ValueError(
-                f"sampler {self.name!r} needs MultiLabelPoolScores.labeled_labels, the labelled set's 0/1 labels."
-            )
-        return self._pick(proba, np.asarray(y), n)
-
-    @abstractmethod
-    def _pick(self, proba: np.ndarray, y_labeled: np.ndarray, n: int) -> np.ndarray: ...
-
-
-class LCISampler(_SmallTextMultiLabelSampler):
-    """small-text's LabelCardinalityInconsistency (Li & Guo 2013)."""
-
-    name = "lci"
-
-    def __init__(self, prediction_threshold: float = 0.5):
-        self.prediction_threshold = prediction_threshold
-
-    def _pick(self, proba: np.ndarray, y_labeled: np.ndarray, n: int) -> np.ndarray:
-        return lci_select(proba, y_labeled, n, self.prediction_threshold)
-
-
-class AALSampler(_SmallTextMultiLabelSampler):
-    """small-text's AdaptiveActiveLearning (Li & Guo 2013)."""
-
-    name = "aal"
-
-    def __init__(self, uncertainty_weight: float = 0.5, eps: float = 0.01):
-        self.uncertainty_weight, self.eps = uncertainty_weight, eps
-
-    def _pick(self, proba: np.ndarray, y_labeled: np.ndarray, n: int) -> np.ndarray:
-        return aal_select(proba, y_labeled, n, self.uncertainty_weight, self.eps)
-
-
-class CVIRSSampler(_SmallTextMultiLabelSampler):
-    """small-text's CategoryVectorInconsistencyAndRanking (Reyes, Morell & Ventura 2018)."""
-
-    name = "cvirs"
-
-    def __init__(self, prediction_threshold: float = 0.5, batch_size: int = 2048):
-        self.prediction_threshold, self.batch_size = prediction_threshold, batch_size
-
-    def _pick(self, proba: np.ndarray, y_labeled: np.ndarray, n: int) -> np.ndarray:
-        return cvirs_select(proba, y_labeled, n, self.prediction_threshold, self.batch_size)

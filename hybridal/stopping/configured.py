@@ -50,15 +50,17 @@ class ConfiguredCriterion:
 
 
 def parse_stopping(
-    entries: Any, halt_on: Any, num_classes: Optional[int] = None, stop_set: bool = True
+    entries: Any, halt_on: Any, num_classes: Optional[int] = None, stop_set: bool = True, multi_label: bool = False
 ) -> list[ConfiguredCriterion]:
     """The configured criteria, checked in one sentence each. `num_classes` (when known) drops
     delta_f_score from the default set of a multi-class task and refuses it where it was asked for;
     unknown (a config checked before its data loads), the default set keeps it, so `halt_on:
     delta_f_score` passes until the run knows its classes. Without a stop set (`stop_set_size: 0`)
-    the default set keeps the criteria that read none."""
+    the default set keeps the criteria that read none. A multi-label task has no binary ΔF (its
+    signals are per label: docs/multilabel.md), so delta_f_score is neither a default nor allowed."""
     if entries is None:
-        names = DEFAULT_CRITERIA + (("delta_f_score",) if num_classes in (2, None) else ())
+        binary = num_classes in (2, None) and not multi_label
+        names = DEFAULT_CRITERIA + (("delta_f_score",) if binary else ())
         names = tuple(n for n in names if stop_set or READS[n] != "stop_set")
         configured = [ConfiguredCriterion(name, build_criterion(name)) for name in names]
     elif isinstance(entries, list):
@@ -73,6 +75,11 @@ def parse_stopping(
         if labels.count(label) > 1:
             raise ConfigError(f"stopping lists the label {label!r} twice; give each entry its own label:.")
     for c in configured:
+        if multi_label and c.criterion.binary_only:
+            raise ConfigError(
+                f"stopping entry {c.label!r} is defined for single-label binary tasks only; a multi-label run allows: "
+                f"{', '.join(n for n in READS if n != 'delta_f_score')}."
+            )
         if num_classes is not None:
             c.criterion.check_task(num_classes)
         if not stop_set and c.reads == "stop_set":

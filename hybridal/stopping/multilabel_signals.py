@@ -1,4 +1,4 @@
-"""The stop set's stability signals for a multi-label task (issue 25; not yet called by the engine).
+"""The stop set's stability signals for a multi-label task (docs/multilabel.md).
 
 Predictions are (rows, labels) 0/1 matrices, probabilities independent per label. Each signal
 reduces to the single-label one per label or per row, so the criteria and triggers keep their
@@ -13,8 +13,11 @@ meaning and thresholds:
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
+from .history import RoundSignals
 from .signals import prediction_kappa
 
 
@@ -59,3 +62,26 @@ def mean_normalised_binary_entropy(proba: np.ndarray) -> float:
 def mean_binary_entropy(proba: np.ndarray) -> float:
     """Mean over rows and labels of each label's entropy in nats."""
     return float(np.mean(binary_entropy_nats(proba)))
+
+
+def multilabel_round_signals(
+    predictions: np.ndarray,
+    previous: Optional[np.ndarray],
+    proba: np.ndarray,
+    n_labeled: Optional[int] = None,
+    metric: Optional[float] = None,
+) -> RoundSignals:
+    """One round's signals from its stop-set 0/1 `predictions` (rows, labels) and the previous round's;
+    no binary ΔF (`delta_f` None): it is defined for single-label binary tasks only."""
+    current = check_label_predictions(predictions, np.shape(predictions)[1] if np.ndim(predictions) == 2 else 0)
+    before = None
+    if previous is not None:
+        before = check_label_predictions(previous, current.shape[1], current.shape[0])
+    return RoundSignals(
+        n_labeled=n_labeled,
+        kappa=None if before is None else mean_label_kappa(current, before),
+        n_changed=None if before is None else changed_label_sets(current, before),
+        mean_normalised_entropy=mean_normalised_binary_entropy(proba),
+        mean_entropy=mean_binary_entropy(proba),
+        metric=None if metric is None else float(metric),
+    )

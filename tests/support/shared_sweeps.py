@@ -32,8 +32,9 @@ BASE = dict(
 )
 
 
-def write_grid(path: Path, base: dict, grid_axes: dict) -> Path:
-    path.write_text(yaml.safe_dump({"base": base, "grid": {"datasets": ["agnews"], "seeds": [5], **grid_axes}}))
+def write_grid(path: Path, base: dict, grid_axes: dict, datasets: tuple | list = ("agnews",)) -> Path:
+    grid = {"datasets": list(datasets), "seeds": [5], **grid_axes}
+    path.write_text(yaml.safe_dump({"base": base, "grid": grid}))
     return path
 
 

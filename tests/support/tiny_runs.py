@@ -76,3 +76,49 @@ PLATEAU = dict(
     epochs=3,
     optimizer_kwargs={"lr": 1e-3},
 )
+
+
+KEYWORDS = ("apple", "river", "stone", "cloud")  # one per label; "cloud" is the rare one
+
+
+def write_multilabel_csv(path: Path, rows: int = 400, as_lists: bool = False) -> Path:
+    """A four-label CSV tiny-bert can learn: label j is set when its keyword appears among filler words
+    (each with probability 0.35, the last 0.06, so one label is rare). 0/1 columns `apple`..`cloud`, or
+    (as_lists) one `tags` column holding the JSON list of the row's labels."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    filler = "the a of and to in is it that was for on are with as his they be at one have this from".split()
+    out = []
+    for _ in range(rows):
+        present = rng.random(len(KEYWORDS)) < np.array([0.35, 0.35, 0.35, 0.06])
+        words = list(rng.choice(filler, size=4))
+        for j in np.flatnonzero(present):
+            words.insert(int(rng.integers(0, len(words) + 1)), KEYWORDS[j])
+        row = {"text": " ".join(words)}
+        if as_lists:
+            row["tags"] = json.dumps([k for k, p in zip(KEYWORDS, present) if p])
+        else:
+            row |= {k: int(p) for k, p in zip(KEYWORDS, present)}
+        out.append(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(out).to_csv(path, index=False)
+    return path
+
+
+MULTILABEL = dict(
+    label_columns=list(KEYWORDS),
+    max_train_size=None,
+    max_test_size=None,
+    val_size=60,
+    test_subsample_size=50,
+    seed=5,
+    total_rounds=4,
+    initial_pool_size=24,
+    acquisition_batch_size=12,
+    epochs=2,
+    optimizer_kwargs={"lr": 1e-3},
+)

@@ -31,7 +31,7 @@ def test_agnews_from_data_dir(data_dir):
 
 def test_jigsaw_toxic_and_any_labels(data_dir):
     raw = pd.read_csv(data_dir / "jigsaw" / "train.csv")
-    toxic = load("jigsaw")
+    toxic = load("jigsaw", data_kwargs={"jigsaw_label": "toxic"})  # the default is the six labels (multi-label)
     any_label = load("jigsaw", data_kwargs={"jigsaw_label": "any"})
     assert toxic.test_is_holdout and toxic.num_labels == 2
     n_toxic = int(toxic.train.labels.sum() + toxic.test.labels.sum())
@@ -39,8 +39,8 @@ def test_jigsaw_toxic_and_any_labels(data_dir):
     assert n_toxic == int(raw["toxic"].sum())
     labels6 = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
     assert n_any == int((raw[labels6].sum(axis=1) > 0).sum()) >= n_toxic
-    with pytest.raises(ValueError, match="jigsaw_label='all' is not known.*allowed: any, toxic"):
-        load("jigsaw", data_kwargs={"jigsaw_label": "all"})
+    with pytest.raises(ValueError, match="jigsaw_label='six' is not known.*allowed: all, any, toxic"):
+        load("jigsaw", data_kwargs={"jigsaw_label": "six"})
 
 
 def test_splits_are_seeded_stratified_and_disjoint(data_dir):

@@ -16,11 +16,6 @@ import small_text.query_strategies as st_qs
 from scipy.sparse import csr_matrix
 
 from hybridal.samplers.multilabel import (
-    AALSampler,
-    CVIRSSampler,
-    LCISampler,
-    MultiLabelPoolScores,
-    MultiLabelUncertaintySampler,
     aal_scores,
     aal_select,
     binary_entropy,
@@ -31,6 +26,13 @@ from hybridal.samplers.multilabel import (
     multilabel_entropy,
     multilabel_least_confidence,
     multilabel_margin,
+)
+from hybridal.samplers.multilabel_samplers import (
+    AALSampler,
+    CVIRSSampler,
+    LCISampler,
+    MultiLabelPoolScores,
+    MultiLabelUncertaintySampler,
 )
 from tests.support.small_text_2_picks import NS, recorded
 
