@@ -128,6 +128,8 @@ MULTILABEL_METRICS = (
 )
 MULTILABEL_LISTS = ("per_label_f1", "per_label_auc", "undefined")
 MULTILABEL_FIELDS = tuple(f"{split}_{name}" for split in ("val", "test") for name in MULTILABEL_METRICS)
+# The fields every record carries, in order: a single-label run's records leave MULTILABEL_FIELDS out.
+SINGLE_LABEL_FIELDS = tuple(f for f in RECORD_FIELDS if f not in MULTILABEL_FIELDS)
 # Fields that are numbers every round, so they can be plotted as scalars.
 LIST_FIELDS = ("train_loss_per_epoch", "labels_per_class", "val_pred_counts", "test_pred_counts") + tuple(
     f for f in MULTILABEL_FIELDS if f.split("_", 1)[1] in MULTILABEL_LISTS

@@ -1,8 +1,9 @@
 """The sweep's closing table and exit status. Imports no Ray (it reads Tune's results as data).
 
-Columns: the trial's knobs, its final test F1 (marked ``*`` when the run ended degenerate: the
-final test pass or the last validation pass predicted one class), labels used (acquired + the
-labelled rows a policy read), the AL cost (``cum_total_flops``: training + scoring + policy
+Columns: the trial's knobs, its final test F1 (a multi-label run's `monitor_metric`, micro-F1 by
+default, its dataset marked "(multi-label)"; marked ``*`` when the run ended degenerate: the
+final test pass or the last validation pass predicted one class, or one label set everywhere),
+labels used (acquired + the labelled rows a policy read), the AL cost (``cum_total_flops``: training + scoring + policy
 FLOPs) and training FLOPs beside it, where it switched, how it ran, and its status.
 
 Statuses: finished; input-error (the trial reported a ConfigError/DataError as its result);
@@ -110,7 +111,7 @@ def rows(results, trials: list[Trial], blocked: Optional[dict] = None) -> list[t
         table.append(
             (
                 t.name,
-                c["dataset"],
+                c["dataset"] + (" (multi-label)" if c.get("task") == "multi_label" else ""),
                 c["strategy"],
                 _num(c["epsilon"], "g"),
                 _num(c["k"], "d"),

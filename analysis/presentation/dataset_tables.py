@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.presentation.formatting import count, f3, flops, has_value, pm, points, ratio, seconds
+from analysis.presentation.formatting import count, f1_points, f3, flops, has_value, pm, points, ratio, seconds
 from analysis.presentation.render import Table
 from analysis.reading.configuration import parse_settings, setting_column, setting_text, varying_settings
 
@@ -119,8 +119,8 @@ def savings_table(s: pd.DataFrame, tol: float) -> Table:
         cols,
         rows,
         "AL FLOPs (training + scoring + policy) and training FLOPs relative to the retrain run with the "
-        "same model, sampler, epochs and settings, seed means; F1 gaps in points (100 × macro-F1), negative = "
-        "worse than retrain. Sorted by AL FLOPs. The headline's choices use the paired versions.",
+        f"same model, sampler, epochs and settings, seed means; F1 gaps in points ({f1_points(s['dataset'])}), "
+        "negative = worse than retrain. Sorted by AL FLOPs. The headline's choices use the paired versions.",
         {2, 3, 4, 5, 6, 7},
     )
 

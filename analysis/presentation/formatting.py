@@ -72,3 +72,11 @@ def count(x) -> str:
     if not has_value(x):
         return "–"
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
+
+
+def f1_points(datasets) -> str:
+    """What an F1 point is in the tables of `datasets`: 100 × macro-F1, or, where a dataset is multi-label,
+    its run's monitored metric (analysis.reading.trial_as_read.MULTI_LABEL_SUFFIX; docs/multilabel.md)."""
+    if any(str(d).endswith(" (multi-label)") for d in datasets):
+        return "100 × F1: macro-F1, or the monitored metric (micro-F1 by default) of a multi-label dataset"
+    return "100 × macro-F1"

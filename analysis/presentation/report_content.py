@@ -16,7 +16,7 @@ from analysis.presentation.findings_sentences import (
     sweep_cost_line,
     unranked_findings,
 )
-from analysis.presentation.formatting import f3, pm, points
+from analysis.presentation.formatting import f1_points, f3, pm, points
 from analysis.presentation.multilabel_tables import multilabel_blocks
 from analysis.presentation.render import Block, Bullets, Heading, Image, Para, notes_blocks
 from analysis.presentation.stopping_tables import stopping_blocks
@@ -57,7 +57,8 @@ def method_notes(a: Analysis) -> list[str]:
         "clearly less accurate configurations can score highest, so read it next to the F1 gaps.",
         "Savings: each configuration against the retrain configuration of the same dataset, model, sampler and epochs "
         "(retrain's own knobs) and the same settings but those retrain never reads (`keep_optimizer`, `shrink`, "
-        "`perturb`, the switch rule's `trigger` and `threshold`); F1 gaps are in points (100 × macro-F1).",
+        f"`perturb`, the switch rule's `trigger` and `threshold`); F1 gaps are in points "
+        f"({f1_points(a.summary['dataset'])}).",
         "Wall time is the sum of per-round `wall_seconds`; a switch round is averaged over the trials that switched.",
         f"Headline: per retrain configuration, every arm (finetune, new_only, every HybridAL) is a candidate: the best "
         f"by validation F1 and the cheapest (AL cost) within {a.tolerance_points:g} validation points of retrain, both "

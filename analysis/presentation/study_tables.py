@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.presentation.formatting import count, f3, flops, has_value, percent_pm, pm, points_pm, ratio, seconds
+from analysis.presentation.formatting import (
+    count,
+    f1_points,
+    f3,
+    flops,
+    has_value,
+    percent_pm,
+    pm,
+    points_pm,
+    ratio,
+    seconds,
+)
 from analysis.presentation.render import Table
 from analysis.statistics.validation_noise import SE_FORMULA
 
@@ -88,7 +99,7 @@ def headline_table(h: pd.DataFrame, tol: float) -> Table:
         f"{tol:g} validation-F1 points of retrain, both on paired means over retrain's seeds. AL FLOPs: training "
         "+ scoring + the passes a policy reads to decide; labels used: acquired + labelled rows a policy reads. "
         "Savings and F1 differences are paired by seed (mean ± 95% t-interval over the seeds both finished); "
-        "test F1 and accuracy are seed means ± 95% intervals; F1 differences in points (100 × macro-F1), "
+        f"test F1 and accuracy are seed means ± 95% intervals; F1 differences in points ({f1_points(h['dataset'])}), "
         "negative = worse.",
         set(range(4, len(cols))),
     )

@@ -1,4 +1,4 @@
-"""A multi-label dataset's labels as a 0/1 matrix (issue 25; not yet called by the engine): from
+"""A multi-label dataset's labels as a 0/1 matrix (docs/multilabel.md): from
 0/1 columns (`label_columns: [...]`, Jigsaw's six), or from one column holding each row's list of
 labels. Errors are one sentence naming the file, the column and the bad value."""
 

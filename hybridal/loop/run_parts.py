@@ -15,7 +15,7 @@ from hybridal.data.datasets import load_named_or_path
 from hybridal.data.splits import LoadedDataset, RunSplits, make_run_splits, per_round_test_rows
 from hybridal.data.task import loss_name, monitor_metric
 from hybridal.data.tokenization import TokenizedTexts, tokenize_cached
-from hybridal.errors import DataError
+from hybridal.errors import ConfigError, DataError
 from hybridal.model.batching import Batching
 from hybridal.model.flops import FlopsModel
 from hybridal.model.hardware import configure_backends, resolve_device, resolve_precision, use_deterministic_algorithms
@@ -58,6 +58,12 @@ def build_run_parts(cfg: ExperimentConfig) -> RunParts:
     check_model(cfg.model_name_or_path)  # a wrong name fails in one sentence, before the data loads
     splits = load_run_splits(cfg)
     check_pool_fits(cfg, len(splits.pool))
+    weights = cfg.criterion_kwargs.get("pos_weight")
+    if splits.multi_label and isinstance(weights, list) and len(weights) != splits.num_labels:
+        raise ConfigError(
+            f"criterion_kwargs.pos_weight has {len(weights)} values; allowed: one per label, {splits.num_labels} "
+            f"({', '.join(splits.label_names)})."
+        )
     device = resolve_device(cfg.device)
     configure_backends(device)
     # Before the model loads and CUDA starts (the cuBLAS workspace); set either way, so a process that

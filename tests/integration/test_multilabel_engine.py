@@ -106,3 +106,15 @@ def test_a_shared_multi_label_sweep_equals_no_share(ray_env, tmp_path):
     assert {v["switch"] for n, v in shared.items() if "deltaf1" in n} == {2, 3}
     assert [v["role"] for v in shared.values()].count("fork") >= 1
     assert all(rec["val_micro_f1"] is not None for v in shared.values() for rec in v["records"])
+
+
+def test_a_label_free_switch_to_shrink_perturb_runs_on_a_multi_label_task(multilabel_config):
+    """The change trigger reads the rows whose label set changed; threshold 1.0 makes every round from 1 on
+    stable, so with k = 1 the rule switches at round 2 and shrink_perturb trains from there."""
+    kwargs = {"k": 1, "after": "shrink_perturb", "guard": False, "trigger": "change", "threshold": 1.0}
+    al = finished_run(multilabel_config(strategy_class="deltaf1", strategy_kwargs=kwargs, stop_set_size=40))
+    assert [r.strategy_used for r in al.records] == ["retrain", "retrain", "shrink_perturb", "shrink_perturb"]
+    assert all(r.labels_read_by_policy == 0 for r in al.records)  # a label-free rule reads no validation label
+    for rec in al.records[1:]:
+        assert 0 <= rec.stop_changed <= 40 and rec.stop_changed_fraction == rec.stop_changed / 40
+        assert rec.stop_delta_f is None and 0 <= rec.stop_entropy <= 1

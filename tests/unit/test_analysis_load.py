@@ -14,7 +14,7 @@ from analysis.reading.experiment import load_experiment
 from analysis.reading.problems import AnalysisError
 from analysis.reading.tidy_tables import rounds_table, trials_table
 from analysis.statistics.trial_metrics import trial_metrics
-from hybridal.records import RECORD_FIELDS, TRIAL_COLUMNS
+from hybridal.records import SINGLE_LABEL_FIELDS, TRIAL_COLUMNS
 from tests.support.analysis_experiments import (
     canonical,
     config,
@@ -188,7 +188,7 @@ def test_missing_record_fields_and_config_columns_from_older_runs(tmp_path):
     assert "records lack fields test_accuracy" in p
     assert "config lacks finetune_epochs, replay" in p
     r = rounds_table(exp)
-    assert list(r.columns[-len(RECORD_FIELDS) :]) == list(RECORD_FIELDS)
+    assert list(r.columns[-len(SINGLE_LABEL_FIELDS) :]) == list(SINGLE_LABEL_FIELDS)
     assert r["test_accuracy"].isna().all() and r["monitor_f1"].isna().all()
     # the cumulative counter is rebuilt from the per-round one
     assert r["cum_train_flops"].tolist() == pytest.approx(pd.Series([x["train_flops"] for x in recs]).cumsum().tolist())
@@ -211,7 +211,7 @@ def test_rounds_table_is_tidy_and_survives_parquet(tmp_path):
         write_run(tmp_path / f"r{s}", cfg, simulate(cfg, 3))
     r = rounds_table(load_experiment(str(tmp_path)))
     assert len(r) == 6
-    assert list(r.columns) == ["trial", "status", "source", *TRIAL_COLUMNS, *RECORD_FIELDS]
+    assert list(r.columns) == ["trial", "status", "source", *TRIAL_COLUMNS, *SINGLE_LABEL_FIELDS]
     r.to_parquet(tmp_path / "x.parquet")
     back = pd.read_parquet(tmp_path / "x.parquet")
     assert back.shape == r.shape and back["cum_train_flops"].equals(r["cum_train_flops"])

@@ -16,6 +16,7 @@ from analysis.reading.tidy_tables import rounds_table, trials_table
 from analysis.report import main
 from analysis.statistics.pipeline import analyse
 from analysis.statistics.stopping import SUBSAMPLE_NOTE
+from hybridal.records import STOP_SET_FIELDS
 from tests.support.analysis_experiments import config, make_experiment, simulate, write_run
 from tests.support.stopping_runs import STOPPING_SETTING, make_stopping_experiment
 
@@ -101,7 +102,7 @@ def test_a_report_with_criteria_regenerates_from_its_own_tables(report):
     body = lambda p: p.read_text().split("\n", 3)[3]  # noqa: E731 - all but the title and generation line
     assert body(first / "report.md") == body(again / "report.md")
     rounds = pd.read_csv(first / "rounds.csv")
-    assert set(LATER_RECORD_FIELDS) <= set(rounds.columns)  # records that carry them keep them
+    assert set(STOP_SET_FIELDS) <= set(rounds.columns)  # records that carry them keep them
     assert rounds["stop_changed"].dropna().tolist()[:2] == [25, 20]
 
 

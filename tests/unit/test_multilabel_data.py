@@ -131,3 +131,32 @@ def test_a_multi_label_jigsaw_run_needs_no_other_key():
     assert (
         not is_multi_label(binary) and loss_name(binary) == "CrossEntropyLoss" and monitor_metric(binary) == "macro_f1"
     )
+
+
+def test_a_pos_weight_per_label_is_checked_against_the_labels_before_the_model_loads(tmp_path):
+    cfg = tiny_config(
+        tmp_path / "runs",
+        data=str(write_multilabel_csv(tmp_path / "d" / "train.csv")),
+        label_columns=list(KEYWORDS),
+        val_size=40,
+        criterion_class="BCEWithLogitsLoss",
+        criterion_kwargs={"pos_weight": [2.0, 2.0]},
+    )
+    with pytest.raises(ConfigError) as err:
+        ActiveLearning(cfg)
+    assert "pos_weight has 2 values; allowed: one per label, 4 (apple, river, stone, cloud)" in str(err.value)
+    assert one_sentence(str(err.value)) and not (tmp_path / "runs").exists()
+
+
+def test_the_sweeps_closing_table_marks_a_multi_label_dataset():
+    from types import SimpleNamespace
+
+    from sweeps.table import rows
+
+    columns = {"dataset": "jigsaw", "strategy": "retrain", "epsilon": None, "k": None, "seed": 1}
+    trials = [
+        SimpleNamespace(name="six", columns={**columns, "task": "multi_label"}),
+        SimpleNamespace(name="toxic", columns=columns),
+    ]
+    table = rows([], trials)  # type: ignore[arg-type]
+    assert [row[1] for row in table] == ["jigsaw (multi-label)", "jigsaw"]

@@ -250,3 +250,19 @@ def test_errors_are_one_sentence(call, match):
         call()
     message = str(info.value)
     assert message.endswith(".") and message.count(". ") == 0, message
+
+
+def test_multilabel_bald_is_the_mean_of_each_labels_bernoulli_mutual_information():
+    from hybridal.samplers.multilabel_samplers import MultiLabelBALDSampler, bernoulli_mutual_information
+
+    # Candidate 0: the passes disagree confidently on label 0 (p = 0 or 1) and agree on label 1 (0.5):
+    # label 0's MI = H(0.5) - mean(H(0), H(1)) = 1 bit, label 1's = 1 - 1 = 0, so the mean is 0.5.
+    # Candidate 1: every pass says 0.5 for both labels (ambiguous, not disagreeing): MI 0.
+    mc = np.array([[[0.0, 0.5], [0.5, 0.5]], [[1.0, 0.5], [0.5, 0.5]]])  # (T=2, N=2, L=2)
+    np.testing.assert_allclose(bernoulli_mutual_information(mc), [0.5, 0.0])
+    picks = MultiLabelBALDSampler(T=2).select(MultiLabelPoolScores(candidates=np.array([7, 8]), mc_probs=mc), 1, RNG())
+    assert picks.tolist() == [0]
+
+
+def RNG():
+    return np.random.default_rng(0)
