@@ -15,7 +15,7 @@ from typing import Any, Optional, Union
 
 import yaml
 
-from hybridal.data.task import check_task, is_multi_label
+from hybridal.data.task import check_task, is_multi_label, loss_name
 from hybridal.data.tokenizer_options import check_tokenizer_kwargs
 from hybridal.errors import ConfigError, choice_error, did_you_mean
 from hybridal.model.optimization import check_optimization
@@ -280,7 +280,7 @@ class ExperimentConfig:
         check_optimization(
             self.optimizer_class,
             self.optimizer_kwargs,
-            self.criterion_class,
+            loss_name(self),  # a multi-label run's default loss is BCEWithLogitsLoss (hybridal.data.task)
             self.criterion_kwargs,
             self.scheduler_class,
             self.scheduler_kwargs,

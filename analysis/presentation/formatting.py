@@ -74,6 +74,11 @@ def count(x) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
 
 
+def f1_name(dataset) -> str:
+    """The F1 a dataset's `val_f1`/`test_f1` hold: macro-F1, or a multi-label run's monitored metric."""
+    return "monitored F1" if str(dataset).endswith(" (multi-label)") else "macro-F1"
+
+
 def f1_points(datasets) -> str:
     """What an F1 point is in the tables of `datasets`: 100 × macro-F1, or, where a dataset is multi-label,
     its run's monitored metric (analysis.reading.trial_as_read.MULTI_LABEL_SUFFIX; docs/multilabel.md)."""

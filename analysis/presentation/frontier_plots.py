@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from analysis.presentation.formatting import f1_name
 from analysis.presentation.plot_style import (
     add_legend,
     new_figure,
@@ -61,9 +62,9 @@ def f1_vs_flops(dataset: str, summary: pd.DataFrame, curves: pd.DataFrame, path:
     _pad_log_x(ax, pts[ROUND_FRONT_COST])
     style_axes(
         ax,
-        f"{dataset}: validation macro-F1 vs cumulative AL FLOPs (per round, seed means)",
+        f"{dataset}: validation {f1_name(dataset)} vs cumulative AL FLOPs (per round, seed means)",
         "cumulative AL FLOPs: training + scoring + policy (log scale)",
-        "validation macro-F1 (the front's F1)",
+        f"validation {f1_name(dataset)} (the front's F1)",
     )
     add_legend(ax, handles, loc="lower right")
     return save_figure(fig, path)
@@ -140,9 +141,9 @@ def final_scatter(dataset: str, summary: pd.DataFrame, pareto: pd.Series, path: 
     _pad_log_x(ax, ok[FRONT_COST])
     style_axes(
         ax,
-        f"{dataset}: final validation macro-F1 vs AL FLOPs (seed means ± 1 std)",
+        f"{dataset}: final validation {f1_name(dataset)} vs AL FLOPs (seed means ± 1 std)",
         "AL FLOPs per run: training + scoring + policy (log scale)",
-        "final validation macro-F1 (the front's F1)",
+        f"final validation {f1_name(dataset)} (the front's F1)",
     )
     add_legend(ax, handles, loc="lower right")
     return save_figure(fig, path)

@@ -16,7 +16,7 @@ from analysis.presentation.findings_sentences import (
     sweep_cost_line,
     unranked_findings,
 )
-from analysis.presentation.formatting import f1_points, f3, pm, points
+from analysis.presentation.formatting import f1_name, f1_points, f3, pm, points
 from analysis.presentation.multilabel_tables import multilabel_blocks
 from analysis.presentation.render import Block, Bullets, Heading, Image, Para, notes_blocks
 from analysis.presentation.stopping_tables import stopping_blocks
@@ -26,9 +26,21 @@ from analysis.statistics.frontier import HV_REF_FLOPS_FACTOR
 from analysis.statistics.pipeline import Analysis, status_counts
 from analysis.statistics.validation_noise import SE_FORMULA
 
+MULTI_LABEL_NOTE = (
+    "For a multi-label dataset (named `<data> (multi-label)`), `val_f1` and `test_f1` hold the run's "
+    "`monitor_metric` (micro-F1 by default, docs/multilabel.md): every macro-F1 below, and in the plots' "
+    '"monitored F1", reads as that metric there; its micro-F1, macro-F1 and ROC AUC per round are in '
+    '"Multi-label metrics per round".'
+)
+
+
+def f1_name_is_macro(a: Analysis) -> bool:
+    return all(f1_name(d) == "macro-F1" for d in a.summary["dataset"])
+
 
 def method_notes(a: Analysis) -> list[str]:
-    return [
+    multi = [] if f1_name_is_macro(a) else [MULTI_LABEL_NOTE]
+    return multi + [
         "Choices are made on validation metrics only (docs/design.md §9): the best configuration, the cheapest "
         f"configuration within {a.tolerance_points:g} points, the Pareto sets and the hypervolume use the final "
         "round's validation macro-F1 (`val_f1`), averaged over seeds (per round: that round's). Test F1 is reported "

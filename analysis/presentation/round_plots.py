@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from analysis.presentation.formatting import f1_name
 from analysis.presentation.plot_style import (
     add_legend,
     new_figure,
@@ -73,7 +74,10 @@ def learning_curves(dataset: str, summary: pd.DataFrame, curves: pd.DataFrame, p
                 )
             )
     style_axes(
-        ax, f"{dataset}: test macro-F1 vs labels (mean ± 1 std over seeds)", "labeled examples (count)", "test macro-F1"
+        ax,
+        f"{dataset}: test {f1_name(dataset)} vs labels (mean ± 1 std over seeds)",
+        "labeled examples (count)",
+        f"test {f1_name(dataset)}",
     )
     add_legend(ax, handles, loc="best", title="bold: best per strategy by validation F1", title_fontsize=8)
     return save_figure(fig, path)

@@ -10,6 +10,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
+from analysis.presentation.formatting import f1_name
 from analysis.presentation.plot_style import (
     new_figure,
     save_figure,
@@ -68,7 +69,10 @@ def savings_plane(paired: pd.DataFrame, headline: pd.DataFrame, path: Path) -> O
         ax.axvline(0, color="#555", lw=0.8)
         n = int(g["n_paired"].max())
         style_axes(
-            ax, f"{ds} ({sampler}, {n} seeds)", "AL FLOPs saved vs retrain (%)", "test macro-F1 vs retrain (points)"
+            ax,
+            f"{ds} ({sampler}, {n} seeds)",
+            "AL FLOPs saved vs retrain (%)",
+            f"test {f1_name(ds)} vs retrain (points)",
         )
         ax.legend(fontsize=7, loc="lower left", framealpha=0.9)
     for ax in list(axes.flat)[len(groups) :]:

@@ -67,6 +67,7 @@ LATER_KEYS_AT_OLD_BEHAVIOUR = {
     "deterministic": False,
     "strategy_kwargs.trigger": "monitor_f1",
     "data_kwargs.jigsaw_label": "toxic",
+    "multi_label": False,  # written out: the single-label task every older run was
 }
 # Engine keys only a multi-label run reads (docs/multilabel.md): left out of every other run's settings.
 MULTI_LABEL_KEYS = ("decision_threshold", "monitor_metric")

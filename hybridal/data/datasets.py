@@ -73,7 +73,8 @@ def load_named_or_path(
         label_column = label_column or spec.label_column
         label_names, declared = list(spec.label_names), spec.num_labels
         task = jigsaw.jigsaw_task(kwargs) if name == "jigsaw" else None
-        kwargs.pop("jigsaw_label", None)
+        if task is not None:
+            kwargs.pop("jigsaw_label", None)  # any other dataset refuses it below, with the other unused keys
         local = _local_named_dir(name)
         frames = _read_local(local, name) if local else _read_hub(spec.hub_id, kwargs)
         source = str(local) if local else f"hub:{spec.hub_id}"

@@ -36,11 +36,12 @@ def multilabel_result(
     ml = multilabel_metrics(y, probs, task.threshold, task.label_names)
     present = y.sum(axis=0) > 0
     majority = np.broadcast_to((y.mean(axis=0) > 0.5).astype(np.float64), y.shape)
-    log_not = np.log1p(-np.minimum(probs, 1 - 1e-7))  # log(1 - p), finite where p rounds to 1
+    # log(1 - p) from log p without forming 1 - p, which rounds to 0 for a confident label (exact to |logit| ~ 87)
+    log_not = np.log(np.maximum(-np.expm1(log_probs.astype(np.float64)), np.finfo(np.float64).tiny))
     return EvalResult(
         f1=monitored(ml, task.metric, present if present_only else None),
         accuracy=ml.subset_accuracy,
-        loss=float(-(y * log_probs + (1 - y) * log_not).mean()),
+        loss=float(-(y * log_probs.astype(np.float64) + (1 - y) * log_not).mean()),
         per_class_f1=list(ml.per_label_f1),
         flops=flops,
         seconds=seconds,

@@ -103,7 +103,12 @@ def build_sampler(name: str, multi_label: bool = False, **kwargs) -> Sampler:
             same_case = [a for a in allowed if a.lower() == str(key).lower()]
             hint = f' (did you mean "{same_case[0]}"?)' if same_case else did_you_mean(key, allowed)
             raise ConfigError(f"sampler {cls.name!r} got an unknown keyword argument {key!r}{hint}; allowed: {shown}.")
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except ConfigError:
+        raise
+    except ValueError as exc:  # a sampler's own argument check: said as a config error, naming the sampler
+        raise ConfigError(f"sampler {cls.name!r}: {exc}") from None
 
 
 __all__ = [

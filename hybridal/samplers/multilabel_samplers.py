@@ -24,6 +24,17 @@ from .multilabel import (
 
 # Kept for callers written before PoolScores carried `labeled_labels` itself.
 MultiLabelPoolScores = PoolScores
+# How each measure may aggregate its per-label scores (hybridal.samplers.multilabel).
+AGGREGATES = {"entropy": ("mean", "max"), "margin": ("mean", "min")}
+
+
+def _check_probability(name: str, value: object, low_open: bool = True) -> None:
+    """A threshold or weight strictly inside (0, 1) (or [0, 1] with low_open=False), checked at construction."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    inside = ok and (0 < value < 1 if low_open else 0 <= value <= 1)  # type: ignore[operator]
+    if not inside:
+        allowed = "a number strictly between 0 and 1" if low_open else "a number in [0, 1]"
+        raise ValueError(f"{name}={value!r} is not allowed; {name} must be {allowed}.")
 
 
 class MultiLabelUncertaintySampler(Sampler):
@@ -37,6 +48,9 @@ class MultiLabelUncertaintySampler(Sampler):
             raise ValueError(f"measure={measure!r} is not allowed; use entropy, least_confidence or margin.")
         if measure == "least_confidence" and aggregate is not None:
             raise ValueError("least_confidence is the joint score 1 - prod max(p, 1 - p) and takes no aggregate.")
+        allowed = AGGREGATES.get(measure, ())
+        if aggregate is not None and aggregate not in allowed:
+            raise ValueError(f"aggregate={aggregate!r} is not allowed for {measure}; use one of {', '.join(allowed)}.")
         self.measure, self.aggregate = measure, aggregate
 
     def score(self, proba: np.ndarray) -> np.ndarray:
@@ -122,6 +136,7 @@ class LCISampler(_SmallTextMultiLabelSampler):
     name = "lci"
 
     def __init__(self, prediction_threshold: float = 0.5):
+        _check_probability("prediction_threshold", prediction_threshold)
         self.prediction_threshold = prediction_threshold
 
     def _pick(self, proba: np.ndarray, y_labeled: np.ndarray, n: int) -> np.ndarray:
@@ -134,6 +149,8 @@ class AALSampler(_SmallTextMultiLabelSampler):
     name = "aal"
 
     def __init__(self, uncertainty_weight: float = 0.5, eps: float = 0.01):
+        _check_probability("uncertainty_weight", uncertainty_weight, low_open=False)
+        _check_probability("eps", eps)
         self.uncertainty_weight, self.eps = uncertainty_weight, eps
 
     def _pick(self, proba: np.ndarray, y_labeled: np.ndarray, n: int) -> np.ndarray:
@@ -146,6 +163,9 @@ class CVIRSSampler(_SmallTextMultiLabelSampler):
     name = "cvirs"
 
     def __init__(self, prediction_threshold: float = 0.5, batch_size: int = 2048):
+        _check_probability("prediction_threshold", prediction_threshold)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size={batch_size!r} is not allowed; batch_size must be an integer >= 1.")
         self.prediction_threshold, self.batch_size = prediction_threshold, batch_size
 
     def _pick(self, proba: np.ndarray, y_labeled: np.ndarray, n: int) -> np.ndarray:

@@ -113,6 +113,10 @@ def test_bad_label_data_fails_in_one_sentence_with_nothing_written(tmp_path, cha
         ({"data": "agnews", "sampler_class": "cvirs"}, "needs a multi-label task"),
         ({"data": "jigsaw", "stopping": ["delta_f_score"]}, "single-label binary tasks only"),
         ({"data": "jigsaw", "data_kwargs": {"jigsaw_label": "six"}}, "jigsaw_label='six' is not known"),
+        ({"data": "jigsaw", "criterion_kwargs": {"label_smoothing": 0.1}}, "label_smoothing"),
+        ({"data": "jigsaw", "sampler_class": "margin", "sampler_kwargs": {"aggregate": "max"}}, "use one of mean, min"),
+        ({"data": "jigsaw", "sampler_class": "cvirs", "sampler_kwargs": {"prediction_threshold": 2.0}}, "strictly"),
+        ({"data": "jigsaw", "sampler_class": "aal", "sampler_kwargs": {"uncertainty_weight": "x"}}, "in [0, 1]"),
     ],
 )
 def test_contradictory_task_keys_fail_in_one_sentence_before_any_data_loads(values, words):
@@ -160,3 +164,10 @@ def test_the_sweeps_closing_table_marks_a_multi_label_dataset():
     ]
     table = rows([], trials)  # type: ignore[arg-type]
     assert [row[1] for row in table] == ["jigsaw (multi-label)", "jigsaw"]
+
+
+def test_pos_weight_goes_with_the_default_loss_name_and_jigsaw_label_only_with_jigsaw(data_dir):
+    ExperimentConfig(data="jigsaw", criterion_kwargs={"pos_weight": [2.0] * 6}).validate()  # read as BCE's
+    with pytest.raises(DataError) as err:
+        load("agnews", data_kwargs={"jigsaw_label": "toxic"})
+    assert "data_kwargs key 'jigsaw_label' is not used by data='agnews'" in str(err.value)

@@ -154,3 +154,19 @@ def test_wrong_number_of_label_names_fails_in_one_sentence():
     with pytest.raises(DataError) as info:
         multilabel_metrics(Y, S, label_names=["a", "b"])
     assert "label_names has 2 names; allowed: one per label column, 3." == str(info.value)
+
+
+def test_the_pass_loss_is_binary_cross_entropy_even_for_confident_mistakes():
+    """multilabel_result's loss equals torch's BCE on the logits, confident wrong cells (|logit| 40) included."""
+    import torch
+    import torch.nn.functional as F
+
+    from hybridal.model.multilabel_eval import MultiLabelTask, multilabel_result
+
+    logits = torch.tensor([[40.0, -40.0, 3.0], [-2.0, 40.0, 0.5]])
+    y = np.array([[0, 1, 1], [0, 0, 1]])
+    result = multilabel_result(
+        F.logsigmoid(logits).numpy(), y, MultiLabelTask(0.5, "micro_f1", ("a", "b", "c")), 0, 0.0, False
+    )
+    expected = F.binary_cross_entropy_with_logits(logits.double(), torch.tensor(y, dtype=torch.float64))
+    assert result.loss == pytest.approx(float(expected), rel=1e-6)
