@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from hybridal.atomic_write import atomic_write_text, to_json
+from hybridal.errors import ConfigError
 from hybridal.model.metrics import EvalResult
 
 MODEL_FILE, STATE_FILE, OPTIMIZER_FILE = "model.safetensors", "state.json", "optimizer.pt"
@@ -36,10 +37,24 @@ def read_checkpoint(folder: Union[str, Path], model: nn.Module, device: torch.de
 
     folder = Path(folder)
     state = json.loads((folder / STATE_FILE).read_text())
-    load_model(model, str(folder / MODEL_FILE), device=str(device))
+    try:
+        load_model(model, str(folder / MODEL_FILE), device=str(device))
+    except RuntimeError as exc:  # another head: most likely a binary Jigsaw run from before Jigsaw's six labels
+        if "size mismatch" not in str(exc):
+            raise
+        raise ConfigError(
+            f"checkpoint {str(folder)!r} holds a model of another shape than this run's ({_first_mismatch(exc)}); "
+            "allowed: a checkpoint of the same task (a binary Jigsaw run from before multi-label Jigsaw resumes "
+            "with data_kwargs.jigsaw_label: toxic)."
+        ) from None
     optimizer = folder / OPTIMIZER_FILE
     optimizer_state = torch.load(optimizer, weights_only=True, map_location=device) if optimizer.is_file() else None
     return state, optimizer_state
+
+
+def _first_mismatch(exc: RuntimeError) -> str:
+    lines = [ln.strip().rstrip(".") for ln in str(exc).splitlines() if "size mismatch" in ln]
+    return lines[0] if lines else "size mismatch"
 
 
 def eval_state(result: Optional[EvalResult]) -> Optional[dict]:

@@ -171,3 +171,17 @@ def test_pos_weight_goes_with_the_default_loss_name_and_jigsaw_label_only_with_j
     with pytest.raises(DataError) as err:
         load("agnews", data_kwargs={"jigsaw_label": "toxic"})
     assert "data_kwargs key 'jigsaw_label' is not used by data='agnews'" in str(err.value)
+
+
+def test_a_checkpoint_of_another_head_is_refused_in_one_sentence(tmp_path):
+    """A binary Jigsaw run checkpointed before Jigsaw meant six labels cannot resume as a six-label run."""
+    import torch
+
+    from hybridal.loop.checkpoints import read_checkpoint, write_checkpoint
+    from hybridal.model.pretrained import load_model
+
+    write_checkpoint(tmp_path, load_model("tiny-bert", 2, 0), None, {"next_round": 1})
+    with pytest.raises(ConfigError) as err:
+        read_checkpoint(tmp_path, load_model("tiny-bert", 6, 0, multi_label=True), torch.device("cpu"))
+    assert "size mismatch for classifier.weight" in str(err.value) and "jigsaw_label: toxic" in str(err.value)
+    assert one_sentence(str(err.value)), str(err.value)
