@@ -57,6 +57,9 @@ class RunEstimate:
     rounds_min: int = 0  # the fewest rounds a halt_on run may train (rounds, without halt_on)
     scoring_flops_min: Optional[int] = None  # scoring until halt_on's earliest halt (None: scoring_flops)
     labels_min: Optional[int] = None  # labels acquired until halt_on's earliest halt (None: labels)
+    # Every round's stop-set pass (docs/stopping.md), as the records' flops_stop_set: outside infer_flops,
+    # measurement except in the rounds a policy reads it (those are in policy_flops too).
+    stop_set_flops: int = 0
 
     @property
     def al_flops(self) -> int:
@@ -150,6 +153,7 @@ def estimate_run(
         rounds_min=n_lo,
         scoring_flops_min=scoring_min,
         labels_min=sum(s.n_new for s in earliest) if scoring_min is not None else None,
+        stop_set_flops=int(infer.stop_set) * n_hi,
     )
 
 
@@ -170,6 +174,10 @@ class GridEstimate:
     @property
     def train_flops_min(self) -> int:
         return sum(r.train_flops_min for r in self.runs)
+
+    @property
+    def stop_set_flops(self) -> int:
+        return sum(r.stop_set_flops for r in self.runs)
 
     @property
     def infer_flops(self) -> int:
@@ -219,11 +227,13 @@ def describe(estimate: GridEstimate, gpu: str = "A10G", utilization: float = DEF
         estimate.test_flops,
     )
     al_lo, al_hi = estimate.al_flops_min, estimate.al_flops
-    all_lo, all_hi = train_lo + infer + test, train_hi + infer + test  # all compute, test included
+    stop = estimate.stop_set_flops
+    all_lo, all_hi = train_lo + infer + stop + test, train_hi + infer + stop + test  # all compute, test included
     lines = [
         f"estimated training FLOPs: {train_lo:.3e} – {train_hi:.3e} (HybridAL switching at its earliest round … never)",
         f"estimated AL cost (training + scoring + the passes a policy reads): {al_lo:.3e} – {al_hi:.3e}",
         f"estimated inference FLOPs besides test (scoring, policy, validation read by no policy): {infer:.3e}",
+        f"estimated stop-set FLOPs (every round's stability pass; AL cost only where a policy reads it): {stop:.3e}",
         f"labels: {estimate.labels} acquired, {estimate.labels_used} used "
         "(validation labels a ΔF1 rule reads are charged)",
         f"estimated test-evaluation FLOPs (reported apart, not AL cost): {test:.3e} = "

@@ -111,6 +111,7 @@ def test_test_evaluation_is_estimated_apart_and_matches_the_run(make_config):
     last = al.records[-1]
     assert run.test_flops == last.cum_test_flops  # 40 rows at rounds 0 and 2, all 120 after round 3
     assert run.infer_flops == sum(r.infer_flops for r in al.records)
+    assert run.stop_set_flops == sum(r.flops_stop_set for r in al.records) > 0  # every round's stability pass
     full = estimate_grid([cfg.replace(test_subsample_size=None)]).runs[0]
     # full split every round: 3 × 120 rows instead of 2 × 40 + 120 (fixed padding: FLOPs ∝ rows)
     assert full.test_flops * 200 == run.test_flops * 360 and full.infer_flops == run.infer_flops
