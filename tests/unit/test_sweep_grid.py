@@ -208,7 +208,7 @@ def test_unknown_preset_lists_the_valid_ones(capsys):
         err,
         "preset 'smok' is not known",
         'did you mean "smoke"',
-        "allowed: demo, demo_label_free, demo_multilabel, paper, smoke, study",
+        "allowed: demo, demo_label_free, demo_multilabel, paper, smoke, study, study2, study2_pilot",
     )
 
 
