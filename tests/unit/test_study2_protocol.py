@@ -16,7 +16,7 @@ from sweeps.grid_expansion import expand_grid
 from sweeps.grid_file import load_grid_file
 
 REPO = Path(__file__).resolve().parents[2]
-PILOT = REPO / "docs" / "results" / "study2" / "pilot"
+PILOT = REPO / "docs" / "results" / "study2_pilot"
 PRESETS = REPO / "sweeps" / "presets"
 
 
