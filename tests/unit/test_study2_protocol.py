@@ -61,3 +61,21 @@ def test_the_study2_preset_holds_what_the_pilots_rules_give():
         assert arm["strategy_kwargs"] == {"trigger": "kappa", "threshold": threshold, "k": 2, "after": "finetune"}
     # every arm runs on every reported seed (5 pairs per comparison)
     assert set(spec.seeds) == {42, 43, 44, 45, 46}
+
+
+def test_the_committed_study2_pieces_regenerate_and_are_the_presets_trials(tmp_path):
+    """docs/results/study2 holds the pieces run so far (notes.md lists them): its tables regenerate from its
+    records, and every run is a trial of study2.yaml with exactly the settings the preset gives it."""
+    from analysis.reading.configuration import engine_settings
+
+    folder = REPO / "docs" / "results" / "study2"
+    assert main([str(folder), "--out", str(tmp_path), "--tolerance", "2"]) == 0
+    for name in ("runs.csv", "rounds.csv", "trials.csv", "summary.csv", "headline.csv", "stopping.csv"):
+        assert (tmp_path / name).read_bytes() == (folder / name).read_bytes(), name
+    runs = pd.read_csv(folder / "runs.csv")
+    expected = {
+        t.name: engine_settings(t.config.to_dict()) for t in expand_grid(load_grid_file(PRESETS / "study2.yaml"))
+    }
+    assert len(runs) and (runs["status"] == "finished").all()
+    for trial, settings in zip(runs["trial"], runs["settings"]):
+        assert json.loads(settings) == expected[trial.rsplit("/", 1)[-1]], trial
