@@ -80,7 +80,7 @@ def load_named_or_path(
         source = str(local) if local else f"hub:{spec.hub_id}"
         if task == jigsaw.MULTI_LABEL:
             label_columns = jigsaw.label_columns(label_columns)
-            frames = {split: _scored_rows(df, label_columns) for split, df in frames.items()}
+            frames = {split: jigsaw.scored_rows(df, label_columns) for split, df in frames.items()}
         elif task is not None:
             frames = {split: jigsaw.binary_frame(df, task, split) for split, df in frames.items()}
             label_column, label_names = "label", jigsaw.BINARY_NAMES[task]
@@ -114,12 +114,6 @@ def load_named_or_path(
         train, test = stratified_holdout(train, fraction=0.2, seed=seed)
         holdout = True
     return LoadedDataset(name, train, test, len(label_names), label_names, holdout, source)
-
-
-def _scored_rows(df, columns: list[str]):
-    """Rows whose labels are all scored: Kaggle's test labels mark unscored rows with -1."""
-    present = [c for c in columns if c in df.columns]
-    return df[(df[present].to_numpy() >= 0).all(axis=1)] if present else df
 
 
 def _local_named_dir(name: str) -> Optional[Path]:

@@ -7,19 +7,18 @@ from __future__ import annotations
 from typing import Optional
 
 from hybridal.data.label_matrix import JIGSAW_LABELS
-from hybridal.data.task import JIGSAW_TASKS
-from hybridal.errors import DataError, choice_error
+from hybridal.data.task import JIGSAW_MULTI_LABEL as MULTI_LABEL
+from hybridal.data.task import jigsaw_task
+from hybridal.errors import DataError
 
-MULTI_LABEL = "all"
 BINARY_NAMES = {"toxic": ["clean", "toxic"], "any": ["clean", "any_toxic"]}
+__all__ = ["MULTI_LABEL", "BINARY_NAMES", "binary_frame", "jigsaw_task", "label_columns", "scored_rows"]
 
 
-def jigsaw_task(data_kwargs: dict) -> str:
-    """The task `data_kwargs.jigsaw_label` names (default: all six labels), checked."""
-    task = data_kwargs.get("jigsaw_label", MULTI_LABEL)
-    if task not in JIGSAW_TASKS:
-        raise choice_error("data_kwargs.jigsaw_label", task, JIGSAW_TASKS)
-    return task
+def scored_rows(df, columns: list[str]):
+    """The rows whose labels are all scored: Kaggle's test labels mark unscored rows with -1."""
+    present = [c for c in columns if c in df.columns]
+    return df[(df[present].to_numpy() >= 0).all(axis=1)] if present else df
 
 
 def binary_frame(df, mode: str, split: str):
@@ -32,9 +31,7 @@ def binary_frame(df, mode: str, split: str):
             f"jigsaw {split} file lacks column(s) {', '.join(missing)}; "
             f"allowed: Kaggle's schema id,comment_text,{','.join(JIGSAW_LABELS)}."
         )
-    df = df.copy()
-    keep = (df[needed].to_numpy() >= 0).all(axis=1)
-    df = df[keep]
+    df = scored_rows(df, needed).copy()
     df["label"] = (df[needed].to_numpy() > 0).any(axis=1).astype("int64")
     return df
 

@@ -24,7 +24,8 @@ class TaskKeys(Protocol):
 
 
 JIGSAW_NAMES = ("jigsaw", "jigsaw_toxic")
-JIGSAW_TASKS = ("all", "toxic", "any")  # the six labels, or one binary task (hybridal.data.jigsaw)
+JIGSAW_MULTI_LABEL = "all"
+JIGSAW_TASKS = (JIGSAW_MULTI_LABEL, "toxic", "any")  # the six labels, or one binary task (hybridal.data.jigsaw)
 SINGLE_LABEL_DATA = ("agnews", "ag_news", "ag-news", "imdb")
 # What the ΔF1 rule (and `val_f1`, `test_f1`, `monitor_f1`) reads in a multi-label run. Micro-F1 by
 # default: it pools every (row, label) cell, so a label with a handful of positives moves it by a handful
@@ -35,6 +36,14 @@ SINGLE_LABEL_METRICS = ("macro_f1",)
 MULTI_LABEL_LOSS = "BCEWithLogitsLoss"
 
 
+def jigsaw_task(data_kwargs: dict) -> str:
+    """The Jigsaw task `data_kwargs.jigsaw_label` names (default: all six labels), checked."""
+    task = data_kwargs.get("jigsaw_label", JIGSAW_MULTI_LABEL)
+    if task not in JIGSAW_TASKS:
+        raise choice_error("data_kwargs.jigsaw_label", task, JIGSAW_TASKS)
+    return task
+
+
 def is_multi_label(cfg: TaskKeys) -> bool:
     """Multi-label when `label_columns` is set, `multi_label` is true, or Jigsaw runs its six labels."""
     if cfg.multi_label is not None:
@@ -42,7 +51,7 @@ def is_multi_label(cfg: TaskKeys) -> bool:
     if cfg.label_columns is not None:
         return True
     kwargs = cfg.data_kwargs if isinstance(cfg.data_kwargs, dict) else {}  # (validate() refuses a non-mapping)
-    return cfg.data in JIGSAW_NAMES and kwargs.get("jigsaw_label", "all") == "all"
+    return cfg.data in JIGSAW_NAMES and kwargs.get("jigsaw_label", JIGSAW_MULTI_LABEL) == JIGSAW_MULTI_LABEL
 
 
 def monitor_metric(cfg: TaskKeys) -> str:
@@ -73,10 +82,8 @@ def check_task(cfg: TaskKeys) -> None:
         )
     if cfg.multi_label not in (None, True, False):
         raise ConfigError(f"multi_label={cfg.multi_label!r} is invalid; allowed: true, false or null.")
-    jigsaw_task = cfg.data_kwargs.get("jigsaw_label", "all") if cfg.data in JIGSAW_NAMES else None
-    if jigsaw_task not in (None, *JIGSAW_TASKS):
-        raise choice_error("data_kwargs.jigsaw_label", jigsaw_task, JIGSAW_TASKS)
-    jigsaw_binary = jigsaw_task not in (None, "all")
+    task = jigsaw_task(cfg.data_kwargs) if cfg.data in JIGSAW_NAMES else None
+    jigsaw_binary = task not in (None, JIGSAW_MULTI_LABEL)
     if cfg.multi_label is False and (columns is not None or cfg.data in JIGSAW_NAMES and not jigsaw_binary):
         raise ConfigError(
             f"multi_label=false contradicts data={cfg.data!r} with label_columns={columns!r}; allowed: "
