@@ -19,6 +19,8 @@ file atomically; analysis/presentation/report_files.py):
   (cost: the AL cost, training + scoring + policy FLOPs; training FLOPs and labels used beside it);
 - ``frontier_rounds.csv``: per-round seed-mean points with their Pareto flag;
 - ``hypervolume.csv``: per dataset x strategy family;
+- ``findings.csv``, ``arms.csv``, ``targets.csv``, ``stopping_paired.csv``: with a study's
+  ``protocol.json``, its pre-registered comparisons (analysis/statistics/preregistered.py);
 - ``plots/*.png``, ``report.md`` and a self-contained ``report.html``.
 
 Exit codes: 0 done (data problems are reported, not fatal), 2 nothing usable or bad input.
@@ -38,6 +40,7 @@ if __package__ in (None, ""):  # run as `python analysis/report.py`: import from
 from analysis.presentation.report_content import cli_summary  # noqa: E402
 from analysis.presentation.report_files import NOTES_FILE, build_report  # noqa: E402
 from analysis.reading.problems import AnalysisError  # noqa: E402
+from analysis.reading.protocol import PROTOCOL_FILE, read_protocol  # noqa: E402
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,10 +66,19 @@ def _parser() -> argparse.ArgumentParser:
         "experiment folder, if there is one)",
     )
     p.add_argument(
+        "--protocol",
+        default=None,
+        metavar="FILE.json",
+        help=f"a study's pre-registered comparisons (analysis/reading/protocol.py; default: {PROTOCOL_FILE} in the "
+        "experiment folder, if there is one): adds their section and findings.csv, arms.csv, targets.csv, "
+        "stopping_paired.csv",
+    )
+    p.add_argument(
         "--tolerance",
         type=float,
-        default=0.5,
-        help="matched accuracy: validation macro-F1 points below retrain still counted as matched (default 0.5)",
+        default=None,
+        help="matched accuracy: validation macro-F1 points below retrain still counted as matched (default: the "
+        "protocol's margin_points, else 0.5)",
     )
     return p
 
@@ -90,7 +102,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return 2
     out = args.out or os.path.join("reports", os.path.basename(folders[0].rstrip("/")) or "experiment")
     try:
-        a = build_report(folders, out, args.tolerance, notes)
+        protocol = read_protocol(args.protocol) if args.protocol is not None else None
+        a = build_report(folders, out, args.tolerance, notes, protocol)
     except AnalysisError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

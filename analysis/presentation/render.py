@@ -134,13 +134,31 @@ def to_html(blocks: list[Block], title: str, base_dir: Path) -> str:
 # ----------------------------------------------------------------------------- notes file
 
 
+def _pipe_cells(line: str) -> list[str]:
+    cells = re.split(r"(?<!\\)\|", line.strip().strip("|"))
+    return [c.strip().replace("\\|", "|") for c in cells]
+
+
+def _pipe_table(lines: list[str]) -> Table:
+    """A Markdown pipe table (header, rule, rows); a rule cell ending in ':' right-aligns its column."""
+    rule = _pipe_cells(lines[1])
+    return Table(
+        _pipe_cells(lines[0]),
+        [_pipe_cells(ln) for ln in lines[2:]],
+        "",
+        {i for i, c in enumerate(rule) if c.endswith(":")},
+    )
+
+
 def notes_blocks(text: str) -> list[Block]:
-    """A small Markdown file (paragraphs, '- ' lists, '## ' headings) as report blocks."""
+    """A small Markdown file (paragraphs, '- ' lists, '## ' headings, pipe tables) as report blocks."""
     blocks: list[Block] = []
     for chunk in [c.strip() for c in text.split("\n\n") if c.strip()]:
         lines = chunk.splitlines()
         if chunk.startswith("#"):
             blocks.append(Heading(3, chunk.lstrip("#").strip()))
+        elif len(lines) >= 2 and all(ln.startswith("|") for ln in lines) and set(lines[1]) <= set("|-: "):
+            blocks.append(_pipe_table(lines))
         elif all(line.startswith("- ") or line.startswith("  ") for line in lines):
             items, current = [], []
             for line in lines:

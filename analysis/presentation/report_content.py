@@ -18,6 +18,7 @@ from analysis.presentation.findings_sentences import (
 )
 from analysis.presentation.formatting import f1_name, f1_points, f3, pm, points
 from analysis.presentation.multilabel_tables import multilabel_blocks
+from analysis.presentation.preregistered_tables import finding_sentences, preregistered_blocks
 from analysis.presentation.render import Block, Bullets, Heading, Image, Para, notes_blocks
 from analysis.presentation.stopping_tables import stopping_blocks
 from analysis.presentation.study_tables import cost_table, headline_table, noise_table, sampler_table, switch_table
@@ -106,7 +107,8 @@ def report_blocks(
         Heading(2, "Findings"),
     ]
     items = (
-        headline_findings(a)
+        (finding_sentences(a.prereg) if a.prereg is not None else [])
+        + headline_findings(a)
         + noise_findings(a)
         + unranked_findings(a)
         + [f for ds in datasets for f in dataset_findings(a, ds)]
@@ -133,6 +135,8 @@ def report_blocks(
                     "AL FLOPs saved vs test-F1 difference, every configuration against retrain, paired by seed",
                 )
             )
+    if a.prereg is not None:
+        blocks += preregistered_blocks(a.prereg)
     if notes:
         blocks += [Heading(2, "Scope, limits and notes")] + notes_blocks(notes)
     blocks += [

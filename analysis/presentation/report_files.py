@@ -18,6 +18,7 @@ from analysis.presentation.round_plots import learning_curves, switch_rounds
 from analysis.presentation.savings_plot import savings_plane
 from analysis.reading.experiment import SWEEP_SUMMARY
 from analysis.reading.problems import AnalysisError
+from analysis.reading.protocol import PROTOCOL_FILE, Protocol, read_protocol
 from analysis.statistics.pipeline import Analysis, analyse
 
 NOTES_FILE = "notes.md"
@@ -56,6 +57,13 @@ def write_tables(a: Analysis, out: Path) -> list[str]:
             }
     if a.multilabel is not None and len(a.multilabel):  # only where some run is multi-label
         tables["multilabel_rounds.csv"] = a.multilabel
+    if a.prereg is not None:  # only where the report has a study's protocol.json
+        tables |= {
+            "findings.csv": a.prereg.findings,
+            "arms.csv": a.prereg.arms,
+            "targets.csv": a.prereg.targets,
+            "stopping_paired.csv": a.prereg.stopping,
+        }
     for name, df in tables.items():
         with atomic_path(out / name) as tmp:
             df.to_csv(tmp, index=False)
@@ -93,15 +101,24 @@ def write_plots(a: Analysis, out: Path) -> dict[str, dict[str, str]]:
 
 
 def build_report(
-    experiments: Union[str, Sequence[str]], out_dir: str, tolerance_points: float = 0.5, notes: Optional[str] = None
+    experiments: Union[str, Sequence[str]],
+    out_dir: str,
+    tolerance_points: Optional[float] = None,
+    notes: Optional[str] = None,
+    protocol: Optional[Protocol] = None,
 ) -> Analysis:
     """Analyse `experiments` and write every output to `out_dir`; return the analysis.
 
     `notes`: Markdown shown as the report's "Scope, limits and notes" section (e.g. a study's
-    limits); by default the ``notes.md`` of a single input folder, where it has one.
+    limits); by default the ``notes.md`` of a single input folder, where it has one. `protocol`: a
+    study's pre-registered comparisons; by default the ``protocol.json`` of a single input folder,
+    where it has one. `tolerance_points`: by default the protocol's margin, else 0.5.
     """
     notes = notes if notes is not None else _default_notes(experiments)
-    a = analyse(experiments, tolerance_points)
+    protocol = protocol if protocol is not None else _default_protocol(experiments)
+    if tolerance_points is None:
+        tolerance_points = protocol.margin_points if protocol is not None else 0.5
+    a = analyse(experiments, tolerance_points, protocol)
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -119,7 +136,18 @@ def build_report(
     return a
 
 
-def _default_notes(experiments: Union[str, Sequence[str]]) -> Optional[str]:
+def _single_local(experiments: Union[str, Sequence[str]], name: str) -> Optional[Path]:
+    """`name` in the one local input folder, where there is one and it holds that file."""
     folders = [experiments] if isinstance(experiments, str) else list(experiments)
-    path = Path(folders[0]) / NOTES_FILE if len(folders) == 1 and "://" not in folders[0] else None
-    return path.read_text(encoding="utf-8") if path is not None and path.is_file() else None
+    path = Path(folders[0]) / name if len(folders) == 1 and "://" not in folders[0] else None
+    return path if path is not None and path.is_file() else None
+
+
+def _default_notes(experiments: Union[str, Sequence[str]]) -> Optional[str]:
+    path = _single_local(experiments, NOTES_FILE)
+    return path.read_text(encoding="utf-8") if path is not None else None
+
+
+def _default_protocol(experiments: Union[str, Sequence[str]]) -> Optional[Protocol]:
+    path = _single_local(experiments, PROTOCOL_FILE)
+    return read_protocol(str(path)) if path is not None else None

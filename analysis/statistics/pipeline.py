@@ -9,9 +9,11 @@ import pandas as pd
 
 from analysis.reading.experiment import load_experiments
 from analysis.reading.problems import NoUsableDataError, ProblemLog
+from analysis.reading.protocol import Protocol
 from analysis.reading.tidy_tables import rounds_table, trials_table
 from analysis.statistics import frontier, headline
 from analysis.statistics.multilabel import multilabel_rounds
+from analysis.statistics.preregistered_findings import Preregistered, preregistered
 from analysis.statistics.seed_aggregation import mean_curves, seed_summary
 from analysis.statistics.stopping import stopping_tables
 from analysis.statistics.trial_metrics import finished_unique, trial_metrics
@@ -46,11 +48,16 @@ class Analysis:
     stopping_halted: Optional[pd.DataFrame] = None
     # multi-label runs' micro/macro F1 and ROC AUC per round (analysis/statistics/multilabel.py), empty if none
     multilabel: Optional[pd.DataFrame] = None
+    # a study's pre-registered comparisons (protocol.json; analysis/statistics/preregistered.py), None without one
+    prereg: Optional[Preregistered] = None
 
 
-def analyse(uris: Union[str, Sequence[str]], tolerance_points: float = 0.5) -> Analysis:
+def analyse(
+    uris: Union[str, Sequence[str]], tolerance_points: float = 0.5, protocol: Optional[Protocol] = None
+) -> Analysis:
     """Read `uris` (one experiment folder, several analysed as one, or a report's own tables)
-    and compute every table; raise NoUsableDataError when nothing is usable."""
+    and compute every table (and `protocol`'s comparisons, if given); raise NoUsableDataError when
+    nothing is usable."""
     exp = load_experiments([uris] if isinstance(uris, str) else list(uris))
     uri = exp.root
     problems = exp.problems
@@ -110,6 +117,7 @@ def analyse(uris: Union[str, Sequence[str]], tolerance_points: float = 0.5) -> A
         stopping_seeds,
         stopping_halted,
         multilabel_rounds(rounds, used, summary),
+        None if protocol is None else preregistered(used, summary, rounds, stopping_seeds, protocol, problems),
     )
 
 

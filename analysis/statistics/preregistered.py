@@ -1,0 +1,261 @@
+"""A study's pre-registered comparisons (analysis/reading/protocol.py), named arm against named arm,
+paired by seed, each with its 95% t-interval and a verdict that says "not resolved" where the
+interval is too wide to decide.
+
+Four tables, per dataset:
+- ``arms``: every arm's final test F1, AULC and costs, and against the reference arm, paired by seed:
+  Δ test F1, Δ AULC (points), AL FLOPs saved (%), labels saved, and non-inferiority at the margin;
+- ``targets``: labels used and AL FLOPs when an arm's learning curve first reaches a fraction of the
+  reference's final test F1 (the same seed's): the per-round test F1 is measured on the run's
+  fixed test subsample, the last round's on the full split;
+- ``stopping``: per arm and stopping criterion, what stopping at the criterion's round would have saved
+  and given up against the same run's end; given up = final full-split test F1 − the stop round's
+  F1 on the test subsample (seeded per seed, so its error enters the between-seed interval);
+- ``findings``: the answers: the primary comparison, the cheapest arm within the margin, the
+  label-free against the validation-monitor switch, each criterion on the reference arm, and
+  shrink-and-perturb against the cheap strategy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+
+from analysis.reading.problems import ProblemLog
+from analysis.reading.protocol import Protocol
+from analysis.statistics.seed_aggregation import mean_std_ci
+
+ARM_MARK = "-arm-"  # a named arm's trial: <dataset>-arm-<arm>-s<seed> (sweeps/trial_names.py)
+ONE_SEED = "one seed: no interval"
+
+
+def arm_of(trial: str, seed: object) -> Optional[str]:
+    """The named arm a trial ran, from its name; None for a trial of the grid's axes."""
+    name = str(trial).rsplit("/", 1)[-1]
+    try:
+        suffix = f"-s{int(float(str(seed)))}"
+    except ValueError:
+        return None
+    if ARM_MARK not in name or not name.endswith(suffix):
+        return None
+    return name[: -len(suffix)].split(ARM_MARK, 1)[1] or None
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A paired mean and its 95% t-interval over n seeds (half-width NaN with one seed)."""
+
+    mean: float
+    half: float
+    n: int
+
+    @property
+    def lo(self) -> float:
+        return self.mean - self.half
+
+    @property
+    def hi(self) -> float:
+        return self.mean + self.half
+
+    @classmethod
+    def of(cls, values: pd.Series) -> "Interval":
+        mean, _, half, n = mean_std_ci(values.tolist())
+        return cls(mean, half, n)
+
+
+def non_inferiority(d: Interval, margin: float) -> str:
+    """Verdict on Δ (points) against −margin."""
+    if d.n < 2:
+        return ONE_SEED
+    if d.lo > -margin:
+        return "non-inferior"
+    return "inferior" if d.hi < -margin else "not resolved"
+
+
+def difference(d: Interval) -> str:
+    """Verdict on Δ (points) against 0."""
+    if d.n < 2:
+        return ONE_SEED
+    if d.lo > 0:
+        return "better"
+    return "worse" if d.hi < 0 else "not resolved"
+
+
+def given_up(d: Interval, margin: float) -> str:
+    """Verdict on F1 given up (points) against the margin."""
+    if d.n < 2:
+        return ONE_SEED
+    if d.hi < margin:
+        return "within the margin"
+    return "more than the margin" if d.lo > margin else "not resolved"
+
+
+def named_arms(used: pd.DataFrame, problems: ProblemLog) -> pd.DataFrame:
+    """The finished trials of named arms, with an "arm" column; an arm that is several configurations
+    within one dataset is noted and left out (its trials would not be one arm)."""
+    arms = [arm_of(t, s) for t, s in zip(used["trial"], used["seed"])]
+    out = used.assign(arm=arms).dropna(subset=["arm"])
+    keep = []
+    for (ds, arm), g in out.groupby(["dataset", "arm"], sort=True):
+        if g["config_id"].nunique() > 1:
+            problems.add(f"dataset {ds}: arm {arm} ran {g['config_id'].nunique()} configurations; left out")
+        else:
+            keep.append(g)
+    return pd.concat(keep) if keep else out.iloc[0:0]
+
+
+def _by_seed(runs: pd.DataFrame, ds: str, arm: str, column: str) -> pd.Series:
+    t = runs[(runs["dataset"] == ds) & (runs["arm"] == arm)]
+    return pd.Series(t[column].astype(float).to_numpy(), index=t["seed"].astype(int).to_numpy())
+
+
+def paired_points(runs: pd.DataFrame, ds: str, a: str, b: str, column: str) -> Interval:
+    x, y = _by_seed(runs, ds, a, column), _by_seed(runs, ds, b, column)
+    common = x.index.intersection(y.index)
+    return Interval.of(100.0 * (x[common] - y[common]))
+
+
+def paired_saved_pct(runs: pd.DataFrame, ds: str, a: str, b: str, column: str) -> Interval:
+    x, y = _by_seed(runs, ds, a, column), _by_seed(runs, ds, b, column)
+    common = x.index.intersection(y.index)
+    return Interval.of(100.0 * (1.0 - x[common] / y[common].replace(0, np.nan)))
+
+
+def mean_saved(runs: pd.DataFrame, ds: str, a: str, b: str, column: str) -> float:
+    x, y = _by_seed(runs, ds, a, column), _by_seed(runs, ds, b, column)
+    common = x.index.intersection(y.index)
+    return float((y[common] - x[common]).mean()) if len(common) else math.nan
+
+
+def arms_table(runs: pd.DataFrame, p: Protocol) -> pd.DataFrame:
+    """Per dataset x arm: seed means and, against the reference arm, paired differences and the verdict."""
+    rows = []
+    for (ds, arm), g in runs.groupby(["dataset", "arm"], sort=True):
+        f1, aulc = Interval.of(g["final_test_f1"].astype(float)), Interval.of(g["aulc"].astype(float))
+        row = {
+            "dataset": ds,
+            "arm": arm,
+            "config": g["config"].iloc[0],
+            "exploratory": ds in p.exploratory,
+            "seeds": " ".join(str(int(s)) for s in sorted(g["seed"])),
+            "n_seeds": len(g),
+            "test_f1_mean": f1.mean,
+            "test_f1_ci95": f1.half,
+            "aulc_mean": aulc.mean,
+            "aulc_ci95": aulc.half,
+            "labels_used_mean": float(g["labels_used"].mean()),
+            "al_flops_mean": float(g["total_flops"].mean()),
+            "train_flops_mean": float(g["total_train_flops"].mean()),
+            "wall_seconds_mean": float(g["wall_seconds"].mean()),
+            "switched": int(g["switch_round"].notna().sum()),
+        }
+        has_reference = arm != p.reference and ((runs["dataset"] == ds) & (runs["arm"] == p.reference)).any()
+        d = (
+            paired_points(runs, ds, arm, p.reference, "final_test_f1")
+            if has_reference
+            else Interval(math.nan, math.nan, 0)
+        )
+        da = paired_points(runs, ds, arm, p.reference, "aulc") if has_reference else d
+        saved = paired_saved_pct(runs, ds, arm, p.reference, "total_flops") if has_reference else d
+        row |= {
+            "n_paired": d.n,
+            "d_test_f1_points_mean": d.mean,
+            "d_test_f1_points_lo": d.lo,
+            "d_test_f1_points_hi": d.hi,
+            "d_aulc_points_mean": da.mean,
+            "d_aulc_points_lo": da.lo,
+            "d_aulc_points_hi": da.hi,
+            "al_flops_saved_pct_mean": saved.mean,
+            "al_flops_saved_pct_ci95": saved.half,
+            "labels_saved_mean": mean_saved(runs, ds, arm, p.reference, "labels_used") if has_reference else math.nan,
+            "verdict": non_inferiority(d, p.margin_points) if has_reference else "",
+        }
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _first_reach(curve: pd.DataFrame, target: float) -> tuple[float, float]:
+    """(labels used, AL FLOPs) at the first round whose test F1 reaches `target`; inf where none does."""
+    hit = curve[curve["test_f1"].astype(float) >= target]
+    if not len(hit):
+        return math.inf, math.inf
+    first = hit.sort_values("round").iloc[0]
+    return float(first["labels_used"]), float(first["cum_total_flops"])
+
+
+def _median(values: list[float]) -> float:
+    """Median where a seed that never reached counts as infinite; NaN if half or more never reached."""
+    m = float(np.median(values)) if values else math.nan
+    return m if math.isfinite(m) else math.nan
+
+
+def targets_table(runs: pd.DataFrame, rounds: pd.DataFrame, p: Protocol) -> pd.DataFrame:
+    """Per dataset x arm x target: when the arm first reaches target x the reference's final test F1."""
+    rows = []
+    curves = rounds[rounds["trial"].isin(runs["trial"]) & rounds["test_f1"].notna()]
+    for (ds, arm), g in runs.groupby(["dataset", "arm"], sort=True):
+        reference = _by_seed(runs, ds, p.reference, "final_test_f1")
+        for fraction in p.targets:
+            labels, flops = [], []
+            for _, run in g.iterrows():
+                seed = int(run["seed"])
+                if seed not in reference.index:
+                    continue
+                reach = _first_reach(curves[curves["trial"] == run["trial"]], fraction * reference[seed])
+                labels.append(reach[0])
+                flops.append(reach[1])
+            rows.append(
+                {
+                    "dataset": ds,
+                    "arm": arm,
+                    "target": fraction,
+                    "seeds": len(labels),
+                    "seeds_reached": int(sum(math.isfinite(v) for v in labels)),
+                    "labels_to_reach_median": _median(labels),
+                    "al_flops_to_reach_median": _median(flops),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def stopping_table(
+    runs: pd.DataFrame, rounds: pd.DataFrame, stopping_seeds: Optional[pd.DataFrame], p: Protocol
+) -> pd.DataFrame:
+    """Per dataset x arm x criterion: labels and AL FLOPs saved, F1 given up (subsample at the stop round)."""
+    if stopping_seeds is None or not len(stopping_seeds):
+        return pd.DataFrame()
+    seeds = stopping_seeds.merge(runs[["trial", "arm", "final_test_f1", "total_flops"]], on="trial")
+    f1_at = rounds.set_index(["trial", "round"])["test_f1"]
+    rows = []
+    for (ds, arm, label), g in seeds.groupby(["dataset", "arm", "label"], sort=True):
+        stopped = g["stop_round"].notna()
+        at_stop = [
+            float(f1_at.get((t, int(r)), math.nan)) if ok else math.nan
+            for t, r, ok in zip(g["trial"], g["stop_round"], stopped)
+        ]
+        up = Interval.of(pd.Series(np.where(stopped, 100.0 * (g["final_test_f1"] - np.array(at_stop)), 0.0)))
+        saved = Interval.of(100.0 * g["flops_saved"].astype(float) / g["total_flops"].astype(float))
+        rows.append(
+            {
+                "dataset": ds,
+                "arm": arm,
+                "label": label,
+                "criterion": g["criterion"].iloc[0],
+                "reads": g["reads"].iloc[0],
+                "seeds": len(g),
+                "seeds_stopped": int(stopped.sum()),
+                "stop_round_median": float(g["stop_round"].median()) if stopped.any() else math.nan,
+                "labels_saved_mean": float(g["labels_saved"].mean()),
+                "al_flops_saved_pct_mean": saved.mean,
+                "al_flops_saved_pct_ci95": saved.half,
+                "f1_given_up_points_mean": up.mean,
+                "f1_given_up_points_lo": up.lo,
+                "f1_given_up_points_hi": up.hi,
+                "verdict": given_up(up, p.margin_points),
+            }
+        )
+    return pd.DataFrame(rows)
