@@ -19,6 +19,7 @@ no module imports another's private (underscore) names.
 - ``ray_files``      : Ray's files, only for trials that stopped before writing summary.json;
 - ``report_folder``  : a folder the report wrote (runs.csv, rounds.parquet) read back as trials;
 - ``experiment``     : every trial of one or several experiment folders (Experiment), read concurrently;
+- ``protocol``       : a study's pre-registered comparisons (protocol.json), checked;
 - ``tidy_tables``    : the trials table and the tidy trial x round table.
 
 ``statistics``: numbers from those tables (pure pandas; no files written):
@@ -31,6 +32,9 @@ no module imports another's private (underscore) names.
 - ``arm_choice``      : best and cheapest within tolerance among every arm, on paired means over retrain's seeds;
 - ``headline``        : the paired headline, unranked configurations, paired, switch and sampler tables;
 - ``validation_noise``: the validation F1's per-seed standard error beside the tolerance;
+- ``preregistered``   : a protocol's named arms against its reference, paired, with verdicts; targets reached;
+- ``preregistered_stopping``: each stopping criterion's net saving and validation F1 given up, per arm;
+- ``preregistered_findings``: the protocol's findings table (Preregistered: every table of it);
 - ``pipeline``        : from experiment folders to every table (Analysis).
 
 ``presentation``: what the report shows and the files it writes:
@@ -47,7 +51,8 @@ no module imports another's private (underscore) names.
 - ``savings_plot``      : AL cost saved vs test-F1 difference against retrain, paired by seed (the headline's);
 - ``atomic_files``      : atomic file writes;
 - ``report_files``      : every output file of a report (tables, figures, report.md, report.html);
-- ``readme_findings``   : the README's findings table from a report's headline.csv.
+- ``preregistered_tables``: the report's "Pre-registered comparisons" section and its findings sentences;
+- ``readme_findings``   : the README's findings table from a report's headline.csv (a protocol's findings.csv).
 
 ``report``: the command line (parsing, exit codes).
 """

@@ -22,8 +22,8 @@ def _labels(x) -> str:
     return f"{x:,.0f}" if has_value(x) else "–"
 
 
-def _pct(x) -> str:
-    return f"{x:.0f}%" if has_value(x) else "–"
+def _against(name: str) -> str:
+    return name if name == "its own end" else f"`{name}`"
 
 
 def finding_sentences(pre: Preregistered) -> list[str]:
@@ -31,39 +31,39 @@ def finding_sentences(pre: Preregistered) -> list[str]:
     out = []
     for _, r in pre.findings.iterrows():
         tag = "" if not r["exploratory"] else " (exploratory)"
-        if r["arm"] == "none resolved":
+        if r["verdict"] == "no cheaper arm resolved":
             out.append(
                 f"**{r['dataset']}**{tag} {r['question']} of `{r['against']}`: no arm that uses no more labels "
-                "has an interval that shows it (none resolved)."
+                f"has an interval that shows it, so the answer is `{r['against']}` itself."
             )
             continue
         out.append(
-            f"**{r['dataset']}**{tag} {r['question']}: `{r['arm']}` vs `{r['against']}`, {r['effect']} "
+            f"**{r['dataset']}**{tag} {r['question']}: `{r['arm']}` vs {_against(r['against'])}, {r['effect']} "
             f"{interval_text(r['effect_mean'], r['effect_lo'], r['effect_hi'])} over {int(r['n_paired'])} paired "
-            f"seed(s); AL FLOPs saved {_pct(r['al_flops_saved_pct_mean'])}, labels saved "
-            f"{_labels(r['labels_saved_mean'])}: **{r['verdict']}**."
+            f"seed(s); AL FLOPs saved {percent_pm(r['al_flops_saved_pct_mean'], r['al_flops_saved_pct_ci95'])}, "
+            f"labels saved {_labels(r['labels_saved_mean'])}: **{r['verdict']}**."
         )
     return out
 
 
-def findings_block(pre: Preregistered) -> Table:
+def findings_block(findings: pd.DataFrame, margin_points: float) -> Table:
+    """The findings table (findings.csv) as the report and docs/findings.md show it."""
     rows = [
         [
             r["dataset"],
             "primary" if not r["exploratory"] else "exploratory",
             r["question"],
-            f"`{r['arm']}`" if r["arm"] != "none resolved" else r["arm"],
-            f"`{r['against']}`" if r["against"] != "its own end" else r["against"],
+            f"`{r['arm']}`",
+            _against(r["against"]),
             str(int(r["n_paired"])),
             r["effect"],
             interval_text(r["effect_mean"], r["effect_lo"], r["effect_hi"]),
-            _pct(r["al_flops_saved_pct_mean"]),
+            percent_pm(r["al_flops_saved_pct_mean"], r["al_flops_saved_pct_ci95"]),
             _labels(r["labels_saved_mean"]),
             r["verdict"],
         ]
-        for _, r in pre.findings.iterrows()
+        for _, r in findings.iterrows()
     ]
-    p = pre.protocol
     return Table(
         [
             "dataset",
@@ -79,10 +79,12 @@ def findings_block(pre: Preregistered) -> Table:
             "verdict",
         ],
         rows,
-        f"Paired by seed, 95% t-intervals. Non-inferiority: the interval's lower end above −{p.margin_points:g} "
-        "points; a difference: the interval excludes 0; F1 given up: the interval's upper end below the margin. "
-        "Where the interval straddles the line: not resolved. Only the primary rows are confirmatory; the rest "
-        "are exploratory, without a correction for the several arms compared (protocol.json).",
+        f"Paired by seed, 95% t-intervals. Non-inferiority: the interval's lower end above −{margin_points:g} "
+        "points (the cheapest arm: Bonferroni intervals over the arms that are candidates); a difference: the "
+        "interval excludes 0; F1 given up: the interval's upper end below the margin. Where the interval "
+        "straddles the line: not resolved. Only the primary rows are confirmatory; the rest are exploratory "
+        "(protocol.json). Stopping rows: on the reference's runs, against their own end, AL FLOPs saved net of "
+        "the passes the criterion reads (a criterion that never fired only costs), F1 given up on validation.",
         {5, 7, 8, 9},
     )
 
@@ -132,25 +134,44 @@ def arms_block(arms: pd.DataFrame, p_reference: str, margin: float) -> Table:
 
 
 def targets_block(targets: pd.DataFrame, reference: str) -> Table:
-    wide = {}
-    for _, t in targets.iterrows():
-        row = wide.setdefault(t["arm"], [f"`{t['arm']}`"])
-        row += [
+    rows = [
+        [
+            f"`{t['arm']}`",
+            f"{t['target']:.0%}",
+            f"{int(t['seeds_reached'])}/{int(t['seeds'])}",
             _labels(t["labels_to_reach_median"]),
             flops(t["al_flops_to_reach_median"]),
-            f"{int(t['seeds_reached'])}/{int(t['seeds'])}",
+            "–" if t["arm"] == reference else _signed_pm(t["d_labels_mean"], t["d_labels_ci95"]),
+            "–" if t["arm"] == reference else percent_pm(t["al_flops_saved_pct_mean"], t["al_flops_saved_pct_ci95"]),
+            str(int(t["n_paired"])),
         ]
-    fractions = sorted(targets["target"].unique())
-    columns = ["arm"] + [c for f in fractions for c in (f"labels to {f:.0%}", f"AL FLOPs to {f:.0%}", "reached")]
+        for _, t in targets.sort_values(["target", "al_flops_to_reach_median"]).iterrows()
+    ]
     return Table(
-        columns,
-        list(wide.values()),
-        f"Labels used and AL FLOPs at the first round whose test F1 reaches the fraction of `{reference}`'s final "
-        "test F1 of the same seed; median over seeds, a seed that never reached it counting as infinite (– where "
-        "half or more never did). Per-round test F1 is on the run's fixed test subsample, the last round's on the "
-        "full split.",
-        set(range(1, len(columns))),
+        [
+            "arm",
+            "target",
+            "reached",
+            "labels (median)",
+            "AL FLOPs (median)",
+            f"Δ labels vs {reference}",
+            f"AL FLOPs saved vs {reference}",
+            "seeds paired",
+        ],
+        rows,
+        f"Labels used and AL FLOPs at the first round whose validation F1 reaches the fraction of `{reference}`'s "
+        "final validation F1 of the same seed (validation: the same rows every round; the per-round test F1 is on "
+        "a subsample until the last round). Median over seeds, a seed that never reached counting as infinite "
+        f"(– where half or more never did); against `{reference}`'s own, paired by seed over the seeds both "
+        "reached, mean ± 95% interval.",
+        {2, 3, 4, 5, 6, 7},
     )
+
+
+def _signed_pm(mean, half) -> str:
+    if not has_value(mean):
+        return "–"
+    return f"{mean:+,.0f} ± {half:,.0f}" if has_value(half) else f"{mean:+,.0f}"
 
 
 def stopping_block(stopping: pd.DataFrame, reference: str, margin: float) -> Table:
@@ -180,8 +201,9 @@ def stopping_block(stopping: pd.DataFrame, reference: str, margin: float) -> Tab
         ],
         rows,
         f"On `{reference}`'s runs: had the run stopped after the criterion's round, against the same run's end. "
-        "Given up: the final full-split test F1 − the stop round's test F1 on the run's test subsample (drawn per "
-        "seed, so its error enters the interval); a seed that never stopped saves and gives up 0. Every arm: "
+        "Saved: net of what the criterion reads every round until it stops (the stop-set pass; the validation "
+        "pass and its labels), so a criterion that never fires only costs. Given up: validation F1 at the end − "
+        "at the stop round (the same rows every round; 0 where it never stopped), mean [95% CI]. Every arm: "
         "stopping_paired.csv.",
         {2, 3, 4, 5, 6},
     )
@@ -199,7 +221,7 @@ def preregistered_blocks(pre: Preregistered) -> list[Block]:
             + f" of `{p.reference}`'s final test F1; arms are read from the trial names "
             "(`<dataset>-arm-<arm>-s<seed>`)."
         ),
-        findings_block(pre),
+        findings_block(pre.findings, p.margin_points),
     ]
     for ds in sorted(pre.arms["dataset"].unique()):
         arms = pre.arms[pre.arms["dataset"] == ds]

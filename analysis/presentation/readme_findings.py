@@ -1,8 +1,10 @@
 """``python -m analysis.presentation.readme_findings RESULTS_DIR``: the README's findings table, from a
-report's headline.csv.
+report's headline.csv; for a study with a ``protocol.json``, its pre-registered findings table, from
+the report's findings.csv.
 
-The README quotes the committed study through this table; a test checks that the README holds
-exactly what this prints for docs/results/study, so the two cannot drift apart.
+The README and docs/findings.md quote the committed studies through these tables; tests check that
+they hold exactly what this prints for docs/results/study and docs/results/study2, so they cannot
+drift apart.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from typing import Optional, Sequence
 
 import pandas as pd
 
+from analysis.presentation.preregistered_tables import findings_block
 from analysis.presentation.render import Table, to_markdown
 from analysis.presentation.study_tables import headline_table
+from analysis.reading.protocol import PROTOCOL_FILE, read_protocol
 
 # The headline columns the README shows (the report has them all).
 README_COLUMNS = (
@@ -45,6 +49,12 @@ def findings_markdown(headline: pd.DataFrame, tolerance_points: float = 0.5) -> 
     return to_markdown([table]).strip() + "\n"
 
 
+def prereg_markdown(findings: pd.DataFrame, margin_points: float) -> str:
+    """A pre-registered study's findings table as Markdown (no caption)."""
+    table = findings_block(findings, margin_points)
+    return to_markdown([Table(table.columns, table.rows, align_right=table.align_right)]).strip() + "\n"
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1:
@@ -54,7 +64,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             file=sys.stderr,
         )
         return 2
-    path = Path(args[0]) / "headline.csv"
+    folder = Path(args[0])
+    if (folder / "findings.csv").is_file() and (folder / PROTOCOL_FILE).is_file():
+        margin = read_protocol(str(folder / PROTOCOL_FILE)).margin_points
+        print(prereg_markdown(pd.read_csv(folder / "findings.csv"), margin), end="")
+        return 0
+    path = folder / "headline.csv"
     if not path.is_file():
         print(
             f"error: {path} does not exist; allowed: a folder written by `python -m analysis.report`.", file=sys.stderr

@@ -106,9 +106,10 @@ def report_blocks(
         ),
         Heading(2, "Findings"),
     ]
+    if a.prereg is not None:  # the study's own answers first; the general choices below are not pre-registered
+        blocks += [Bullets(finding_sentences(a.prereg)), Heading(3, NOT_PREREGISTERED)]
     items = (
-        (finding_sentences(a.prereg) if a.prereg is not None else [])
-        + headline_findings(a)
+        headline_findings(a)
         + noise_findings(a)
         + unranked_findings(a)
         + [f for ds in datasets for f in dataset_findings(a, ds)]
@@ -178,6 +179,12 @@ def report_blocks(
         blocks += [Heading(2, "Compute and environment"), cost_table(a.sweep)]
     blocks += [Heading(2, "Method"), Bullets(method_notes(a)), Heading(2, "Files"), Bullets([f"`{f}`" for f in files])]
     return blocks
+
+
+NOT_PREREGISTERED = (
+    "Not pre-registered: the general report's choices (on validation F1, each retrain configuration its own "
+    "baseline), exploratory"
+)
 
 
 def cli_summary(a: Analysis, out_dir: str) -> str:

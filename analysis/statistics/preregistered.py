@@ -2,18 +2,20 @@
 paired by seed, each with its 95% t-interval and a verdict that says "not resolved" where the
 interval is too wide to decide.
 
-Four tables, per dataset:
+Final quality is the final test F1 on the full test split. Comparisons between rounds of one run use
+validation F1: the same 500 rows every round, never trained on, while the per-round test F1 is on a
+subsample until the last round, which is measured on the full split (two different test sets).
+
+Three tables, per dataset:
 - ``arms``: every arm's final test F1, AULC and costs, and against the reference arm, paired by seed:
   Δ test F1, Δ AULC (points), AL FLOPs saved (%), labels saved, and non-inferiority at the margin;
-- ``targets``: labels used and AL FLOPs when an arm's learning curve first reaches a fraction of the
-  reference's final test F1 (the same seed's): the per-round test F1 is measured on the run's
-  fixed test subsample, the last round's on the full split;
-- ``stopping``: per arm and stopping criterion, what stopping at the criterion's round would have saved
-  and given up against the same run's end; given up = final full-split test F1 − the stop round's
-  F1 on the test subsample (seeded per seed, so its error enters the between-seed interval);
-- ``findings``: the answers: the primary comparison, the cheapest arm within the margin, the
-  label-free against the validation-monitor switch, each criterion on the reference arm, and
-  shrink-and-perturb against the cheap strategy.
+- ``targets``: labels used and AL FLOPs when an arm's validation F1 first reaches a fraction of the
+  reference's final validation F1 (the same seed's), and the difference to the reference's own;
+- ``stopping`` (analysis/statistics/preregistered_stopping.py): per arm and stopping criterion, had the run stopped where the criterion said, against
+  the same run's end: labels and AL FLOPs saved net of what the criterion itself reads (every
+  round's stop-set pass, or the validation pass and labels, where the run's own policy does not
+  already pay for them; a criterion that never fires only costs), and validation F1 given up.
+The findings built on them are in analysis/statistics/preregistered_findings.py.
 """
 
 from __future__ import annotations
@@ -66,6 +68,15 @@ class Interval:
         mean, _, half, n = mean_std_ci(values.tolist())
         return cls(mean, half, n)
 
+    @classmethod
+    def bonferroni(cls, values: pd.Series, comparisons: int) -> "Interval":
+        """The t-interval at family-wise 95% over `comparisons` intervals (each at 1 − 0.05 / comparisons)."""
+        from scipy.stats import t  # scikit-learn's own dependency
+
+        mean, std, _, n = mean_std_ci(values.tolist())
+        half = float(t.ppf(1 - 0.025 / comparisons, n - 1)) * std / math.sqrt(n) if n > 1 else math.nan
+        return cls(mean, half, n)
+
 
 def non_inferiority(d: Interval, margin: float) -> str:
     """Verdict on Δ (points) against −margin."""
@@ -113,10 +124,12 @@ def _by_seed(runs: pd.DataFrame, ds: str, arm: str, column: str) -> pd.Series:
     return pd.Series(t[column].astype(float).to_numpy(), index=t["seed"].astype(int).to_numpy())
 
 
-def paired_points(runs: pd.DataFrame, ds: str, a: str, b: str, column: str) -> Interval:
+def paired_points(runs: pd.DataFrame, ds: str, a: str, b: str, column: str, comparisons: int = 1) -> Interval:
+    """a − b in points over the seeds both ran; with `comparisons` > 1 its Bonferroni interval."""
     x, y = _by_seed(runs, ds, a, column), _by_seed(runs, ds, b, column)
     common = x.index.intersection(y.index)
-    return Interval.of(100.0 * (x[common] - y[common]))
+    d = 100.0 * (x[common] - y[common])
+    return Interval.bonferroni(d, comparisons) if comparisons > 1 else Interval.of(d)
 
 
 def paired_saved_pct(runs: pd.DataFrame, ds: str, a: str, b: str, column: str) -> Interval:
@@ -179,8 +192,8 @@ def arms_table(runs: pd.DataFrame, p: Protocol) -> pd.DataFrame:
 
 
 def _first_reach(curve: pd.DataFrame, target: float) -> tuple[float, float]:
-    """(labels used, AL FLOPs) at the first round whose test F1 reaches `target`; inf where none does."""
-    hit = curve[curve["test_f1"].astype(float) >= target]
+    """(labels used, AL FLOPs) at the first round whose validation F1 reaches `target`; inf where none does."""
+    hit = curve[curve["val_f1"].astype(float) >= target]
     if not len(hit):
         return math.inf, math.inf
     first = hit.sort_values("round").iloc[0]
@@ -194,68 +207,37 @@ def _median(values: list[float]) -> float:
 
 
 def targets_table(runs: pd.DataFrame, rounds: pd.DataFrame, p: Protocol) -> pd.DataFrame:
-    """Per dataset x arm x target: when the arm first reaches target x the reference's final test F1."""
+    """Per dataset x arm x target: when the arm's validation F1 first reaches target x the reference's final
+    validation F1 (same seed), and against the reference's own, paired by seed over the seeds both reached."""
     rows = []
-    curves = rounds[rounds["trial"].isin(runs["trial"]) & rounds["test_f1"].notna()]
+    curves = rounds[rounds["trial"].isin(runs["trial"]) & rounds["val_f1"].notna()]
+    reach: dict[tuple, tuple[float, float]] = {}  # (dataset, arm, fraction, seed) -> (labels, AL FLOPs)
+    for _, run in runs.iterrows():
+        final = _by_seed(runs, run["dataset"], p.reference, "final_val_f1").get(int(run["seed"]), math.nan)
+        for fraction in p.targets if not pd.isna(final) else ():
+            key = (run["dataset"], run["arm"], fraction, int(run["seed"]))
+            reach[key] = _first_reach(curves[curves["trial"] == run["trial"]], fraction * final)
     for (ds, arm), g in runs.groupby(["dataset", "arm"], sort=True):
-        reference = _by_seed(runs, ds, p.reference, "final_test_f1")
         for fraction in p.targets:
-            labels, flops = [], []
-            for _, run in g.iterrows():
-                seed = int(run["seed"])
-                if seed not in reference.index:
-                    continue
-                reach = _first_reach(curves[curves["trial"] == run["trial"]], fraction * reference[seed])
-                labels.append(reach[0])
-                flops.append(reach[1])
+            mine = {s: reach[(ds, arm, fraction, s)] for s in g["seed"].astype(int) if (ds, arm, fraction, s) in reach}
+            ref = {s: reach[(ds, p.reference, fraction, s)] for s in mine if (ds, p.reference, fraction, s) in reach}
+            both = [s for s in ref if math.isfinite(mine[s][0]) and math.isfinite(ref[s][0])]
+            d_labels = Interval.of(pd.Series([mine[s][0] - ref[s][0] for s in both], dtype=float))
+            saved = Interval.of(pd.Series([100.0 * (1 - mine[s][1] / ref[s][1]) for s in both], dtype=float))
             rows.append(
                 {
                     "dataset": ds,
                     "arm": arm,
                     "target": fraction,
-                    "seeds": len(labels),
-                    "seeds_reached": int(sum(math.isfinite(v) for v in labels)),
-                    "labels_to_reach_median": _median(labels),
-                    "al_flops_to_reach_median": _median(flops),
+                    "seeds": len(mine),
+                    "seeds_reached": int(sum(math.isfinite(v[0]) for v in mine.values())),
+                    "labels_to_reach_median": _median([v[0] for v in mine.values()]),
+                    "al_flops_to_reach_median": _median([v[1] for v in mine.values()]),
+                    "n_paired": d_labels.n,
+                    "d_labels_mean": d_labels.mean,
+                    "d_labels_ci95": d_labels.half,
+                    "al_flops_saved_pct_mean": saved.mean,
+                    "al_flops_saved_pct_ci95": saved.half,
                 }
             )
-    return pd.DataFrame(rows)
-
-
-def stopping_table(
-    runs: pd.DataFrame, rounds: pd.DataFrame, stopping_seeds: Optional[pd.DataFrame], p: Protocol
-) -> pd.DataFrame:
-    """Per dataset x arm x criterion: labels and AL FLOPs saved, F1 given up (subsample at the stop round)."""
-    if stopping_seeds is None or not len(stopping_seeds):
-        return pd.DataFrame()
-    seeds = stopping_seeds.merge(runs[["trial", "arm", "final_test_f1", "total_flops"]], on="trial")
-    f1_at = rounds.set_index(["trial", "round"])["test_f1"]
-    rows = []
-    for (ds, arm, label), g in seeds.groupby(["dataset", "arm", "label"], sort=True):
-        stopped = g["stop_round"].notna()
-        at_stop = [
-            float(f1_at.get((t, int(r)), math.nan)) if ok else math.nan
-            for t, r, ok in zip(g["trial"], g["stop_round"], stopped)
-        ]
-        up = Interval.of(pd.Series(np.where(stopped, 100.0 * (g["final_test_f1"] - np.array(at_stop)), 0.0)))
-        saved = Interval.of(100.0 * g["flops_saved"].astype(float) / g["total_flops"].astype(float))
-        rows.append(
-            {
-                "dataset": ds,
-                "arm": arm,
-                "label": label,
-                "criterion": g["criterion"].iloc[0],
-                "reads": g["reads"].iloc[0],
-                "seeds": len(g),
-                "seeds_stopped": int(stopped.sum()),
-                "stop_round_median": float(g["stop_round"].median()) if stopped.any() else math.nan,
-                "labels_saved_mean": float(g["labels_saved"].mean()),
-                "al_flops_saved_pct_mean": saved.mean,
-                "al_flops_saved_pct_ci95": saved.half,
-                "f1_given_up_points_mean": up.mean,
-                "f1_given_up_points_lo": up.lo,
-                "f1_given_up_points_hi": up.hi,
-                "verdict": given_up(up, p.margin_points),
-            }
-        )
     return pd.DataFrame(rows)

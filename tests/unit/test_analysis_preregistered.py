@@ -46,7 +46,8 @@ def test_verdicts_follow_the_interval_not_the_mean():
 
 
 def _runs(arms: dict[str, dict]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(used, summary, rounds): per arm, per seed, final test F1 = f1 + noise[seed], two rounds."""
+    """(used, summary, rounds): per arm, per seed, final test (and validation) F1 = f1 + noise[seed], two
+    rounds; every round's stop-set pass costs 1e12 FLOPs, its validation pass 2e12."""
     used, rounds = [], []
     for i, (arm, spec) in enumerate(arms.items()):
         for j, seed in enumerate(SEEDS):
@@ -59,24 +60,40 @@ def _runs(arms: dict[str, dict]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFra
                     "seed": seed,
                     "config_id": f"c{i}",
                     "final_test_f1": final,
+                    "final_val_f1": final,
                     "aulc": final - 0.05,
                     "labels_used": spec.get("labels", 550),
                     "total_flops": spec["flops"],
                     "total_train_flops": spec["flops"] / 2,
                     "wall_seconds": 60.0,
                     "switch_round": None,
+                    "validation_rows": 500,
+                    "strategy_kwargs.trigger": spec.get("trigger"),
                 }
             )
             first = spec.get("first", final - 0.1)
+            cost = {"flops_stop_set": 1e12, "flops_validation": 2e12, "labels_read_by_policy": 0}
             rounds += [
                 {
                     "trial": trial,
                     "round": 0,
+                    "val_f1": first,
                     "test_f1": first,
                     "labels_used": 100,
                     "cum_total_flops": spec["flops"] / 4,
-                },
-                {"trial": trial, "round": 1, "test_f1": final, "labels_used": 550, "cum_total_flops": spec["flops"]},
+                    "flops_policy": spec.get("policy", 0.0),
+                }
+                | cost,
+                {
+                    "trial": trial,
+                    "round": 1,
+                    "val_f1": final,
+                    "test_f1": final,
+                    "labels_used": 550,
+                    "cum_total_flops": spec["flops"],
+                    "flops_policy": 0.0,
+                }
+                | cost,
             ]
     used_df = pd.DataFrame(used)
     summary = used_df.drop_duplicates("config_id")[["dataset", "config_id"]].assign(
@@ -109,16 +126,20 @@ def test_findings_answer_each_question_with_its_paired_interval():
     half = 4.302652729911275 * d.std(ddof=1) / math.sqrt(3)
     assert arms.loc["cheap", "d_test_f1_points_hi"] == pytest.approx(-0.5 + half)
     f = pre.findings.set_index("question")
-    primary = f.loc["non-inferior within 2 pts (primary)"]
+    primary = f.loc["non-inferior within 2 pts"]
     assert (primary["arm"], primary["verdict"], bool(primary["exploratory"])) == ("cheap", "non-inferior", False)
-    # the wide arm is cheaper but its interval does not show non-inferiority; "monitored" uses more labels
-    assert f.loc["cheapest within 2 pts", "arm"] == "cheap"
+    # the wide arm is cheaper but its interval does not show non-inferiority; "monitored" uses more labels,
+    # so three arms are candidates and each interval is at 1 - 0.05 / 3
+    cheapest = f.loc["cheapest within 2 pts (Bonferroni over 3)"]
+    assert cheapest["arm"] == "cheap"
+    bonferroni = 7.648803937915553 * d.std(ddof=1) / math.sqrt(3)  # t(1 - 0.025 / 3, 2)
+    assert cheapest["effect_hi"] == pytest.approx(-0.5 + bonferroni, rel=1e-6)
     assert f.loc["label-free vs validation switch", "labels_saved_mean"] == pytest.approx(500)
     assert f.loc["shrink-perturb vs cheap strategy", "verdict"] == "worse"
-    assert f.drop(index="non-inferior within 2 pts (primary)")["exploratory"].all()
+    assert f.drop(index="non-inferior within 2 pts")["exploratory"].all()
 
 
-def test_targets_count_labels_and_flops_at_the_first_round_that_reaches_them():
+def test_targets_count_labels_and_flops_at_the_first_round_whose_validation_f1_reaches_them():
     used, summary, rounds = _runs(ARMS)
     t = preregistered(used, summary, rounds, None, PROTOCOL, ProblemLog()).targets.set_index(["arm", "target"])
     # retrain's round 0 (0.86) reaches 95% of 0.88 (0.836) but not 98% (0.8624)
@@ -130,8 +151,10 @@ def test_targets_count_labels_and_flops_at_the_first_round_that_reaches_them():
     assert t.loc[("worse", 0.98), "seeds_reached"] == 0 and math.isnan(t.loc[("worse", 0.98), "labels_to_reach_median"])
 
 
-def test_stopping_charges_what_the_stop_round_would_have_given_up():
-    used, summary, rounds = _runs({"retrain": ARMS["retrain"]})
+def test_stopping_charges_what_the_criterion_reads_and_what_the_stop_round_gave_up():
+    used, summary, rounds = _runs(
+        {"retrain": ARMS["retrain"], "free": ARMS["retrain"] | {"trigger": "kappa", "policy": 1e12}}
+    )
     seeds = pd.DataFrame(
         {
             "dataset": "agnews",
@@ -139,18 +162,57 @@ def test_stopping_charges_what_the_stop_round_would_have_given_up():
             "criterion": "kappa_average",
             "reads": "stop_set",
             "trial": used["trial"],
-            "stop_round": [0.0, 0.0, None],
-            "labels_saved": [450.0, 450.0, 0.0],
-            "flops_saved": [3e13, 3e13, 0.0],
+            "stop_round": [0.0, 0.0, None] * 2,
+            "labels_saved": [450.0, 450.0, 0.0] * 2,
+            "flops_saved": [3e13, 3e13, 0.0] * 2,
         }
     )
     pre = preregistered(used, summary, rounds, seeds, PROTOCOL, ProblemLog())
-    s = pre.stopping.iloc[0]
-    # two seeds stop at round 0 (0.86 vs 0.88 at the end: 2 points given up each), one never (0)
+    s = pre.stopping.set_index("arm").loc["retrain"]
+    # two seeds stop at round 0 (validation 0.86 vs 0.88 at the end: 2 points given up each), one never (0)
     assert s["seeds_stopped"] == 2 and s["f1_given_up_points_mean"] == pytest.approx(4 / 3)
-    assert s["al_flops_saved_pct_mean"] == pytest.approx(50.0)
+    # a stopped seed spends round 0 (1e13) + one stop-set pass (1e12) of 4e13: 72.5% saved; the seed that
+    # never stopped paid two passes for nothing: -5%
+    assert s["al_flops_saved_pct_mean"] == pytest.approx((72.5 + 72.5 - 5.0) / 3)
+    # the label-free arm's round 0 already paid the stop set (its trigger read it): only round 1 is extra
+    free = pre.stopping.set_index("arm").loc["free"]
+    assert free["al_flops_saved_pct_mean"] == pytest.approx((75.0 + 75.0 - 2.5) / 3)
     row = pre.findings[pre.findings["question"] == "stopping: kappa_average"].iloc[0]
-    assert row["arm"] == "retrain" and row["effect"] == "test F1 given up (pts)"
+    assert row["arm"] == "retrain" and row["effect"] == "validation F1 given up (pts)"
+    never = seeds.assign(stop_round=None, label="change", criterion="classification_change")
+    quiet = preregistered(used, summary, rounds, never, PROTOCOL, ProblemLog()).stopping.set_index("arm")
+    assert quiet.loc["retrain", "verdict"] == "never stopped (0/3 seeds)"
+    assert quiet.loc["retrain", "al_flops_saved_pct_mean"] == pytest.approx(-5.0)
+
+
+def test_a_labels_reading_criterion_pays_the_validation_labels_unless_the_run_already_did():
+    used, summary, rounds = _runs({"retrain": ARMS["retrain"]})
+    seeds = pd.DataFrame(
+        {
+            "dataset": "agnews",
+            "label": "early_stopping",
+            "criterion": "early_stopping",
+            "reads": "labels",
+            "trial": used["trial"],
+            "stop_round": [None] * 3,
+            "labels_saved": [0.0] * 3,
+            "flops_saved": [0.0] * 3,
+        }
+    )
+    s = preregistered(used, summary, rounds, seeds, PROTOCOL, ProblemLog()).stopping.iloc[0]
+    assert s["labels_saved_mean"] == -500 and s["al_flops_saved_pct_mean"] == pytest.approx(-10.0)
+    paid = rounds.assign(labels_read_by_policy=500)
+    s = preregistered(used, summary, paid, seeds, PROTOCOL, ProblemLog()).stopping.iloc[0]
+    assert s["labels_saved_mean"] == 0
+
+
+def test_protocol_names_without_runs_are_data_problems():
+    used, summary, rounds = _runs(ARMS)
+    typo = Protocol(reference="retrain", margin_points=2.0, primary={"agnews": "cheep", "imbd": "cheap"})
+    problems = ProblemLog()
+    preregistered(used, summary, rounds, None, typo, problems)
+    lines = " ".join(problems.lines())
+    assert "primary.agnews names arm cheep" in lines and "primary.imbd names arm cheap" in lines
 
 
 @pytest.mark.parametrize(
