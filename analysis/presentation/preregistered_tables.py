@@ -196,7 +196,7 @@ def stopping_block(stopping: pd.DataFrame, reference: str, margin: float) -> Tab
             "stop round (median)",
             "labels saved (mean)",
             "AL FLOPs saved",
-            "test F1 given up (pts)",
+            "validation F1 given up (pts)",
             f"given up vs {margin:g} pts",
         ],
         rows,
@@ -215,11 +215,11 @@ def preregistered_blocks(pre: Preregistered) -> list[Block]:
     blocks: list[Block] = [
         Heading(2, "Pre-registered comparisons"),
         Para(
-            f"The comparisons `protocol.json` fixes: every arm against `{p.reference}`, non-inferiority at "
-            f"{p.margin_points:g} F1 points, targets at "
+            f"The comparisons `protocol.json` fixes: every arm against `{p.reference}`, non-inferiority of the "
+            f"final test F1 (full test split) at {p.margin_points:g} points, targets at "
             + ", ".join(f"{t:.0%}" for t in p.targets)
-            + f" of `{p.reference}`'s final test F1; arms are read from the trial names "
-            "(`<dataset>-arm-<arm>-s<seed>`)."
+            + f" of `{p.reference}`'s final validation F1 (a run's rounds are compared on validation F1, the same "
+            "rows every round); arms are read from the trial names (`<dataset>-arm-<arm>-s<seed>`)."
         ),
         findings_block(pre.findings, p.margin_points),
     ]

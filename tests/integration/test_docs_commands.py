@@ -286,6 +286,14 @@ def findings_table_everywhere(stdout: str) -> None:
         assert stdout in (REPO / page).read_text(), f"{page}: its findings table is not the generated one; paste it"
 
 
+def prereg_findings_in_the_findings_page(stdout: str) -> None:
+    """The second edition's generated findings table (from the committed findings.csv) is in docs/findings.md."""
+    assert stdout.strip().startswith("| dataset | kind | question |"), stdout[:300]
+    assert stdout in (REPO / "docs" / "findings.md").read_text(), (
+        "docs/findings.md: its study2 table is not the generated one"
+    )
+
+
 def performance_table_is_the_committed_runs(stdout: str) -> None:
     """docs/performance.md quotes the speed figures' median [min, max] as benchmarks.repeats prints
     them from the three committed runs."""
@@ -342,6 +350,9 @@ CHECKS: dict[str, Check] = {
     "kubectl port-forward": External(CLOUD),
     # ---- analysis (docs/analysis.md) ----
     "python -m analysis.report docs/results/demo_new_only": Run("three committed runs: seconds, offline"),
+    "python -m analysis.report docs/results/study2 --out": Help(
+        "tests/unit/test_study2_protocol.py runs exactly this and compares the tables and report.md with the committed"
+    ),
     "python -m analysis.report docs/results/study --out": Help(
         "tests/unit/test_study_results.py runs exactly this and compares every table with the committed one"
     ),
@@ -349,6 +360,10 @@ CHECKS: dict[str, Check] = {
     "python -m analysis.presentation.readme_findings docs/results/study": Run(
         "reads the committed headline.csv; its table must be the README's and docs/findings.md's",
         expect=findings_table_everywhere,
+    ),
+    "python -m analysis.presentation.readme_findings docs/results/study2": Run(
+        "reads the committed findings.csv and protocol.json; its table must be docs/findings.md's",
+        expect=prereg_findings_in_the_findings_page,
     ),
     # ---- benchmarks (docs/performance.md, docs/f1-parity.md) ----
     "python -m benchmarks.run": Help("about 30 minutes of CPU"),
