@@ -12,10 +12,10 @@ Three tables, per dataset:
 - ``targets``: labels used and AL FLOPs when an arm's validation F1 first reaches a fraction of the
   reference's final validation F1 (the same seed's), and the difference to the reference's own;
 - ``stopping`` (analysis/statistics/preregistered_stopping.py): per arm and stopping criterion, had the
-  run stopped where the criterion said, against
-  the same run's end: labels and AL FLOPs saved net of what the criterion itself reads (every
-  round's stop-set pass, or the validation pass and labels, where the run's own policy does not
-  already pay for them; a criterion that never fires only costs), and validation F1 given up.
+  run stopped where the criterion said, against the same run's end: labels and AL FLOPs saved net of
+  what the criterion itself reads (every round's stop-set pass, or the validation pass and labels,
+  where the run's own policy does not already pay for them; a criterion that never fires only
+  costs), and validation F1 given up.
 The findings built on them are in analysis/statistics/preregistered_findings.py.
 """
 
