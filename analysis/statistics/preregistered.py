@@ -31,6 +31,7 @@ import pandas as pd
 from analysis.reading.problems import ProblemLog
 from analysis.reading.protocol import Protocol
 from analysis.statistics.seed_aggregation import mean_std_ci
+from analysis.statistics.seed_pairing import paired_differences, per_seed
 
 ARM_MARK = "-arm-"  # a named arm's trial: <dataset>-arm-<arm>-s<seed> (sweeps/trial_names.py)
 ONE_SEED = "one seed: no interval"
@@ -120,29 +121,31 @@ def named_arms(used: pd.DataFrame, problems: ProblemLog) -> pd.DataFrame:
     return pd.concat(keep) if keep else out.iloc[0:0]
 
 
+def _config(runs: pd.DataFrame, ds: str, arm: str) -> str:
+    """The configuration an arm ran on a dataset (named_arms keeps only arms that ran one)."""
+    ids = runs.loc[(runs["dataset"] == ds) & (runs["arm"] == arm), "config_id"]
+    return str(ids.iloc[0]) if len(ids) else ""
+
+
 def _by_seed(runs: pd.DataFrame, ds: str, arm: str, column: str) -> pd.Series:
-    t = runs[(runs["dataset"] == ds) & (runs["arm"] == arm)]
-    return pd.Series(t[column].astype(float).to_numpy(), index=t["seed"].astype(int).to_numpy())
+    return per_seed(runs, ds, _config(runs, ds, arm), column)
 
 
 def paired_points(runs: pd.DataFrame, ds: str, a: str, b: str, column: str, comparisons: int = 1) -> Interval:
     """a − b in points over the seeds both ran; with `comparisons` > 1 its Bonferroni interval."""
-    x, y = _by_seed(runs, ds, a, column), _by_seed(runs, ds, b, column)
-    common = x.index.intersection(y.index)
-    d = 100.0 * (x[common] - y[common])
+    d = paired_differences(runs, ds, _config(runs, ds, a), _config(runs, ds, b), column, "points")
     return Interval.bonferroni(d, comparisons) if comparisons > 1 else Interval.of(d)
 
 
 def paired_saved_pct(runs: pd.DataFrame, ds: str, a: str, b: str, column: str) -> Interval:
-    x, y = _by_seed(runs, ds, a, column), _by_seed(runs, ds, b, column)
-    common = x.index.intersection(y.index)
-    return Interval.of(100.0 * (1.0 - x[common] / y[common].replace(0, np.nan)))
+    """AL FLOPs (or another cost) saved by a against b, percent, over the seeds both ran."""
+    return Interval.of(paired_differences(runs, ds, _config(runs, ds, a), _config(runs, ds, b), column, "saved_pct"))
 
 
 def mean_saved(runs: pd.DataFrame, ds: str, a: str, b: str, column: str) -> float:
-    x, y = _by_seed(runs, ds, a, column), _by_seed(runs, ds, b, column)
-    common = x.index.intersection(y.index)
-    return float((y[common] - x[common]).mean()) if len(common) else math.nan
+    """b − a (labels saved by a), mean over the seeds both ran; NaN where none."""
+    d = paired_differences(runs, ds, _config(runs, ds, a), _config(runs, ds, b), column, "saved")
+    return float(d.mean()) if len(d) else math.nan
 
 
 def arms_table(runs: pd.DataFrame, p: Protocol) -> pd.DataFrame:
@@ -213,8 +216,9 @@ def targets_table(runs: pd.DataFrame, rounds: pd.DataFrame, p: Protocol) -> pd.D
     rows = []
     curves = rounds[rounds["trial"].isin(runs["trial"]) & rounds["val_f1"].notna()]
     reach: dict[tuple, tuple[float, float]] = {}  # (dataset, arm, fraction, seed) -> (labels, AL FLOPs)
+    finals = {ds: _by_seed(runs, ds, p.reference, "final_val_f1") for ds in runs["dataset"].unique()}
     for _, run in runs.iterrows():
-        final = _by_seed(runs, run["dataset"], p.reference, "final_val_f1").get(int(run["seed"]), math.nan)
+        final = finals[run["dataset"]].get(int(run["seed"]), math.nan)
         for fraction in p.targets if not pd.isna(final) else ():
             key = (run["dataset"], run["arm"], fraction, int(run["seed"]))
             reach[key] = _first_reach(curves[curves["trial"] == run["trial"]], fraction * final)
